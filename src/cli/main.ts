@@ -1,0 +1,32 @@
+/**
+ * The `critkit` command line. Each command lives in ./commands and registers itself here.
+ * Errors a user can fix print one line naming the option and exit with code 2.
+ */
+import { Command, CommanderError } from "commander";
+import { InputError } from "../errors.js";
+import { commands } from "./commands/index.js";
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command("critkit")
+    .description("Criticality and trainability diagnostics for deep networks, from wide-network theory to finite networks.")
+    .version("0.1.0")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const register of commands) register(program);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander has already printed its one-line message (or help/version).
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof InputError) {
+      process.stderr.write(`critkit: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`critkit: internal error: ${(e as Error).message}\n`);
+    if (process.env.CRITKIT_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    return 1;
+  }
+}

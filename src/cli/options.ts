@@ -1,0 +1,47 @@
+/**
+ * Parsing of command-line option values with zod. Every parser names its option in the
+ * error, so a bad value becomes one line `critkit: --option: ...` and exit code 2.
+ */
+import { z } from "zod";
+import { InputError } from "../errors.js";
+
+function parseWith<T>(schema: z.ZodType<T>, option: string, raw: unknown): T {
+  const r = schema.safeParse(raw);
+  if (!r.success) throw new InputError(option, r.error.issues[0]?.message ?? "invalid value");
+  return r.data;
+}
+
+const numeric = z
+  .string()
+  .trim()
+  .refine((s) => s !== "" && Number.isFinite(Number(s)), { message: "must be a finite number" })
+  .transform(Number);
+
+/** A finite number; `min`/`minExclusive` bound it from below, `max` from above. */
+export function num(
+  option: string,
+  raw: unknown,
+  bounds: { min?: number; minExclusive?: number; max?: number } = {},
+): number {
+  const v = parseWith(numeric, option, String(raw));
+  if (bounds.min !== undefined && v < bounds.min)
+    throw new InputError(option, `must be ≥ ${bounds.min}, got ${v}`);
+  if (bounds.minExclusive !== undefined && v <= bounds.minExclusive)
+    throw new InputError(option, `must be > ${bounds.minExclusive}, got ${v}`);
+  if (bounds.max !== undefined && v > bounds.max)
+    throw new InputError(option, `must be ≤ ${bounds.max}, got ${v}`);
+  return v;
+}
+
+/** An integer in [min, max]. */
+export function int(option: string, raw: unknown, min: number, max: number): number {
+  const v = num(option, raw);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new InputError(option, `must be an integer in [${min}, ${max}], got ${String(raw)}`);
+  return v;
+}
+
+/** One of a fixed set of words. */
+export function oneOf<const T extends readonly string[]>(option: string, raw: unknown, choices: T): T[number] {
+  return parseWith(z.enum(choices as unknown as [string, ...string[]]), option, raw) as T[number];
+}

@@ -1,0 +1,40 @@
+/**
+ * Errors a user can fix. The CLI prints `critkit: <field>: <message>` on one line and exits 2;
+ * library callers get a typed error naming the offending field.
+ */
+export class InputError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = "InputError";
+  }
+}
+
+/** Throws InputError unless `x` is a finite number satisfying `ok`. */
+export function requireNumber(
+  field: string,
+  x: number,
+  ok: (v: number) => boolean = () => true,
+  what = "a finite number",
+): number {
+  if (typeof x !== "number" || !Number.isFinite(x) || !ok(x)) {
+    throw new InputError(field, `must be ${what}, got ${String(x)}`);
+  }
+  return x;
+}
+
+export const requirePositive = (field: string, x: number) =>
+  requireNumber(field, x, (v) => v > 0, "a positive finite number");
+
+export const requireNonNegative = (field: string, x: number) =>
+  requireNumber(field, x, (v) => v >= 0, "a non-negative finite number");
+
+export const requireInteger = (field: string, x: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  requireNumber(
+    field,
+    x,
+    (v) => Number.isInteger(v) && v >= min && v <= max,
+    `an integer in [${min}, ${max}]`,
+  );
