@@ -1,0 +1,251 @@
+/**
+ * Activation functions φ with the Gaussian integrals the wide-network recurrences need.
+ *
+ * Every activation has φ and φ′. Where a closed form is known the Gaussian maps use it;
+ * otherwise they fall back to quadrature (./quadrature.ts). For (u1, u2) ~ N(0, [[q1, q12],
+ * [q12, q2]]):
+ *   cov(q1, q2, q12)  = E[φ(u1) φ(u2)]        (the NNGP kernel map)
+ *   dcov(q1, q2, q12) = E[φ′(u1) φ′(u2)]      (gives χ: dcov(q, q, q) = E[φ′(u)²])
+ *   mean(q)           = E[φ(u)]               (needed by LayerNorm on activations)
+ * Conventions follow PyTorch / neural-tangents: erf is plain erf(z); gelu is exact z·Φ(z);
+ * silu(z) = z·sigmoid(z); softplus(z) = log(1 + e^z); leaky_relu(z) = max(z, αz).
+ */
+import { InputError } from "../errors.js";
+import { expect1, expect2 } from "./quadrature.js";
+import { erf, normalCdf, normalPdf } from "./special.js";
+
+export interface GaussianMaps {
+  cov(q1: number, q2: number, q12: number): number;
+  dcov(q1: number, q2: number, q12: number): number;
+  mean(q: number): number;
+  /** E[φ(u)²] for u ~ N(0, q) */
+  secondMoment(q: number): number;
+  /** E[φ′(u)²] for u ~ N(0, q) */
+  derivSecondMoment(q: number): number;
+}
+
+export interface Activation extends GaussianMaps {
+  /** canonical name with parameters, e.g. "leaky_relu(0.1)" */
+  readonly name: string;
+  /** registry key, e.g. "leaky_relu" */
+  readonly kind: string;
+  readonly params: Readonly<Record<string, number>>;
+  f(x: number): number;
+  df(x: number): number;
+  /** true when cov/dcov/mean are closed forms (not quadrature) */
+  readonly closedForm: boolean;
+  /** φ(λx) = λ^k φ(x) for λ > 0 (ReLU family, linear): then χ does not depend on q */
+  readonly homogeneous: boolean;
+}
+
+export interface ActivationSpec {
+  name: string;
+  kind?: string;
+  params?: Record<string, number>;
+  f: (x: number) => number;
+  df: (x: number) => number;
+  closed?: Partial<Pick<GaussianMaps, "cov" | "dcov" | "mean">>;
+  homogeneous?: boolean;
+}
+
+/** Default quadrature order for activations without closed forms. */
+export const DEFAULT_ORDER = 96;
+
+/** Builds an Activation; any Gaussian map without a closed form is computed by quadrature. */
+export function makeActivation(spec: ActivationSpec, order = DEFAULT_ORDER): Activation {
+  const { f, df, closed = {} } = spec;
+  const cov = closed.cov ?? ((q1, q2, q12) => expect2(f, f, q1, q2, q12, order));
+  const dcov = closed.dcov ?? ((q1, q2, q12) => expect2(df, df, q1, q2, q12, order));
+  const mean = closed.mean ?? ((q) => expect1(f, q, order));
+  const secondMoment = closed.cov ? (q: number) => cov(q, q, q) : (q: number) => expect1((u) => f(u) ** 2, q, order);
+  const derivSecondMoment = closed.dcov
+    ? (q: number) => dcov(q, q, q)
+    : (q: number) => expect1((u) => df(u) ** 2, q, order);
+  return {
+    name: spec.name,
+    kind: spec.kind ?? spec.name,
+    params: spec.params ?? {},
+    f,
+    df,
+    cov,
+    dcov,
+    mean,
+    secondMoment,
+    derivSecondMoment,
+    closedForm: closed.cov !== undefined && closed.dcov !== undefined,
+    homogeneous: spec.homogeneous ?? false,
+  };
+}
+
+/** c = q12/√(q1 q2) clamped to [−1, 1], and θ = arccos c. */
+function angle(q1: number, q2: number, q12: number): { norm: number; c: number; theta: number } {
+  const norm = Math.sqrt(q1 * q2);
+  const c = norm > 0 ? Math.min(1, Math.max(-1, q12 / norm)) : 1;
+  return { norm, c, theta: Math.acos(c) };
+}
+
+/**
+ * Leaky ReLU φ(z) = max(z, αz) (α = 0: ReLU). Arc-cosine kernels (Cho & Saul 2009), written via
+ * φ = (1+α)/2 · z + (1−α)/2 · |z|:
+ *   E[φφ]   = ((1+α)/2)² q12 + ((1−α)/2)² √(q1q2)/π · (2 sin θ + (π − 2θ) c)
+ *   E[φ′φ′] = ((1+α²)(π − θ) + 2αθ) / (2π)
+ *   E[φ]    = (1−α) √q / √(2π)
+ */
+function leakyRelu(alpha: number): Activation {
+  const a = (1 + alpha) / 2;
+  const b = (1 - alpha) / 2;
+  return makeActivation({
+    name: alpha === 0 ? "relu" : `leaky_relu(${alpha})`,
+    kind: alpha === 0 ? "relu" : "leaky_relu",
+    params: alpha === 0 ? {} : { alpha },
+    f: (x) => (x > 0 ? x : alpha * x),
+    df: (x) => (x > 0 ? 1 : alpha),
+    homogeneous: true,
+    closed: {
+      cov: (q1, q2, q12) => {
+        const { norm, c, theta } = angle(q1, q2, q12);
+        return a * a * q12 + ((b * b * norm) / Math.PI) * (2 * Math.sin(theta) + (Math.PI - 2 * theta) * c);
+      },
+      dcov: (q1, q2, q12) => {
+        const { theta } = angle(q1, q2, q12);
+        return ((1 + alpha * alpha) * (Math.PI - theta) + 2 * alpha * theta) / (2 * Math.PI);
+      },
+      mean: (q) => (1 - alpha) * Math.sqrt(q / (2 * Math.PI)),
+    },
+  });
+}
+
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+
+/**
+ * erf (Williams 1997):
+ *   E[erf(u1) erf(u2)]   = (2/π) arcsin(2 q12 / √((1 + 2q1)(1 + 2q2)))
+ *   E[erf′(u1) erf′(u2)] = (4/π) / √((1 + 2q1)(1 + 2q2) − 4 q12²)
+ */
+const erfActivation = makeActivation({
+  name: "erf",
+  f: erf,
+  df: (x) => TWO_OVER_SQRT_PI * Math.exp(-x * x),
+  closed: {
+    cov: (q1, q2, q12) => (2 / Math.PI) * Math.asin(Math.max(-1, Math.min(1, (2 * q12) / Math.sqrt((1 + 2 * q1) * (1 + 2 * q2))))),
+    dcov: (q1, q2, q12) => 4 / Math.PI / Math.sqrt((1 + 2 * q1) * (1 + 2 * q2) - 4 * q12 * q12),
+    mean: () => 0,
+  },
+});
+
+/** sin: E[sin u1 sin u2] = e^{−(q1+q2)/2} sinh q12, E[cos u1 cos u2] = e^{−(q1+q2)/2} cosh q12. */
+const sinActivation = makeActivation({
+  name: "sin",
+  f: Math.sin,
+  df: Math.cos,
+  closed: {
+    cov: (q1, q2, q12) => Math.exp(-(q1 + q2) / 2) * Math.sinh(q12),
+    dcov: (q1, q2, q12) => Math.exp(-(q1 + q2) / 2) * Math.cosh(q12),
+    mean: () => 0,
+  },
+});
+
+const linearActivation = makeActivation({
+  name: "linear",
+  f: (x) => x,
+  df: () => 1,
+  homogeneous: true,
+  closed: { cov: (_q1, _q2, q12) => q12, dcov: () => 1, mean: () => 0 },
+});
+
+/** tanh′ = 1 − tanh² = sech², written to stay finite for large |x|. */
+function sech2(x: number): number {
+  const e = Math.exp(-2 * Math.abs(x));
+  return (4 * e) / ((1 + e) * (1 + e));
+}
+
+function sigmoid(x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+}
+
+const quadratureActivations: Record<string, () => Activation> = {
+  tanh: () => makeActivation({ name: "tanh", f: Math.tanh, df: sech2 }),
+  gelu: () =>
+    makeActivation({
+      name: "gelu",
+      f: (x) => x * normalCdf(x),
+      df: (x) => normalCdf(x) + x * normalPdf(x),
+    }),
+  silu: () =>
+    makeActivation({
+      name: "silu",
+      f: (x) => x * sigmoid(x),
+      df: (x) => {
+        const s = sigmoid(x);
+        return s * (1 + x * (1 - s));
+      },
+    }),
+  sigmoid: () =>
+    makeActivation({
+      name: "sigmoid",
+      f: sigmoid,
+      df: (x) => {
+        const s = sigmoid(x);
+        return s * (1 - s);
+      },
+    }),
+  softplus: () =>
+    makeActivation({
+      name: "softplus",
+      f: (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))),
+      df: sigmoid,
+    }),
+};
+
+/** Names accepted by `activation()`; `swish` is an alias of `silu`. */
+export const ACTIVATION_NAMES = ["relu", "leaky_relu", "tanh", "erf", "gelu", "silu", "swish", "sigmoid", "softplus", "linear", "sin"] as const;
+
+/**
+ * Looks an activation up by name: "tanh", "relu", "leaky_relu" (α = 0.01 by default) or
+ * "leaky_relu(0.2)", … Unknown names throw InputError naming `field`.
+ */
+export function activation(spec: string, field = "activation"): Activation {
+  const m = /^\s*([a-z_]+)\s*(?:\(\s*([^)]*)\s*\))?\s*$/.exec(spec);
+  const name = m?.[1] ?? "";
+  const arg = m?.[2];
+  if (!m || !(ACTIVATION_NAMES as readonly string[]).includes(name)) {
+    throw new InputError(field, `unknown activation '${spec}' (known: ${ACTIVATION_NAMES.join(", ")})`);
+  }
+  if (name === "leaky_relu") {
+    const alpha = arg === undefined || arg === "" ? 0.01 : Number(arg);
+    if (!Number.isFinite(alpha) || alpha < 0 || alpha >= 1) throw new InputError(field, `leaky_relu slope must be in [0, 1), got '${arg}'`);
+    return leakyRelu(alpha);
+  }
+  if (arg !== undefined) throw new InputError(field, `activation '${name}' takes no parameter`);
+  switch (name) {
+    case "relu":
+      return leakyRelu(0);
+    case "erf":
+      return erfActivation;
+    case "sin":
+      return sinActivation;
+    case "linear":
+      return linearActivation;
+    case "swish":
+      return quadratureActivations.silu!();
+    default:
+      return quadratureActivations[name]!();
+  }
+}
+
+/**
+ * A user-supplied activation (library API): φ and φ′ as functions; Gaussian maps by quadrature.
+ * φ′ is checked against a central finite difference at a few points so a wrong derivative is
+ * caught early rather than producing a wrong critical line.
+ */
+export function customActivation(name: string, f: (x: number) => number, df: (x: number) => number, order = DEFAULT_ORDER): Activation {
+  for (const x of [-1.7, -0.3, 0.4, 1.3]) {
+    const h = 1e-5;
+    const fd = (f(x + h) - f(x - h)) / (2 * h);
+    const d = df(x);
+    if (!Number.isFinite(d) || Math.abs(fd - d) > 1e-4 * (1 + Math.abs(fd))) {
+      throw new InputError("activation", `derivative of '${name}' disagrees with finite differences at x = ${x}: df = ${d}, fd = ${fd}`);
+    }
+  }
+  return makeActivation({ name, kind: "custom", f, df }, order);
+}

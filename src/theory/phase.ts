@@ -1,0 +1,141 @@
+/**
+ * Phase diagrams over (σ_w², σ_b²): at each grid point the MLP block is iterated `depth` times
+ * from q^0, accumulating log J^{0,L}; log χ_J at the last layer (≈ at q*) labels the phase.
+ *
+ * Speed comes from two exact shortcuts: the activation's single-variance maps are read from an
+ * interpolation table (./tabulate.ts), and a point stops iterating once q^l has converged
+ * (|q^{l+1} − q^l| ≤ 1e-15 q^l): every later layer multiplies J by the same χ_J, so
+ * log J^{0,L} = log J^{0,l} + (L − l) log χ_J.
+ */
+import type { Activation } from "./activations.js";
+import { gaussianKernel, type KernelLayer } from "./kernel.js";
+import { GaussianTable } from "./tabulate.js";
+
+export const PHASES = ["ordered", "critical", "chaotic"] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface PhaseGrid {
+  sigmaW2: Float64Array;
+  sigmaB2: Float64Array;
+  depth: number;
+  /** row-major [iB][iW]: log χ_J at layer L−1 */
+  logChi: Float64Array;
+  /** log J^{0,L} */
+  logJ: Float64Array;
+  /** q^L */
+  q: Float64Array;
+  /** index into PHASES: critical when the APJN depth scale 1/|log χ_J| exceeds the depth */
+  phase: Uint8Array;
+}
+
+export function phaseOf(logChi: number, depth: number): number {
+  return Math.abs(logChi) * depth < 1 ? 1 : logChi < 0 ? 0 : 2;
+}
+
+const CONVERGED = 1e-15;
+
+function allocate(sigmaW2: ArrayLike<number>, sigmaB2: ArrayLike<number>, depth: number): PhaseGrid {
+  const n = sigmaW2.length * sigmaB2.length;
+  return {
+    sigmaW2: Float64Array.from(sigmaW2),
+    sigmaB2: Float64Array.from(sigmaB2),
+    depth,
+    logChi: new Float64Array(n),
+    logJ: new Float64Array(n),
+    q: new Float64Array(n),
+    phase: new Uint8Array(n),
+  };
+}
+
+/**
+ * Generic phase diagram for any block family (LayerNorm, residual, …):
+ * `blockFor(σ_w², σ_b²)` builds the block; its activation should be `tabulated` for speed.
+ */
+export function phaseDiagram(
+  blockFor: (sigmaW2: number, sigmaB2: number) => KernelLayer,
+  sigmaW2: ArrayLike<number>,
+  sigmaB2: ArrayLike<number>,
+  depth: number,
+  q0 = 1,
+): PhaseGrid {
+  const grid = allocate(sigmaW2, sigmaB2, depth);
+  const nw = sigmaW2.length;
+  for (let ib = 0; ib < sigmaB2.length; ib++) {
+    for (let iw = 0; iw < nw; iw++) {
+      const block = blockFor(sigmaW2[iw]!, sigmaB2[ib]!);
+      let q = q0;
+      let logJ = 0;
+      let logChi = 0;
+      for (let l = 0; l < depth; l++) {
+        const s = block.map(gaussianKernel(q));
+        logChi = Math.log(s.chi);
+        logJ += logChi;
+        const converged = Math.abs(s.kernel.q1 - q) <= CONVERGED * q;
+        q = s.kernel.q1;
+        if (converged) {
+          logJ += (depth - 1 - l) * logChi;
+          break;
+        }
+      }
+      store(grid, ib * nw + iw, q, logJ, logChi);
+    }
+  }
+  return grid;
+}
+
+function store(grid: PhaseGrid, i: number, q: number, logJ: number, logChi: number): void {
+  grid.q[i] = q;
+  grid.logJ[i] = logJ;
+  grid.logChi[i] = logChi;
+  grid.phase[i] = phaseOf(logChi, grid.depth);
+}
+
+/**
+ * The plain MLP h' = W φ(h) + b, specialized: q' = σ_w² E[φ(u)²] + σ_b², χ_J = σ_w² E[φ′(u)²]
+ * with both expectations from one table lookup. Equal to `phaseDiagram(mlpBlock…)` (tested).
+ */
+export function mlpPhaseDiagram(phi: Activation, sigmaW2: ArrayLike<number>, sigmaB2: ArrayLike<number>, depth: number, q0 = 1): PhaseGrid {
+  const grid = allocate(sigmaW2, sigmaB2, depth);
+  const moments = phi.closedForm
+    ? (q: number, out: Float64Array) => {
+        out[0] = phi.secondMoment(q);
+        out[1] = phi.derivSecondMoment(q);
+      }
+    : tableLookup(phi);
+  const out = new Float64Array(2);
+  const nw = sigmaW2.length;
+  for (let ib = 0; ib < sigmaB2.length; ib++) {
+    const sb2 = sigmaB2[ib]!;
+    for (let iw = 0; iw < nw; iw++) {
+      const sw2 = sigmaW2[iw]!;
+      let q = q0;
+      let logJ = 0;
+      let logChi = 0;
+      for (let l = 0; l < depth; l++) {
+        moments(q, out);
+        logChi = Math.log(sw2 * out[1]!);
+        logJ += logChi;
+        const next = sw2 * out[0]! + sb2;
+        const converged = Math.abs(next - q) <= CONVERGED * q;
+        q = next;
+        if (converged) {
+          logJ += (depth - 1 - l) * logChi;
+          break;
+        }
+      }
+      store(grid, ib * nw + iw, q, logJ, logChi);
+    }
+  }
+  return grid;
+}
+
+function tableLookup(phi: Activation): (q: number, out: Float64Array) => void {
+  const table = new GaussianTable(phi, ["secondMoment", "derivSecondMoment"]);
+  return (q, out) => table.lookup(q, out);
+}
+
+/** Evenly spaced values from a to b inclusive. */
+export function linspace(a: number, b: number, n: number): Float64Array {
+  return Float64Array.from({ length: n }, (_, i) => (n === 1 ? a : a + ((b - a) * i) / (n - 1)));
+}
+
