@@ -163,38 +163,37 @@ function sigmoid(x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }
 
-const quadratureActivations: Record<string, () => Activation> = {
-  tanh: () => makeActivation({ name: "tanh", f: Math.tanh, df: sech2 }),
-  gelu: () =>
-    makeActivation({
-      name: "gelu",
-      f: (x) => x * normalCdf(x),
-      df: (x) => normalCdf(x) + x * normalPdf(x),
-    }),
-  silu: () =>
-    makeActivation({
-      name: "silu",
-      f: (x) => x * sigmoid(x),
-      df: (x) => {
-        const s = sigmoid(x);
-        return s * (1 + x * (1 - s));
-      },
-    }),
-  sigmoid: () =>
-    makeActivation({
-      name: "sigmoid",
-      f: sigmoid,
-      df: (x) => {
-        const s = sigmoid(x);
-        return s * (1 - s);
-      },
-    }),
-  softplus: () =>
-    makeActivation({
-      name: "softplus",
-      f: (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))),
-      df: sigmoid,
-    }),
+const closedFormActivations: Record<string, Activation> = {
+  relu: leakyRelu(0),
+  erf: erfActivation,
+  sin: sinActivation,
+  linear: linearActivation,
+};
+
+const quadratureActivations: Record<string, ActivationSpec> = {
+  tanh: { name: "tanh", f: Math.tanh, df: sech2 },
+  gelu: { name: "gelu", f: (x) => x * normalCdf(x), df: (x) => normalCdf(x) + x * normalPdf(x) },
+  silu: {
+    name: "silu",
+    f: (x) => x * sigmoid(x),
+    df: (x) => {
+      const s = sigmoid(x);
+      return s * (1 + x * (1 - s));
+    },
+  },
+  sigmoid: {
+    name: "sigmoid",
+    f: sigmoid,
+    df: (x) => {
+      const s = sigmoid(x);
+      return s * (1 - s);
+    },
+  },
+  softplus: {
+    name: "softplus",
+    f: (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))),
+    df: sigmoid,
+  },
 };
 
 /** Names accepted by `activation()`; `swish` is an alias of `silu`. */
@@ -204,7 +203,7 @@ export const ACTIVATION_NAMES = ["relu", "leaky_relu", "tanh", "erf", "gelu", "s
  * Looks an activation up by name: "tanh", "relu", "leaky_relu" (α = 0.01 by default) or
  * "leaky_relu(0.2)", … Unknown names throw InputError naming `field`.
  */
-export function activation(spec: string, field = "activation"): Activation {
+export function activation(spec: string, field = "activation", order = DEFAULT_ORDER): Activation {
   const m = /^\s*([a-z_]+)\s*(?:\(\s*([^)]*)\s*\))?\s*$/.exec(spec);
   const name = m?.[1] ?? "";
   const arg = m?.[2];
@@ -217,20 +216,9 @@ export function activation(spec: string, field = "activation"): Activation {
     return leakyRelu(alpha);
   }
   if (arg !== undefined) throw new InputError(field, `activation '${name}' takes no parameter`);
-  switch (name) {
-    case "relu":
-      return leakyRelu(0);
-    case "erf":
-      return erfActivation;
-    case "sin":
-      return sinActivation;
-    case "linear":
-      return linearActivation;
-    case "swish":
-      return quadratureActivations.silu!();
-    default:
-      return quadratureActivations[name]!();
-  }
+  if (name in closedFormActivations) return closedFormActivations[name]!;
+  const make = quadratureActivations[name === "swish" ? "silu" : name]!;
+  return makeActivation(make, order);
 }
 
 /**

@@ -139,3 +139,8 @@ export function linspace(a: number, b: number, n: number): Float64Array {
   return Float64Array.from({ length: n }, (_, i) => (n === 1 ? a : a + ((b - a) * i) / (n - 1)));
 }
 
+
+/** n values from a to b, denser near a (quadratic spacing): resolves a critical line's steep start. */
+export function quadspace(a: number, b: number, n: number): Float64Array {
+  return Float64Array.from({ length: n }, (_, i) => a + (b - a) * (n === 1 ? 0 : (i / (n - 1)) ** 2));
+}

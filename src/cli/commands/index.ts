@@ -1,4 +1,8 @@
 import type { Command } from "commander";
+import { registerApjnTheory } from "./apjn-theory.js";
+import { registerCritical } from "./critical.js";
+import { registerDemo } from "./demo.js";
+import { registerPhase } from "./phase.js";
 
 /** Every command of the CLI, in the order `critkit --help` lists them. */
-export const commands: Array<(program: Command) => void> = [];
+export const commands: Array<(program: Command) => void> = [registerDemo, registerCritical, registerPhase, registerApjnTheory];
