@@ -46,6 +46,8 @@ export interface ActivationSpec {
   df: (x: number) => number;
   closed?: Partial<Pick<GaussianMaps, "cov" | "dcov" | "mean">>;
   homogeneous?: boolean;
+  /** φ and φ′ are analytic (no kinks): quadrature may use Gauss–Hermite */
+  smooth?: boolean;
 }
 
 /** Default quadrature order for activations without closed forms. */
@@ -54,13 +56,14 @@ export const DEFAULT_ORDER = 96;
 /** Builds an Activation; any Gaussian map without a closed form is computed by quadrature. */
 export function makeActivation(spec: ActivationSpec, order = DEFAULT_ORDER): Activation {
   const { f, df, closed = {} } = spec;
-  const cov = closed.cov ?? ((q1, q2, q12) => expect2(f, f, q1, q2, q12, order));
-  const dcov = closed.dcov ?? ((q1, q2, q12) => expect2(df, df, q1, q2, q12, order));
-  const mean = closed.mean ?? ((q) => expect1(f, q, order));
-  const secondMoment = closed.cov ? (q: number) => cov(q, q, q) : (q: number) => expect1((u) => f(u) ** 2, q, order);
+  const smooth = spec.smooth ?? false;
+  const cov = closed.cov ?? ((q1, q2, q12) => expect2(f, f, q1, q2, q12, order, smooth));
+  const dcov = closed.dcov ?? ((q1, q2, q12) => expect2(df, df, q1, q2, q12, order, smooth));
+  const mean = closed.mean ?? ((q) => expect1(f, q, order, smooth));
+  const secondMoment = closed.cov ? (q: number) => cov(q, q, q) : (q: number) => expect1((u) => f(u) ** 2, q, order, smooth);
   const derivSecondMoment = closed.dcov
     ? (q: number) => dcov(q, q, q)
-    : (q: number) => expect1((u) => df(u) ** 2, q, order);
+    : (q: number) => expect1((u) => df(u) ** 2, q, order, smooth);
   return {
     name: spec.name,
     kind: spec.kind ?? spec.name,
@@ -171,10 +174,11 @@ const closedFormActivations: Record<string, Activation> = {
 };
 
 const quadratureActivations: Record<string, ActivationSpec> = {
-  tanh: { name: "tanh", f: Math.tanh, df: sech2 },
-  gelu: { name: "gelu", f: (x) => x * normalCdf(x), df: (x) => normalCdf(x) + x * normalPdf(x) },
+  tanh: { name: "tanh", f: Math.tanh, df: sech2, smooth: true },
+  gelu: { name: "gelu", f: (x) => x * normalCdf(x), df: (x) => normalCdf(x) + x * normalPdf(x), smooth: true },
   silu: {
     name: "silu",
+    smooth: true,
     f: (x) => x * sigmoid(x),
     df: (x) => {
       const s = sigmoid(x);
@@ -183,6 +187,7 @@ const quadratureActivations: Record<string, ActivationSpec> = {
   },
   sigmoid: {
     name: "sigmoid",
+    smooth: true,
     f: sigmoid,
     df: (x) => {
       const s = sigmoid(x);
@@ -191,6 +196,7 @@ const quadratureActivations: Record<string, ActivationSpec> = {
   },
   softplus: {
     name: "softplus",
+    smooth: true,
     f: (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))),
     df: sigmoid,
   },
@@ -222,11 +228,17 @@ export function activation(spec: string, field = "activation", order = DEFAULT_O
 }
 
 /**
- * A user-supplied activation (library API): φ and φ′ as functions; Gaussian maps by quadrature.
+ * A user-supplied activation (library API): φ and φ′ as functions; Gaussian maps by quadrature
+ * (declare `smooth` only for analytic φ: it enables Gauss–Hermite, which is inaccurate at kinks).
  * φ′ is checked against a central finite difference at a few points so a wrong derivative is
  * caught early rather than producing a wrong critical line.
  */
-export function customActivation(name: string, f: (x: number) => number, df: (x: number) => number, order = DEFAULT_ORDER): Activation {
+export function customActivation(
+  name: string,
+  f: (x: number) => number,
+  df: (x: number) => number,
+  opts: { order?: number; smooth?: boolean } = {},
+): Activation {
   for (const x of [-1.7, -0.3, 0.4, 1.3]) {
     const h = 1e-5;
     const fd = (f(x + h) - f(x - h)) / (2 * h);
@@ -235,5 +247,5 @@ export function customActivation(name: string, f: (x: number) => number, df: (x:
       throw new InputError("activation", `derivative of '${name}' disagrees with finite differences at x = ${x}: df = ${d}, fd = ${fd}`);
     }
   }
-  return makeActivation({ name, kind: "custom", f, df }, order);
+  return makeActivation({ name, kind: "custom", f, df, smooth: opts.smooth ?? false }, opts.order ?? DEFAULT_ORDER);
 }
