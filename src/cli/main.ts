@@ -7,6 +7,11 @@ import { InputError } from "../errors.js";
 import { commands } from "./commands/index.js";
 
 export async function main(argv: string[]): Promise<number> {
+  // `critkit … | head` closes stdout early: stop quietly instead of crashing on EPIPE.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
   const program = new Command("critkit")
     .description("Criticality and trainability diagnostics for deep networks, from wide-network theory to finite networks.")
     .version("0.1.0")

@@ -35,8 +35,9 @@ export function registerPhase(program: Command): void {
         : phaseDiagram(blockFamily(b, tabulated(b.activation)), sw2, sb2, depth, b.q0);
       const line = o.criticalLine ? criticalLine(blockFamily(b), quadspace(b0, b1, Math.min(n, 32)), b.q0, [w0, w1]) : [];
       const spec = phaseHeatmap(grid, b.activation.name, line);
-      await writePlot(out, spec);
-      if (o.png && out.toLowerCase().endsWith(".svg")) await writePlot(out.replace(/\.svg$/i, ".png"), spec);
+      const files = [out];
+      if (o.png && out.toLowerCase().endsWith(".svg")) files.push(out.replace(/\.svg$/i, ".png"));
+      for (const file of files) await writePlot(file, spec);
       const rows = (a: ArrayLike<number>) => Array.from({ length: n }, (_, i) => Array.from(a).slice(i * n, (i + 1) * n));
       if (o.json) {
         return printJson({
@@ -49,11 +50,11 @@ export function registerPhase(program: Command): void {
           q: rows(grid.q),
           phase: Array.from({ length: n }, (_, i) => Array.from(grid.phase.slice(i * n, (i + 1) * n), (p) => PHASES[p])),
           critical_line: line.map((p) => ({ sigma_b2: p.sigmaB2, sigma_w2: p.sigmaW2 })),
-          plot: out,
+          plots: files,
         });
       }
       const counts = PHASES.map((p, i) => `${p} ${grid.phase.filter((x) => x === i).length}`).join(", ");
-      process.stdout.write(`${n}×${n} grid at depth ${depth}: ${counts}\nwrote ${out}\n`);
+      process.stdout.write(`${n}×${n} grid at depth ${depth}: ${counts}\n${files.map((f) => `wrote ${f}\n`).join("")}`);
     });
 }
 
