@@ -15,7 +15,7 @@ export async function run(): Promise<BenchRow[]> {
   const sw2 = linspace(0.5, 4, GRID);
   const sb2 = linspace(0, 0.5, GRID);
   const times: number[] = [];
-  let logJ = new Float64Array();
+  let logJ: Float64Array = new Float64Array();
   for (let r = 0; r < 5; r++) {
     const t0 = performance.now();
     logJ = mlpPhaseDiagram(activation("tanh"), sw2, sb2, DEPTH).logJ; // fresh table each run

@@ -1,22 +1,71 @@
 /**
- * Layers, defined once (after neural-tangents' stax). Each layer's infinite-width view maps the
- * covariance record and gives its APJN factor χ; theory commands iterate these views, and the
- * finite networks are built from the same definitions, so theory and experiment share one
- * description of the architecture.
+ * Layers, defined once (after neural-tangents' stax). Every layer has
+ *   - `map`: its infinite-width view (covariance record in → out, and its APJN factor χ),
+ *   - `init`: sampling of its parameters for a given input width (seeded, float64 on the host),
+ *   - `apply`: its finite forward pass on rows x [batch, N_in] → [batch, N_out] in @jax-js/jax.
+ * Theory commands iterate `map`; finite networks run `apply` on parameters from `init`; both come
+ * from the same definition, so theory and experiment cannot describe different architectures.
  *
  * Conventions (PyTorch): Dense h = W x + b with W_ij ~ N(0, σ_w²/N_in), b_i ~ N(0, σ_b²);
  * LayerNorm normalizes over the features with the population variance and ε = 1e-5.
+ * `apply` follows jax-js ownership: it consumes `params` and `x`.
  */
 import { InputError } from "../errors.js";
+import type { Rng } from "../rng.js";
 import type { Activation } from "../theory/activations.js";
 import type { Kernel, KernelLayer, KernelStep } from "../theory/kernel.js";
+import type { JaxArray, JaxModule } from "./jax.js";
+
+/** A parameter tensor on the host, float64 (cast to the network's dtype when moved to jax). */
+export interface HostTensor {
+  shape: number[];
+  data: Float64Array;
+}
+/** Parameters of a layer: a tree of tensors (objects and arrays), `null` for none. */
+export type HostParams = HostTensor | null | HostParams[] | { [k: string]: HostParams };
+/** The same tree with jax arrays at the leaves. */
+export type JaxParams = JaxArray | null | JaxParams[] | { [k: string]: JaxParams };
+
+export interface Layer extends KernelLayer {
+  /** false for layers with no infinite-width view here (`map` throws) */
+  readonly hasTheory: boolean;
+  /** true when the layer ends in a fresh dense map (required inside a residual block) */
+  readonly endsWithDense: boolean;
+  init(rng: Rng, nIn: number): { params: HostParams; nOut: number };
+  apply(jax: JaxModule, params: JaxParams, x: JaxArray): JaxArray;
+}
+
+export type Parametrization = "standard" | "ntk";
 
 export const LAYERNORM_EPS = 1e-5;
 
-/** Dense: q' = σ_w² q + σ_b² (same for q12), χ = σ_w²; the output is a centred Gaussian field. */
-export function dense(sigmaW2: number, sigmaB2: number): KernelLayer {
+/**
+ * Dense to `width` units: q' = σ_w² q + σ_b² (same for q12), χ = σ_w²; the output is a centred
+ * Gaussian field. Standard parametrization stores W ~ N(0, σ_w²/N_in), b ~ N(0, σ_b²); NTK stores
+ * W, b ~ N(0, 1) and multiplies by σ_w/√N_in, σ_b in the forward pass (same function at
+ * initialization, different gradient scales). W is kept transposed, [N_in, N_out], so the row
+ * layout x W stays on jax-js's fast matmul path.
+ */
+export function dense(width: number, sigmaW2: number, sigmaB2: number, parametrization: Parametrization = "standard"): Layer {
+  const ntk = parametrization === "ntk";
   return {
     name: `dense(${sigmaW2}, ${sigmaB2})`,
+    hasTheory: true,
+    endsWithDense: true,
+    init(rng, nIn) {
+      const wStd = ntk ? 1 : Math.sqrt(sigmaW2 / nIn);
+      const bStd = ntk ? 1 : Math.sqrt(sigmaB2);
+      return {
+        params: { w: { shape: [nIn, width], data: rng.normals(nIn * width, wStd) }, b: { shape: [width], data: rng.normals(width, bStd) } },
+        nOut: width,
+      };
+    },
+    apply(jax, params, x) {
+      const { w, b } = params as { w: JaxArray; b: JaxArray };
+      const nIn = w.shape[0]!;
+      const y = jax.numpy.matmul(x, w);
+      return ntk ? y.mul(Math.sqrt(sigmaW2 / nIn)).add(b.mul(Math.sqrt(sigmaB2))) : y.add(b);
+    },
     map: (k) => ({
       kernel: {
         q1: sigmaW2 * k.q1 + sigmaB2,
@@ -32,9 +81,14 @@ export function dense(sigmaW2: number, sigmaB2: number): KernelLayer {
 }
 
 /** Elementwise φ on a centred Gaussian field: q' = E[φ(u)²], q12' = E[φ(u1)φ(u2)], χ = E[φ′(u)²]. */
-export function act(phi: Activation): KernelLayer {
+export function act(phi: Activation): Layer {
+  const op = activationOp(phi);
   return {
     name: phi.name,
+    hasTheory: true,
+    endsWithDense: false,
+    init: (_rng, nIn) => ({ params: null, nOut: nIn }),
+    apply: (jax, _params, x) => op(jax, x),
     map: (k) => {
       if (!k.gaussian || k.m1 !== 0 || k.m2 !== 0) {
         throw new InputError("architecture", `${phi.name} applied to a non-Gaussian input has no infinite-width theory here (put a dense layer before it)`);
@@ -61,9 +115,18 @@ export function act(phi: Activation): KernelLayer {
  * s² = q − m² the population variance. q' = s²/(s² + ε), q12' = (q12 − m1 m2)/√((s1² + ε)(s2² + ε)),
  * χ = 1/(s² + ε) (the projections onto 1 and x̂ remove two of N directions: O(1/N)).
  */
-export function layerNorm(eps = LAYERNORM_EPS): KernelLayer {
+export function layerNorm(eps = LAYERNORM_EPS): Layer {
   return {
     name: "layernorm",
+    hasTheory: true,
+    endsWithDense: false,
+    init: (_rng, nIn) => ({ params: null, nOut: nIn }),
+    apply(jax, _params, x) {
+      const np = jax.numpy;
+      const centred = x.ref.sub(np.mean(x, -1, { keepdims: true }));
+      const variance = np.mean(np.square(centred.ref), -1, { keepdims: true });
+      return centred.mul(np.reciprocal(np.sqrt(variance.add(eps))));
+    },
     map: (k) => {
       const v1 = k.q1 - k.m1 * k.m1 + eps;
       const v2 = k.q2 - k.m2 * k.m2 + eps;
@@ -82,10 +145,26 @@ export function layerNorm(eps = LAYERNORM_EPS): KernelLayer {
   };
 }
 
-/** Layers applied in order; χ multiplies. */
-export function serial(...layers: KernelLayer[]): KernelLayer {
+/** Layers applied in order; χ multiplies. Parameters are a list, one entry per layer. */
+export function serial(...layers: Layer[]): Layer {
   return {
     name: layers.map((l) => l.name).join(" → "),
+    hasTheory: layers.every((l) => l.hasTheory),
+    endsWithDense: layers[layers.length - 1]?.endsWithDense ?? false,
+    init(rng, nIn) {
+      const params: HostParams[] = [];
+      let n = nIn;
+      for (const layer of layers) {
+        const p = layer.init(rng, n);
+        params.push(p.params);
+        n = p.nOut;
+      }
+      return { params, nOut: n };
+    },
+    apply(jax, params, x) {
+      const ps = params as JaxParams[];
+      return layers.reduce((h, layer, i) => layer.apply(jax, ps[i]!, h), x);
+    },
     map: (k) => {
       let kernel = k;
       let chi = 1;
@@ -103,10 +182,18 @@ export function serial(...layers: KernelLayer[]): KernelLayer {
  * Residual h' = μ h + block(h). The block must end with a dense layer: its fresh zero-mean
  * weights make block(h) uncorrelated with h, so q' = μ² q + q_block, χ = μ² + χ_block.
  */
-export function residual(mu: number, block: KernelLayer, endsWithDense: boolean): KernelLayer {
-  if (!endsWithDense) throw new Error("residual: the block must end with a dense layer");
+export function residual(mu: number, block: Layer): Layer {
+  if (!block.endsWithDense) throw new Error("residual: the block must end with a dense layer");
   return {
     name: `residual(${mu}, ${block.name})`,
+    hasTheory: block.hasTheory,
+    endsWithDense: false,
+    init(rng, nIn) {
+      const p = block.init(rng, nIn);
+      if (p.nOut !== nIn) throw new InputError("architecture", `residual block maps width ${nIn} to ${p.nOut}`);
+      return p;
+    },
+    apply: (jax, params, x) => block.apply(jax, params, x.ref).add(x.mul(mu)),
     map: (k) => {
       const s = block.map(k);
       const b = s.kernel;
@@ -130,6 +217,9 @@ export interface MlpBlockConfig {
   activation: Activation;
   sigmaW2: number;
   sigmaB2: number;
+  /** output width of the block's dense layer (finite networks; irrelevant to the theory) */
+  width?: number;
+  parametrization?: Parametrization;
   /** "pre": LN on preactivations (before φ); "post": LN on activations (after φ) */
   layernorm?: LayerNormPlacement;
   /** residual strength μ (0: no skip connection) */
@@ -142,11 +232,93 @@ export interface MlpBlockConfig {
  *   pre:  h' = μ h + W φ(LN(h)) + b
  *   post: h' = μ h + W LN(φ(h)) + b
  */
-export function mlpBlock(cfg: MlpBlockConfig): KernelLayer {
+export function mlpBlock(cfg: MlpBlockConfig): Layer {
   const ln = cfg.layernorm ?? "none";
   const phi = act(cfg.activation);
   const body = ln === "pre" ? [layerNorm(), phi] : ln === "post" ? [phi, layerNorm()] : [phi];
-  const block = serial(...body, dense(cfg.sigmaW2, cfg.sigmaB2));
+  const block = serial(...body, dense(cfg.width ?? 0, cfg.sigmaW2, cfg.sigmaB2, cfg.parametrization));
   const mu = cfg.mu ?? 0;
-  return mu === 0 ? block : residual(mu, block, true);
+  return mu === 0 ? block : residual(mu, block);
+}
+
+/** The jax-js op of each activation kind (same conventions as src/theory/activations.ts). */
+function activationOp(phi: Activation): (jax: JaxModule, x: JaxArray) => JaxArray {
+  switch (phi.kind) {
+    case "relu":
+      return (jax, x) => jax.nn.relu(x);
+    case "leaky_relu":
+      return (jax, x) => jax.nn.leakyRelu(x, phi.params.alpha);
+    case "tanh":
+      return (jax, x) => jax.numpy.tanh(x);
+    case "erf":
+      return (jax, x) => jax.lax.erf(x);
+    case "gelu":
+      return (jax, x) => jax.nn.gelu(x, { approximate: false });
+    case "silu":
+      return (jax, x) => jax.nn.silu(x);
+    case "sigmoid":
+      return (jax, x) => jax.nn.sigmoid(x);
+    case "softplus":
+      return (jax, x) => jax.nn.softplus(x);
+    case "linear":
+      return (_jax, x) => x;
+    case "sin":
+      return (jax, x) => jax.numpy.sin(x);
+    default:
+      return () => {
+        throw new InputError("activation", `'${phi.name}' has no finite-network implementation (only the built-in activations do)`);
+      };
+  }
+}
+
+export interface MixerBlockConfig {
+  tokens: number;
+  channels: number;
+  tokenHidden: number;
+  channelHidden: number;
+  activation: Activation;
+  sigmaW2: number;
+  sigmaB2: number;
+  /** strength μ of both skip connections */
+  mu?: number;
+  parametrization?: Parametrization;
+}
+
+/**
+ * MLP-Mixer block (Tolstikhin et al. 2021) on rows x = vec(X), X ∈ R^{T×C}:
+ *   U = μ X + (token MLP applied to each column of LN(X))      (mixes tokens, per channel)
+ *   Y = μ U + (channel MLP applied to each row of LN(U))       (mixes channels, per token)
+ * with MLP(z) = dense(φ(dense(z))) and LayerNorm over channels. Its token dimension T is small,
+ * so there is no infinite-width theory for it here: critkit measures it empirically.
+ */
+export function mixerBlock(cfg: MixerBlockConfig): Layer {
+  const { tokens: T, channels: C, parametrization: pz } = cfg;
+  const mu = cfg.mu ?? 1;
+  const mlp = (hidden: number, out: number) =>
+    serial(dense(hidden, cfg.sigmaW2, cfg.sigmaB2, pz), act(cfg.activation), dense(out, cfg.sigmaW2, cfg.sigmaB2, pz));
+  const tokenMlp = mlp(cfg.tokenHidden, T);
+  const channelMlp = mlp(cfg.channelHidden, C);
+  const ln = layerNorm();
+  return {
+    name: `mixer(T=${T}, C=${C}, ${cfg.activation.name})`,
+    hasTheory: false,
+    endsWithDense: false,
+    map() {
+      throw new InputError("arch", "the MLP-Mixer block has no infinite-width theory here (measure it with critkit apjn / init-search)");
+    },
+    init(rng, nIn) {
+      if (nIn !== T * C) throw new InputError("arch", `mixer block expects width tokens×channels = ${T * C}, got ${nIn}`);
+      return { params: { token: tokenMlp.init(rng, T).params, channel: channelMlp.init(rng, C).params }, nOut: nIn };
+    },
+    apply(jax, params, x) {
+      const np = jax.numpy;
+      const p = params as { token: JaxParams; channel: JaxParams };
+      const B = x.shape[0]!;
+      const X = x.reshape([B, T, C]);
+      const mixedT = tokenMlp.apply(jax, p.token, np.swapaxes(ln.apply(jax, null, X.ref), 1, 2));
+      const U = np.swapaxes(mixedT, 1, 2).add(X.mul(mu));
+      const Y = channelMlp.apply(jax, p.channel, ln.apply(jax, null, U.ref)).add(U.mul(mu));
+      return Y.reshape([B, T * C]);
+    },
+  };
 }

@@ -1,0 +1,125 @@
+/**
+ * Finite networks as stacks of blocks (src/nets/stax.ts) with sampled parameters, in the form the
+ * empirical diagnostics take: blocks {apply, params} on rows [batch, width]. Blocks built from the
+ * same Layer share one `apply` function, so the diagnostics compile one step per distinct block.
+ */
+import { InputError } from "../errors.js";
+import { Rng } from "../rng.js";
+import type { Activation } from "../theory/activations.js";
+import { type HostParams, type JaxParams, type Layer, type LayerNormPlacement, mixerBlock, mlpBlock, type Parametrization } from "./stax.js";
+import { type JaxArray, type JaxModule, loadJax } from "./jax.js";
+
+export type Dtype = "float32" | "float64";
+
+/** An architecture: the block of each depth (repeat the same Layer object to share compiled steps). */
+export interface Architecture {
+  inputWidth: number;
+  blocks: Layer[];
+}
+
+export interface FiniteBlock {
+  apply: (params: JaxParams, h: JaxArray) => JaxArray;
+  params: JaxParams;
+}
+
+export interface FiniteNetwork {
+  blocks: FiniteBlock[];
+  inputWidth: number;
+  dispose(): void;
+}
+
+/** Bytes above which a network is refused before anything is allocated (default 4 GiB). */
+export const MAX_PARAM_BYTES = 4 * 2 ** 30;
+
+/** The parameters of every block, sampled on the host (seeded: bit-identical for a seed). */
+export function sampleParams(arch: Architecture, seed: number): HostParams[] {
+  const rng = new Rng(seed);
+  const host: HostParams[] = [];
+  let n = arch.inputWidth;
+  for (const layer of arch.blocks) {
+    const p = layer.init(rng.split(), n);
+    host.push(p.params);
+    n = p.nOut;
+  }
+  return host;
+}
+
+/** Samples the parameters and moves them to jax in `dtype`. */
+export async function instantiate(arch: Architecture, seed: number, dtype: Dtype = "float32"): Promise<FiniteNetwork> {
+  const jax = await loadJax();
+  const applies = new Map<Layer, FiniteBlock["apply"]>();
+  const host = sampleParams(arch, seed);
+  const blocks = arch.blocks.map((layer, i) => {
+    let apply = applies.get(layer);
+    if (!apply) {
+      apply = (params, h) => layer.apply(jax, params, h);
+      applies.set(layer, apply);
+    }
+    return { apply, params: toJax(jax, host[i]!, dtype) };
+  });
+  return {
+    blocks,
+    inputWidth: arch.inputWidth,
+    dispose: () => {
+      for (const b of blocks) jax.tree.dispose(b.params as never);
+    },
+  };
+}
+
+function toJax(jax: JaxModule, p: HostParams, dtype: Dtype): JaxParams {
+  if (p === null) return null;
+  if (Array.isArray(p)) return p.map((q) => toJax(jax, q, dtype));
+  if ("data" in p && p.data instanceof Float64Array) {
+    const data = dtype === "float64" ? p.data : Float32Array.from(p.data);
+    return jax.numpy.array(data, { shape: p.shape as number[], dtype: dtype === "float64" ? jax.numpy.float64 : jax.numpy.float32 });
+  }
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, toJax(jax, v as HostParams, dtype)]));
+}
+
+export interface MlpSpec {
+  /** one activation, or several used in turn block by block (mixed activations) */
+  activations: Activation[];
+  sigmaW2: number;
+  sigmaB2: number;
+  width: number;
+  depth: number;
+  layernorm?: LayerNormPlacement;
+  mu?: number;
+  parametrization?: Parametrization;
+}
+
+/** An MLP of `depth` blocks h ↦ μ h + W φ(·) + b on width `width` (input width = width). */
+export function mlpArchitecture(s: MlpSpec): Architecture {
+  const kinds = s.activations.map((activation) =>
+    mlpBlock({ activation, sigmaW2: s.sigmaW2, sigmaB2: s.sigmaB2, width: s.width, layernorm: s.layernorm, mu: s.mu, parametrization: s.parametrization }),
+  );
+  checkSize(s.depth * (s.width * s.width + s.width), "--width");
+  return { inputWidth: s.width, blocks: Array.from({ length: s.depth }, (_, l) => kinds[l % kinds.length]!) };
+}
+
+export interface MixerSpec {
+  tokens: number;
+  channels: number;
+  tokenHidden: number;
+  channelHidden: number;
+  activation: Activation;
+  sigmaW2: number;
+  sigmaB2: number;
+  depth: number;
+  mu?: number;
+  parametrization?: Parametrization;
+}
+
+/** An MLP-Mixer of `depth` blocks on inputs of T tokens × C channels (rows of width T·C). */
+export function mixerArchitecture(s: MixerSpec): Architecture {
+  checkSize(s.depth * 2 * (s.tokens * s.tokenHidden + s.channels * s.channelHidden), "--channels");
+  const block = mixerBlock(s);
+  return { inputWidth: s.tokens * s.channels, blocks: Array.from({ length: s.depth }, () => block) };
+}
+
+function checkSize(params: number, field: string): void {
+  const bytes = params * 8;
+  if (bytes > MAX_PARAM_BYTES) {
+    throw new InputError(field, `the network would need ${(bytes / 2 ** 30).toFixed(1)} GiB of parameters (limit ${MAX_PARAM_BYTES / 2 ** 30} GiB): use a smaller width or depth`);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The finite forward pass of every layer (jax-js, float64) against an independent plain-JS
+ * float64 implementation on the same sampled parameters.
+ */
+import { describe, expect, it } from "vitest";
+import { instantiate, mixerArchitecture, mlpArchitecture, sampleParams } from "../../src/nets/network.js";
+import { type HostTensor, LAYERNORM_EPS } from "../../src/nets/stax.js";
+import { loadJax, readF64 } from "../../src/nets/jax.js";
+import { Rng } from "../../src/rng.js";
+import { ACTIVATION_NAMES, activation } from "../../src/theory/activations.js";
+
+type Mat = Float64Array[]; // rows
+
+const matmul = (x: Mat, w: HostTensor) => {
+  const [nIn, nOut] = w.shape as [number, number];
+  return x.map((row) => {
+    const out = new Float64Array(nOut);
+    for (let i = 0; i < nIn; i++) for (let j = 0; j < nOut; j++) out[j]! += row[i]! * w.data[i * nOut + j]!;
+    return out;
+  });
+};
+const addBias = (x: Mat, b: HostTensor) => x.map((r) => r.map((v, j) => v + b.data[j]!));
+const ln = (x: Mat) =>
+  x.map((r) => {
+    const m = r.reduce((a, b) => a + b, 0) / r.length;
+    const v = r.reduce((a, b) => a + (b - m) ** 2, 0) / r.length;
+    return r.map((u) => (u - m) / Math.sqrt(v + LAYERNORM_EPS));
+  });
+
+async function runJax(arch: Parameters<typeof instantiate>[0], x: Mat): Promise<Mat> {
+  const jax = await loadJax();
+  const net = await instantiate(arch, 7, "float64");
+  let h = jax.numpy.array(Float64Array.from(x.flatMap((r) => Array.from(r))), { shape: [x.length, x[0]!.length], dtype: jax.numpy.float64 });
+  for (const b of net.blocks) h = b.apply(jax.tree.ref(b.params as never) as never, h);
+  const flat = await readF64(h);
+  net.dispose();
+  const n = flat.length / x.length;
+  return x.map((_, i) => flat.slice(i * n, (i + 1) * n));
+}
+
+const inputs = (rows: number, n: number) => {
+  const rng = new Rng(3);
+  return Array.from({ length: rows }, () => rng.normals(n));
+};
+
+describe("finite MLP blocks: jax-js forward = plain-JS reference", () => {
+  for (const [name, layernorm, mu] of [
+    ...ACTIVATION_NAMES.filter((a) => a !== "swish").map((a) => [a, "none", 0] as const),
+    ["tanh", "pre", 0],
+    ["relu", "post", 0],
+    ["gelu", "pre", 1],
+    ["tanh", "none", 0.5],
+  ] as const) {
+    it(`${name}, LayerNorm ${layernorm}, μ = ${mu}`, async () => {
+      const phi = activation(name);
+      const arch = mlpArchitecture({ activations: [phi], sigmaW2: 1.7, sigmaB2: 0.1, width: 12, depth: 3, layernorm, mu });
+      const host = sampleParams(arch, 7) as Array<Array<{ w: HostTensor; b: HostTensor } | null> | { w: HostTensor; b: HostTensor }[]>;
+      const x = inputs(4, 12);
+      let h = x;
+      for (const p of host) {
+        const ps = p as Array<{ w: HostTensor; b: HostTensor } | null>;
+        const d = ps[ps.length - 1]!;
+        let z = layernorm === "pre" ? ln(h) : h;
+        z = z.map((r) => r.map(phi.f));
+        if (layernorm === "post") z = ln(z);
+        const out = addBias(matmul(z, d.w), d.b);
+        h = out.map((r, i) => r.map((v, j) => v + mu * h[i]![j]!));
+      }
+      const got = await runJax(arch, x);
+      // jax-js's float64 exp/log/tanh/erf/sin are float32 polynomials (shared/notes): 5e-5;
+      // piecewise-linear activations use exact float64 arithmetic.
+      const tol = ["relu", "leaky_relu", "linear"].includes(name) ? 1e-12 : 5e-5;
+      for (let i = 0; i < x.length; i++) for (let j = 0; j < 12; j++) expect(Math.abs(got[i]![j]! - h[i]![j]!)).toBeLessThan(tol * (1 + Math.abs(h[i]![j]!)));
+    });
+  }
+
+  it("the NTK parametrization computes the same function at initialization (same seed → same noise)", async () => {
+    const phi = activation("tanh");
+    const x = inputs(3, 8);
+    const std = await runJax(mlpArchitecture({ activations: [phi], sigmaW2: 2, sigmaB2: 0.3, width: 8, depth: 2 }), x);
+    const ntk = await runJax(mlpArchitecture({ activations: [phi], sigmaW2: 2, sigmaB2: 0.3, width: 8, depth: 2, parametrization: "ntk" }), x);
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 8; j++) expect(ntk[i]![j]).toBeCloseTo(std[i]![j]!, 10);
+  });
+});
+
+describe("MLP-Mixer block", () => {
+  it("jax-js forward = plain-JS token/channel mixing with LayerNorm and skips", async () => {
+    const phi = activation("gelu");
+    const [T, C, Ds, Dc] = [4, 6, 5, 8];
+    const arch = mixerArchitecture({ tokens: T, channels: C, tokenHidden: Ds, channelHidden: Dc, activation: phi, sigmaW2: 1.5, sigmaB2: 0.05, depth: 2, mu: 1 });
+    const host = sampleParams(arch, 7) as Array<{ token: Array<{ w: HostTensor; b: HostTensor } | null>; channel: Array<{ w: HostTensor; b: HostTensor } | null> }>;
+    const x = inputs(2, T * C);
+    const mlp = (z: Mat, p: Array<{ w: HostTensor; b: HostTensor } | null>) => addBias(matmul(addBias(matmul(z, p[0]!.w), p[0]!.b).map((r) => r.map(phi.f)), p[2]!.w), p[2]!.b);
+    const transpose = (m: Mat) => Array.from({ length: m[0]!.length }, (_, j) => Float64Array.from(m, (r) => r[j]!));
+    let h = x;
+    for (const p of host) {
+      h = h.map((row) => {
+        const X = Array.from({ length: T }, (_, t) => row.slice(t * C, (t + 1) * C));
+        const tokenMixed = transpose(mlp(transpose(ln(X)), p.token));
+        const U = X.map((r, t) => r.map((v, c) => v + tokenMixed[t]![c]!));
+        const ch = mlp(ln(U), p.channel);
+        return Float64Array.from(U.flatMap((r, t) => Array.from(r, (v, c) => v + ch[t]![c]!)));
+      });
+    }
+    const got = await runJax(arch, x);
+    for (let i = 0; i < 2; i++) for (let j = 0; j < T * C; j++) expect(Math.abs(got[i]![j]! - h[i]![j]!)).toBeLessThan(2e-5 * (1 + Math.abs(h[i]![j]!)));
+  });
+
+  it("has no infinite-width theory and says so", () => {
+    const arch = mixerArchitecture({ tokens: 2, channels: 2, tokenHidden: 2, channelHidden: 2, activation: activation("relu"), sigmaW2: 1, sigmaB2: 0, depth: 1 });
+    expect(arch.blocks[0]!.hasTheory).toBe(false);
+    expect(() => arch.blocks[0]!.map({ q1: 1, q2: 1, q12: 1, m1: 0, m2: 0, gaussian: true })).toThrow(/no infinite-width theory/);
+  });
+});
+
+describe("network size guard", () => {
+  it("refuses a width that would not fit before allocating", () => {
+    expect(() => mlpArchitecture({ activations: [activation("tanh")], sigmaW2: 1, sigmaB2: 0, width: 100_000, depth: 100 })).toThrow(/--width: the network would need/);
+  });
+});
