@@ -44,16 +44,21 @@ export function sampleParams(arch: Architecture, seed: number): HostParams[] {
   return host;
 }
 
+/**
+ * One `apply` function per layer key for the whole process: networks that differ only in their
+ * parameters (a σ_w² scan, other seeds) share compiled steps in the diagnostics' jit caches.
+ */
+const applies = new Map<string, FiniteBlock["apply"]>();
+
 /** Samples the parameters and moves them to jax in `dtype`. */
 export async function instantiate(arch: Architecture, seed: number, dtype: Dtype = "float32"): Promise<FiniteNetwork> {
   const jax = await loadJax();
-  const applies = new Map<Layer, FiniteBlock["apply"]>();
   const host = sampleParams(arch, seed);
   const blocks = arch.blocks.map((layer, i) => {
-    let apply = applies.get(layer);
+    let apply = applies.get(layer.key);
     if (!apply) {
       apply = (params, h) => layer.apply(jax, params, h);
-      applies.set(layer, apply);
+      applies.set(layer.key, apply);
     }
     return { apply, params: toJax(jax, host[i]!, dtype) };
   });
@@ -67,7 +72,6 @@ export async function instantiate(arch: Architecture, seed: number, dtype: Dtype
 }
 
 function toJax(jax: JaxModule, p: HostParams, dtype: Dtype): JaxParams {
-  if (p === null) return null;
   if (Array.isArray(p)) return p.map((q) => toJax(jax, q, dtype));
   if ("data" in p && p.data instanceof Float64Array) {
     const data = dtype === "float64" ? p.data : Float32Array.from(p.data);

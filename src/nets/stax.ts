@@ -21,12 +21,14 @@ export interface HostTensor {
   shape: number[];
   data: Float64Array;
 }
-/** Parameters of a layer: a tree of tensors (objects and arrays), `null` for none. */
-export type HostParams = HostTensor | null | HostParams[] | { [k: string]: HostParams };
+/** Parameters of a layer: a tree of tensors (objects and arrays); `[]` for none. */
+export type HostParams = HostTensor | HostParams[] | { [k: string]: HostParams };
 /** The same tree with jax arrays at the leaves. */
-export type JaxParams = JaxArray | null | JaxParams[] | { [k: string]: JaxParams };
+export type JaxParams = JaxArray | JaxParams[] | { [k: string]: JaxParams };
 
 export interface Layer extends KernelLayer {
+  /** identifies `apply`: layers with equal keys compute the same function of (params, x) */
+  readonly key: string;
   /** false for layers with no infinite-width view here (`map` throws) */
   readonly hasTheory: boolean;
   /** true when the layer ends in a fresh dense map (required inside a residual block) */
@@ -50,6 +52,7 @@ export function dense(width: number, sigmaW2: number, sigmaB2: number, parametri
   const ntk = parametrization === "ntk";
   return {
     name: `dense(${sigmaW2}, ${sigmaB2})`,
+    key: ntk ? `dense-ntk(${sigmaW2},${sigmaB2})` : "dense",
     hasTheory: true,
     endsWithDense: true,
     init(rng, nIn) {
@@ -85,9 +88,10 @@ export function act(phi: Activation): Layer {
   const op = activationOp(phi);
   return {
     name: phi.name,
+    key: phi.name,
     hasTheory: true,
     endsWithDense: false,
-    init: (_rng, nIn) => ({ params: null, nOut: nIn }),
+    init: (_rng, nIn) => ({ params: [], nOut: nIn }),
     apply: (jax, _params, x) => op(jax, x),
     map: (k) => {
       if (!k.gaussian || k.m1 !== 0 || k.m2 !== 0) {
@@ -118,9 +122,10 @@ export function act(phi: Activation): Layer {
 export function layerNorm(eps = LAYERNORM_EPS): Layer {
   return {
     name: "layernorm",
+    key: `layernorm(${eps})`,
     hasTheory: true,
     endsWithDense: false,
-    init: (_rng, nIn) => ({ params: null, nOut: nIn }),
+    init: (_rng, nIn) => ({ params: [], nOut: nIn }),
     apply(jax, _params, x) {
       const np = jax.numpy;
       const centred = x.ref.sub(np.mean(x, -1, { keepdims: true }));
@@ -149,6 +154,7 @@ export function layerNorm(eps = LAYERNORM_EPS): Layer {
 export function serial(...layers: Layer[]): Layer {
   return {
     name: layers.map((l) => l.name).join(" → "),
+    key: `[${layers.map((l) => l.key).join(",")}]`,
     hasTheory: layers.every((l) => l.hasTheory),
     endsWithDense: layers[layers.length - 1]?.endsWithDense ?? false,
     init(rng, nIn) {
@@ -186,6 +192,7 @@ export function residual(mu: number, block: Layer): Layer {
   if (!block.endsWithDense) throw new Error("residual: the block must end with a dense layer");
   return {
     name: `residual(${mu}, ${block.name})`,
+    key: `residual(${mu},${block.key})`,
     hasTheory: block.hasTheory,
     endsWithDense: false,
     init(rng, nIn) {
@@ -301,6 +308,7 @@ export function mixerBlock(cfg: MixerBlockConfig): Layer {
   const ln = layerNorm();
   return {
     name: `mixer(T=${T}, C=${C}, ${cfg.activation.name})`,
+    key: `mixer(${T},${C},${mu},${tokenMlp.key},${channelMlp.key})`,
     hasTheory: false,
     endsWithDense: false,
     map() {
@@ -315,9 +323,9 @@ export function mixerBlock(cfg: MixerBlockConfig): Layer {
       const p = params as { token: JaxParams; channel: JaxParams };
       const B = x.shape[0]!;
       const X = x.reshape([B, T, C]);
-      const mixedT = tokenMlp.apply(jax, p.token, np.swapaxes(ln.apply(jax, null, X.ref), 1, 2));
+      const mixedT = tokenMlp.apply(jax, p.token, np.swapaxes(ln.apply(jax, [], X.ref), 1, 2));
       const U = np.swapaxes(mixedT, 1, 2).add(X.mul(mu));
-      const Y = channelMlp.apply(jax, p.channel, ln.apply(jax, null, U.ref)).add(U.mul(mu));
+      const Y = channelMlp.apply(jax, p.channel, ln.apply(jax, [], U.ref)).add(U.mul(mu));
       return Y.reshape([B, T * C]);
     },
   };

@@ -1,0 +1,66 @@
+import type { Command } from "commander";
+import { measureApjn, theoryApjn } from "../../diagnostics/apjn-profile.js";
+import { shutdownJax } from "../../nets/jax.js";
+import { lineSpec, writePlot } from "../../report/plot.js";
+import { InputError } from "../../errors.js";
+import { parseArchOptions, withArchOptions } from "../arch-options.js";
+import { int, num } from "../options.js";
+import { printJson, progress } from "../output.js";
+
+export function registerApjn(program: Command): void {
+  withArchOptions(
+    program.command("apjn").description("empirical APJN J^{l0,l} of finite networks (Hutchinson probes, log space) beside the infinite-width theory"),
+    { seeds: "4", inputs: "4", probes: "16" },
+  )
+    .requiredOption("--sigma-w2 <v>", "weight variance σ_w² > 0")
+    .option("--l0 <l0>", "reference layer l0 of J^{l0,l}", "0")
+    .option("--out <file>", "plot of experiment vs theory (.svg or .png)")
+    .option("--json", "print JSON")
+    .action(async (o) => {
+      const a = parseArchOptions(o);
+      const sigmaW2 = num("--sigma-w2", o.sigmaW2, { minExclusive: 0 });
+      const arch = a.archFor(sigmaW2);
+      const l0 = int("--l0", o.l0, 0, arch.blocks.length - 1);
+      if (o.out !== undefined && !/\.(svg|png)$/i.test(String(o.out))) throw new InputError("--out", `must end in .svg or .png, got '${o.out}'`);
+      const bar = progress(a.seeds.length, "networks", Boolean(o.json));
+      try {
+        const prof = await measureApjn(arch, { seeds: a.seeds, inputs: a.inputs, probes: a.probes, l0, q0: a.q0, dtype: a.dtype, onProgress: bar.tick });
+        bar.stop();
+        const theory = theoryApjn(arch, a.q0, l0);
+        // l = l0 … L, with J^{l0,l0} = 1 exactly
+        const logJ = [0, ...prof.logJ];
+        const rel = [0, ...prof.relStderr];
+        const layers = [l0, ...prof.layers];
+        const logTheory = theory ? [0, ...theory] : null;
+        const result = {
+          ...a.settings,
+          sigma_w2: sigmaW2,
+          l0,
+          layers,
+          apjn: logJ.map(Math.exp),
+          stderr: logJ.map((v, i) => Math.exp(v) * rel[i]!),
+          theory: logTheory ? logTheory.map(Math.exp) : null,
+          log_apjn: logJ,
+          rel_stderr: rel,
+          log_theory: logTheory,
+        };
+        if (o.out) {
+          const series = [{ name: "finite (± s.e.)", x: layers, y: logJ, yErr: rel }];
+          if (logTheory) series.push({ name: "theory", x: layers, y: logTheory, yErr: rel.map(() => 0) });
+          await writePlot(String(o.out), lineSpec({ series, xTitle: "layer l", yTitle: `log J^{${l0},l}`, title: `APJN: ${a.settings.activation}, σ_w² = ${sigmaW2}, σ_b² = ${a.sigmaB2}` }));
+        }
+        if (o.json) return printJson(result);
+        process.stdout.write(`layer      log J (finite)      s.e.   log J (theory)\n`);
+        const stride = Math.max(1, Math.floor(layers.length / 20));
+        for (let i = 0; i < layers.length; i += stride) {
+          process.stdout.write(
+            `${String(layers[i]).padStart(5)}  ${logJ[i]!.toFixed(4).padStart(16)}  ${rel[i]!.toFixed(4).padStart(8)}  ${logTheory ? logTheory[i]!.toFixed(4).padStart(15) : "      (no theory)"}\n`,
+          );
+        }
+        if (o.out) process.stdout.write(`wrote ${o.out}\n`);
+      } finally {
+        bar.stop();
+        await shutdownJax();
+      }
+    });
+}

@@ -1,0 +1,101 @@
+/**
+ * The APJN profile of an architecture: J^{l0,l} for every l, measured on finite networks
+ * (averaged over inputs, Hutchinson probes and network seeds, with standard errors) beside the
+ * infinite-width recurrence of the same blocks.
+ */
+import { type Architecture, type Dtype, instantiate } from "../nets/network.js";
+import { loadJax } from "../nets/jax.js";
+import { Rng } from "../rng.js";
+import { gaussianKernel, type Kernel } from "../theory/kernel.js";
+import { apjnEmpirical } from "./apjn.js";
+
+export interface MeasureOptions {
+  /** network seeds; one network per seed */
+  seeds: number[];
+  /** inputs per network, rows x ~ N(0, q0 I) */
+  inputs: number;
+  probes: number;
+  l0?: number;
+  q0?: number;
+  dtype?: Dtype;
+  /** called after each network with the number done */
+  onProgress?: (done: number) => void;
+}
+
+export interface ApjnProfile {
+  /** l = l0+1 … L */
+  layers: number[];
+  /** log of the estimate of J^{l0,l} (mean over seeds in linear space) */
+  logJ: Float64Array;
+  /** relative standard error of that estimate (= standard error of log J by the delta method) */
+  relStderr: Float64Array;
+  /** log J^{l0,l} of each seed's network */
+  perSeed: Float64Array[];
+}
+
+/**
+ * Measures J^{l0,l} on `seeds.length` networks. The standard error is the spread of the
+ * per-network estimates (network-to-network variation included) when there are ≥ 2 seeds, and
+ * the probe/input standard error of the single network otherwise.
+ */
+export async function measureApjn(arch: Architecture, o: MeasureOptions): Promise<ApjnProfile> {
+  const jax = await loadJax();
+  const l0 = o.l0 ?? 0;
+  const q0 = o.q0 ?? 1;
+  const perSeed: Float64Array[] = [];
+  let single: Float64Array | undefined;
+  for (const [i, seed] of o.seeds.entries()) {
+    const net = await instantiate(arch, seed, o.dtype);
+    const x = new Rng(seed ^ 0x5eed).normals(o.inputs * arch.inputWidth, Math.sqrt(q0));
+    const dt = o.dtype === "float64" ? jax.numpy.float64 : jax.numpy.float32;
+    const inputs = jax.numpy.array(o.dtype === "float64" ? x : Float32Array.from(x), { shape: [o.inputs, arch.inputWidth], dtype: dt });
+    try {
+      const r = await apjnEmpirical(net.blocks as never, inputs, { probes: o.probes, l0, dtype: o.dtype, seed: seed + 1 });
+      perSeed.push(r.logJ);
+      single = r.logStderr;
+    } finally {
+      inputs.dispose();
+      net.dispose();
+    }
+    o.onProgress?.(i + 1);
+  }
+  const L = arch.blocks.length;
+  const logJ = new Float64Array(L - l0);
+  const relStderr = new Float64Array(L - l0);
+  for (let k = 0; k < L - l0; k++) {
+    const [m, rel] = logMeanWithError(perSeed.map((s) => s[k]!));
+    logJ[k] = m;
+    relStderr[k] = perSeed.length > 1 ? rel : single![k]!;
+  }
+  return { layers: Array.from({ length: L - l0 }, (_, k) => l0 + 1 + k), logJ, relStderr, perSeed };
+}
+
+/** log of the mean of e^{v_s}, and the relative standard error of that mean. */
+export function logMeanWithError(logs: number[]): [number, number] {
+  const max = Math.max(...logs);
+  const w = logs.map((v) => Math.exp(v - max));
+  const n = w.length;
+  const mean = w.reduce((a, b) => a + b, 0) / n;
+  const variance = n > 1 ? w.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : Number.NaN;
+  return [max + Math.log(mean), Math.sqrt(variance / n) / mean];
+}
+
+/**
+ * log J^{l0,l} (l = l0+1 … L) of the infinite-width recurrence of the same blocks from inputs
+ * with variance q0; null when a block has no theory (e.g. MLP-Mixer).
+ */
+export function theoryApjn(arch: Architecture, q0 = 1, l0 = 0): Float64Array | null {
+  if (!arch.blocks.every((b) => b.hasTheory)) return null;
+  let k: Kernel = gaussianKernel(q0);
+  let logJ = 0;
+  const out = new Float64Array(arch.blocks.length - l0);
+  for (const [l, block] of arch.blocks.entries()) {
+    const s = block.map(k);
+    k = s.kernel;
+    if (l >= l0) {
+      logJ += Math.log(s.chi);
+      out[l - l0] = logJ;
+    }
+  }
+  return out;
+}
