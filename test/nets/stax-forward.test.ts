@@ -54,11 +54,11 @@ describe("finite MLP blocks: jax-js forward = plain-JS reference", () => {
     it(`${name}, LayerNorm ${layernorm}, μ = ${mu}`, async () => {
       const phi = activation(name);
       const arch = mlpArchitecture({ activations: [phi], sigmaW2: 1.7, sigmaB2: 0.1, width: 12, depth: 3, layernorm, mu });
-      const host = sampleParams(arch, 7) as Array<Array<{ w: HostTensor; b: HostTensor } | null> | { w: HostTensor; b: HostTensor }[]>;
+      const host = sampleParams(arch, 7) as Array<Array<{ w: HostTensor; b: HostTensor } > | { w: HostTensor; b: HostTensor }[]>;
       const x = inputs(4, 12);
       let h = x;
       for (const p of host) {
-        const ps = p as Array<{ w: HostTensor; b: HostTensor } | null>;
+        const ps = p as Array<{ w: HostTensor; b: HostTensor } >;
         const d = ps[ps.length - 1]!;
         let z = layernorm === "pre" ? ln(h) : h;
         z = z.map((r) => r.map(phi.f));
@@ -88,9 +88,9 @@ describe("MLP-Mixer block", () => {
     const phi = activation("gelu");
     const [T, C, Ds, Dc] = [4, 6, 5, 8];
     const arch = mixerArchitecture({ tokens: T, channels: C, tokenHidden: Ds, channelHidden: Dc, activation: phi, sigmaW2: 1.5, sigmaB2: 0.05, depth: 2, mu: 1 });
-    const host = sampleParams(arch, 7) as Array<{ token: Array<{ w: HostTensor; b: HostTensor } | null>; channel: Array<{ w: HostTensor; b: HostTensor } | null> }>;
+    const host = sampleParams(arch, 7) as Array<{ token: Array<{ w: HostTensor; b: HostTensor } >; channel: Array<{ w: HostTensor; b: HostTensor } > }>;
     const x = inputs(2, T * C);
-    const mlp = (z: Mat, p: Array<{ w: HostTensor; b: HostTensor } | null>) => addBias(matmul(addBias(matmul(z, p[0]!.w), p[0]!.b).map((r) => r.map(phi.f)), p[2]!.w), p[2]!.b);
+    const mlp = (z: Mat, p: Array<{ w: HostTensor; b: HostTensor } >) => addBias(matmul(addBias(matmul(z, p[0]!.w), p[0]!.b).map((r) => r.map(phi.f)), p[2]!.w), p[2]!.b);
     const transpose = (m: Mat) => Array.from({ length: m[0]!.length }, (_, j) => Float64Array.from(m, (r) => r[j]!));
     let h = x;
     for (const p of host) {
