@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerApjn } from "./apjn.js";
 import { registerApjnTheory } from "./apjn-theory.js";
+import { registerConvex } from "./convex.js";
 import { registerCritical } from "./critical.js";
 import { registerDemo } from "./demo.js";
 import { registerInitSearch } from "./init-search.js";
@@ -14,4 +15,5 @@ export const commands: Array<(program: Command) => void> = [
   registerApjnTheory,
   registerApjn,
   registerInitSearch,
+  registerConvex,
 ];
