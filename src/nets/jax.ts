@@ -12,16 +12,19 @@
  *   `navigator.hardwareConcurrency`.
  *
  * With the pool, jax-js runs kernels on the workers when a result is read asynchronously
- * (`await x.data()`) and on the main thread when it is read synchronously (`x.dataSync()`);
- * the two must not be mixed on one computation. `readF32`/`readF64` below pick the matching mode.
+ * (`await x.data()`, `blockUntilReady`) and on the main thread when it is read synchronously
+ * (`x.dataSync()`); the two must not be mixed on one computation. `readF32`/`readF64` below pick
+ * the mode that matches the pool. Worker threads are ref'd only while they owe a reply, so the
+ * process ends on its own when work is done; `shutdownJax()` terminates them explicitly.
  *
- * Workers default to OFF. Measured on the 2-core dev machine (Node 20.20, relaxed SIMD on,
- * APJN of a tanh MLP width 512, depth 50, 1 input × 16 probes, f32, median of 15 runs after
- * warm-up; see bench/apjn.ts and docs/apjn-engine.md):
- *   workers off (main thread, sync reads):   see WORKERS_MEASUREMENT below
- *   workers on  (2 threads, async reads):    see WORKERS_MEASUREMENT below
- * The pool pays ~100 µs per kernel dispatch (postMessage round trips) against ~10 µs on the
- * main thread; the APJN step is a chain of small kernels, so dispatch cost dominates.
+ * Workers default to OFF. Measured on the 2-core dev VM (Node 20.20, relaxed SIMD), APJN of a tanh
+ * MLP width 512, depth 50, 1 input × 16 probes, f32 (bench/apjn.ts workload), same session,
+ * alternating processes, other jobs sharing the machine (load ≈ 2):
+ *   workers off (main thread, sync reads):  min 29–33 ms, median 31–40 ms
+ *   workers on  (2 threads, async reads):   min 44–45 ms, median 56–57 ms
+ * A lone 512×512 matmul is the other way round (9.8 ms off, 5.5–6.5 ms on): the pool pays
+ * ~70–100 µs per kernel dispatch (postMessage round trips to woken threads) against ~10–25 µs on
+ * the main thread, and the APJN step is a chain of ~5 small-to-medium kernels per block.
  * Override with `CRITKIT_WORKERS=1` or `loadJax({ workers: true })`.
  */
 import type * as JaxNamespace from "@jax-js/jax";
@@ -29,16 +32,6 @@ import type { Array as JaxArray } from "@jax-js/jax";
 
 export type JaxModule = typeof JaxNamespace;
 export type { JaxArray };
-
-/**
- * Measured APJN timings behind the workers default (ms, width 512, depth 50, 16 probes, f32).
- * Filled in from bench runs; kept as data so docs and tests can quote the same numbers.
- */
-export const WORKERS_MEASUREMENT = {
-  machine: "2-core x86-64 (AVX-512), Node 20.20, relaxed SIMD",
-  workersOffMs: Number.NaN,
-  workersOnMs: Number.NaN,
-} as const;
 
 export interface LoadJaxOptions {
   /** Enable the Wasm worker pool (Node: via node:worker_threads). Default: env CRITKIT_WORKERS, else off. */
@@ -78,7 +71,11 @@ export function resolveWorkers(opt?: boolean): boolean {
 export function loadJax(opts: LoadJaxOptions = {}): Promise<JaxModule> {
   if (!loading) {
     loading = (async () => {
-      const workers = resolveWorkers(opts.workers);
+      // In a browser jax-js builds its pool by itself whenever the page may use it
+      // (SharedArrayBuffer + Worker, i.e. cross-origin isolated); report what it will do.
+      const workers = isNode
+        ? resolveWorkers(opts.workers)
+        : typeof SharedArrayBuffer !== "undefined" && typeof Worker !== "undefined";
       const setup = isNode
         ? await installNodeShims({ workers, threads: opts.threads })
         : { threads: navigatorThreads(), relaxedSimd: false };

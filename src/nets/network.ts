@@ -19,6 +19,8 @@ export interface Architecture {
 
 export interface FiniteBlock {
   apply: (params: JaxParams, h: JaxArray) => JaxArray;
+  /** forward-mode rule: h [B, N], t [P, B, N] → [h', t'] */
+  jvp: (params: JaxParams, h: JaxArray, t: JaxArray) => [JaxArray, JaxArray];
   params: JaxParams;
 }
 
@@ -45,22 +47,22 @@ export function sampleParams(arch: Architecture, seed: number): HostParams[] {
 }
 
 /**
- * One `apply` function per layer key for the whole process: networks that differ only in their
+ * One `apply`/`jvp` pair per layer key for the whole process: networks that differ only in their
  * parameters (a σ_w² scan, other seeds) share compiled steps in the diagnostics' jit caches.
  */
-const applies = new Map<string, FiniteBlock["apply"]>();
+const functions = new Map<string, Pick<FiniteBlock, "apply" | "jvp">>();
 
 /** Samples the parameters and moves them to jax in `dtype`. */
 export async function instantiate(arch: Architecture, seed: number, dtype: Dtype = "float32"): Promise<FiniteNetwork> {
   const jax = await loadJax();
   const host = sampleParams(arch, seed);
   const blocks = arch.blocks.map((layer, i) => {
-    let apply = applies.get(layer.key);
-    if (!apply) {
-      apply = (params, h) => layer.apply(jax, params, h);
-      applies.set(layer.key, apply);
+    let fns = functions.get(layer.key);
+    if (!fns) {
+      fns = { apply: (params, h) => layer.apply(jax, params, h), jvp: (params, h, t) => layer.jvp(jax, params, h, t) };
+      functions.set(layer.key, fns);
     }
-    return { apply, params: toJax(jax, host[i]!, dtype) };
+    return { ...fns, params: toJax(jax, host[i]!, dtype) };
   });
   return {
     blocks,

@@ -11,11 +11,12 @@ import { ACTIVATION_NAMES, activation } from "../../src/theory/activations.js";
 
 type Mat = Float64Array[]; // rows
 
+/** x Wᵀ with W stored [N_out, N_in] */
 const matmul = (x: Mat, w: HostTensor) => {
-  const [nIn, nOut] = w.shape as [number, number];
+  const [nOut, nIn] = w.shape as [number, number];
   return x.map((row) => {
     const out = new Float64Array(nOut);
-    for (let i = 0; i < nIn; i++) for (let j = 0; j < nOut; j++) out[j]! += row[i]! * w.data[i * nOut + j]!;
+    for (let j = 0; j < nOut; j++) for (let i = 0; i < nIn; i++) out[j]! += row[i]! * w.data[j * nIn + i]!;
     return out;
   });
 };
@@ -111,6 +112,39 @@ describe("MLP-Mixer block", () => {
     expect(arch.blocks[0]!.hasTheory).toBe(false);
     expect(() => arch.blocks[0]!.map({ q1: 1, q2: 1, q12: 1, m1: 0, m2: 0, gaussian: true })).toThrow(/no infinite-width theory/);
   });
+});
+
+describe("forward-mode rules", () => {
+  const configs: Array<[string, Parameters<typeof mlpArchitecture>[0] | Parameters<typeof mixerArchitecture>[0]]> = [
+    ...ACTIVATION_NAMES.filter((a) => a !== "swish").map(
+      (a) => [a, { activations: [activation(a)], sigmaW2: 1.7, sigmaB2: 0.1, width: 8, depth: 2 }] as [string, Parameters<typeof mlpArchitecture>[0]],
+    ),
+    ["tanh LN-pre μ=1", { activations: [activation("tanh")], sigmaW2: 1.7, sigmaB2: 0.1, width: 8, depth: 2, layernorm: "pre", mu: 1 }],
+    ["relu LN-post ntk", { activations: [activation("relu")], sigmaW2: 1.7, sigmaB2: 0.1, width: 8, depth: 2, layernorm: "post", parametrization: "ntk" }],
+    ["mixer", { tokens: 3, channels: 4, tokenHidden: 5, channelHidden: 6, activation: activation("gelu"), sigmaW2: 1.5, sigmaB2: 0.05, depth: 2 }],
+  ];
+  for (const [label, spec] of configs) {
+    it(`${label}: the hand-written jvp equals jax.jvp of apply (float64, 3 probes sharing a primal)`, async () => {
+      const jax = await loadJax();
+      const np = jax.numpy;
+      const arch = "tokens" in spec ? mixerArchitecture(spec) : mlpArchitecture(spec);
+      const net = await instantiate(arch, 5, "float64");
+      const n = arch.inputWidth;
+      const rng = new Rng(9);
+      const f64 = (data: Float64Array, shape: number[]) => np.array(data, { shape, dtype: np.float64 });
+      for (const block of net.blocks) {
+        const x = f64(rng.normals(2 * n), [2, n]);
+        const t = f64(rng.normals(3 * 2 * n), [3, 2, n]);
+        const [y, ty] = block.jvp(jax.tree.ref(block.params as never) as never, x.ref, t.ref);
+        const xs = np.broadcastTo(x, [3, 2, n]).reshape([6, n]);
+        const [yRef, tyRef] = jax.jvp((h: typeof x) => block.apply(jax.tree.ref(block.params as never) as never, h), [xs], [t.reshape([6, n])]);
+        const [a, b, c, d] = await Promise.all([readF64(y), readF64(ty), readF64(yRef), readF64(tyRef)]);
+        for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - c[i]!)).toBeLessThan(1e-9 * (1 + Math.abs(c[i]!)));
+        for (let i = 0; i < b.length; i++) expect(Math.abs(b[i]! - d[i]!)).toBeLessThan(1e-6 * (1 + Math.abs(d[i]!)));
+      }
+      net.dispose();
+    });
+  }
 });
 
 describe("network size guard", () => {
