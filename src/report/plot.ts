@@ -34,6 +34,8 @@ export interface HeatmapOptions {
   title: string;
   /** Diverging colour scale centred on 0 (blue < 0 < red), symmetric domain ±max|z|. */
   diverging?: boolean;
+  /** Half-width of the diverging domain (default max|z|): fixes the colours across figures. */
+  divergingRange?: number;
   /** A curve drawn on top, e.g. the critical line; named in a legend by `label`. */
   overlay?: { x: number[]; y: number[]; label: string };
   /**
@@ -157,7 +159,7 @@ export function heatmapSpec(o: HeatmapOptions): TopLevelSpec {
     }
   }
   const anyFinite = zMin <= zMax;
-  const zAbs = anyFinite ? Math.max(Math.abs(zMin), Math.abs(zMax)) || 1 : 1;
+  const zAbs = o.divergingRange ?? (anyFinite ? Math.max(Math.abs(zMin), Math.abs(zMax)) || 1 : 1);
   const hi = o.diverging ? zAbs : zMax;
   const lo = o.diverging ? -zAbs : zMin;
 
@@ -205,7 +207,7 @@ export function heatmapSpec(o: HeatmapOptions): TopLevelSpec {
   const xScale = { domain: xDomain, nice: false, zero: false };
   const yScale = { domain: yDomain, nice: false, zero: false };
   const colorScale = o.diverging
-    ? { scheme: "redblue", reverse: true, domain: [-zAbs, zAbs] }
+    ? { scheme: "redblue", reverse: true, domain: [-zAbs, zAbs], clamp: true }
     : { scheme: "viridis", ...(anyFinite && zMin < zMax ? { domain: [zMin, zMax] } : {}) };
 
   const heat = {
