@@ -37,9 +37,10 @@ export interface RatePoint {
 }
 
 export interface InitSearchResult {
+  /** the critical σ_w² (when `everywhere`: the scan's geometric midpoint, where ζ is measured) */
   sigmaW2: number;
   sigmaW2Stderr: number;
-  /** J ∝ l^{−ζ} at the critical point */
+  /** J ∝ l^{−ζ} at sigmaW2 */
   exponent: number;
   exponentStderr: number;
   /** true when every scanned σ_w² is critical within errors (no exponential growth or decay) */

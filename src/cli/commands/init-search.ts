@@ -38,7 +38,8 @@ export function registerInitSearch(program: Command): void {
           everywhere_critical: r.everywhere,
           exponent: r.exponent,
           exponent_stderr: r.exponentStderr,
-          exponent_convention: "J^{0,l} ∝ l^(−exponent) at the critical point",
+          exponent_convention: "J^{0,l} ∝ l^(−exponent) at exponent_sigma_w2",
+          exponent_sigma_w2: r.sigmaW2,
           theory_sigma_w2: theory,
           forward_pass_equivalents: r.passes,
           scan: [...r.scan, ...r.refine].sort((x, y) => x.sigmaW2 - y.sigmaW2).map((p) => ({ sigma_w2: p.sigmaW2, rate: p.rate, rate_stderr: p.rateStderr })),
@@ -48,7 +49,7 @@ export function registerInitSearch(program: Command): void {
           ? `critical everywhere: no exponential growth or decay of the APJN for σ_w² in [${lo}, ${hi}]`
           : `critical σ_w² = ${r.sigmaW2.toFixed(4)} ± ${r.sigmaW2Stderr.toFixed(4)}`;
         process.stdout.write(
-          `${head}\nAPJN power law there: J ∝ l^(−ζ), ζ = ${r.exponent.toFixed(3)} ± ${r.exponentStderr.toFixed(3)}\n` +
+          `${head}\nAPJN power law at σ_w² = ${r.sigmaW2.toFixed(4)}: J ∝ l^(−ζ), ζ = ${r.exponent.toFixed(3)} ± ${r.exponentStderr.toFixed(3)}\n` +
             (theory !== null ? `infinite-width theory: σ_w² = ${theory.toFixed(4)}\n` : "") +
             `cost: ${r.passes} forward-pass equivalents\n`,
         );
