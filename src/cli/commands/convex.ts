@@ -5,9 +5,8 @@
  * optionally compare with gradient descent from many random initializations.
  */
 import type { Command } from "commander";
-import { InputError } from "../../errors.js";
-import { Rng } from "../../rng.js";
 import { admm } from "../../convex/admm.js";
+import { pgdAttack } from "../../convex/attack.js";
 import { fistaGated } from "../../convex/fista.js";
 import { type LossName, losses } from "../../convex/losses.js";
 import { networkObjective, networkOutput } from "../../convex/network.js";
@@ -16,6 +15,8 @@ import { type ConvexProblem, coneViolation, convexObjective } from "../../convex
 import { recoverNetwork, shiftIntoCones } from "../../convex/recover.js";
 import { trainGd } from "../../convex/sgd.js";
 import { datasetNames, loadDataset } from "../../data/datasets.js";
+import { InputError } from "../../errors.js";
+import { Rng } from "../../rng.js";
 import { int, num, oneOf } from "../options.js";
 import { printJson, progress } from "../output.js";
 
@@ -37,18 +38,36 @@ interface RawOptions {
 export function registerConvex(program: Command): void {
   program
     .command("convex")
-    .description("globally optimal two-layer ReLU training by convex reformulation (ADMM / FISTA), vs gradient descent")
+    .description(
+      "globally optimal two-layer ReLU training by convex reformulation (ADMM / FISTA), vs gradient descent",
+    )
     .option("--dataset <name>", `one of ${datasetNames.join(", ")}`, "synthetic")
-    .option("--solver <name>", "admm (exact cone-constrained program) or fista (gated-ReLU relaxation + conversion)", "admm")
+    .option(
+      "--solver <name>",
+      "admm (exact cone-constrained program) or fista (gated-ReLU relaxation + conversion)",
+      "admm",
+    )
     .option("--patterns <n>", "sampled activation directions", "200")
     .option("--lambda <x>", "weight decay λ (> 0)", "1e-3")
-    .option("--loss <name>", "squared, logistic or hinge (classification losses need a binary dataset)", "squared")
+    .option(
+      "--loss <name>",
+      "squared, logistic or hinge (classification losses need a binary dataset)",
+      "squared",
+    )
     .option("--max-iter <n>", "solver iterations", "1000")
     .option("--tol <x>", "relative duality gap to stop at", "1e-6")
     .option("--seed <n>", "seed for patterns, synthetic data and SGD", "0")
-    .option("--sgd-runs <n>", "gradient-descent runs from random initializations to compare with", "0")
+    .option(
+      "--sgd-runs <n>",
+      "gradient-descent runs from random initializations to compare with",
+      "0",
+    )
     .option("--robust", "adversarially robust (ℓ∞, hinge) training")
-    .option("--eps <x>", "ℓ∞ perturbation radius for --robust", "0.05")
+    .option(
+      "--eps <x>",
+      "ℓ∞ radius of the PGD attack on the trained network (binary losses)",
+      "0.05",
+    )
     .option("--json", "print JSON")
     .action((raw: RawOptions) => runConvex(raw));
 }
@@ -63,13 +82,20 @@ function runConvex(raw: RawOptions): void {
   const tol = num("--tol", raw.tol, { minExclusive: 0 });
   const seed = int("--seed", raw.seed, 0, 2 ** 32 - 1);
   const sgdRuns = int("--sgd-runs", raw.sgdRuns, 0, 10_000);
-  num("--eps", raw.eps, { min: 0 });
-  if (raw.robust) throw new InputError("--robust", "robust convex training is not implemented yet");
+  const eps = num("--eps", raw.eps, { min: 0 });
+  if (raw.robust)
+    throw new InputError(
+      "--robust",
+      "robust convex training is not implemented yet (PGD evaluation of the standard network: --eps with a binary --loss)",
+    );
   const json = raw.json ?? false;
 
   const data = loadDataset(dataset, seed);
   if (lossName !== "squared" && data.task !== "binary")
-    throw new InputError("--loss", `${lossName} needs a binary dataset; ${dataset} is a regression task`);
+    throw new InputError(
+      "--loss",
+      `${lossName} needs a binary dataset; ${dataset} is a regression task`,
+    );
   const rng = new Rng(seed);
   const patterns = samplePatterns(data.X, P, rng.split());
   const loss = losses[lossName];
@@ -84,9 +110,17 @@ function runConvex(raw: RawOptions): void {
   const net = recoverNetwork(relu, u);
   const netObjective = networkObjective(net, data.X, data.y, loss, lambda);
   const out = networkOutput(net, data.X);
-  const accuracy = data.task === "binary" ? out.filter((f, k) => Math.sign(f) === data.y[k]).length / out.length : undefined;
+  const accuracy =
+    data.task === "binary"
+      ? out.filter((f, k) => Math.sign(f) === data.y[k]).length / out.length
+      : undefined;
+  const attack =
+    lossName !== "squared" && eps > 0
+      ? pgdAttack(net, data.X, data.y, eps, rng.split())
+      : undefined;
 
-  const sgd = sgdRuns > 0 ? compareGd(relu, net.m, reluObjective, sgdRuns, rng.split(), json) : undefined;
+  const sgd =
+    sgdRuns > 0 ? compareGd(relu, net.m, reluObjective, sgdRuns, rng.split(), json) : undefined;
   const report = {
     dataset: data.name,
     description: data.description,
@@ -107,16 +141,32 @@ function runConvex(raw: RawOptions): void {
     neurons: net.m,
     networkObjective: netObjective,
     trainAccuracy: accuracy,
-    trace: result.trace.filter((_, i) => i % Math.max(1, Math.floor(result.trace.length / 50)) === 0),
+    pgd: attack && {
+      eps,
+      cleanAccuracy: attack.cleanAccuracy,
+      adversarialAccuracy: attack.adversarialAccuracy,
+      cleanHinge: attack.cleanHinge,
+      adversarialHinge: attack.adversarialHinge,
+    },
+    trace: result.trace.filter(
+      (_, i) => i % Math.max(1, Math.floor(result.trace.length / 50)) === 0,
+    ),
     sgd,
   };
-  if (json) return printJson(report);
+  if (json) {
+    printJson(report);
+    return;
+  }
   const lines = [
     `${data.name}: ${data.description}; n=${report.n}, d=${report.d} (incl. bias column)`,
     `${solver} on ${patterns.count} patterns, ${lossName} loss, λ=${lambda}: ${result.iterations} iterations, ${report.ms} ms, converged=${result.converged}`,
     `solver objective ${result.certificate.primal.toPrecision(10)} (relative duality gap ${result.certificate.relGap.toExponential(2)})`,
     `ReLU network: ${net.m} neurons, objective ${netObjective.toPrecision(10)}${accuracy === undefined ? "" : `, train accuracy ${(100 * accuracy).toFixed(1)}%`}`,
   ];
+  if (attack)
+    lines.push(
+      `PGD (ℓ∞, ε=${eps}): accuracy ${(100 * attack.cleanAccuracy).toFixed(1)}% clean → ${(100 * attack.adversarialAccuracy).toFixed(1)}% attacked`,
+    );
   if (sgd)
     lines.push(
       `gradient descent (${sgdRuns} runs, ${sgd.hidden} hidden): best ${sgd.best.toPrecision(6)}, median ${sgd.median.toPrecision(6)}, ${(100 * sgd.fractionAboveConvex).toFixed(0)}% above the convex objective by >1%`,
@@ -125,16 +175,33 @@ function runConvex(raw: RawOptions): void {
 }
 
 /** Final objectives of `runs` gradient-descent trainings with as many neurons as the convex solution. */
-function compareGd(p: ConvexProblem, neurons: number, convex: number, runs: number, rng: Rng, json: boolean) {
+function compareGd(
+  p: ConvexProblem,
+  neurons: number,
+  convex: number,
+  runs: number,
+  rng: Rng,
+  json: boolean,
+) {
   const hidden = Math.max(neurons, 1);
   const bar = progress(runs, "gradient descent", json);
   const objectives: number[] = [];
   for (let r = 0; r < runs; r++) {
-    objectives.push(trainGd(p.X, p.y, p.loss, p.lambda, rng.split(), { hidden, steps: 2000, lr: 0.5 / p.X.rows }).objective);
+    objectives.push(
+      trainGd(p.X, p.y, p.loss, p.lambda, rng.split(), { hidden, steps: 2000, lr: 1 / p.X.rows })
+        .objective,
+    );
     bar.tick(r + 1);
   }
   bar.stop();
   objectives.sort((a, b) => a - b);
   const above = objectives.filter((o) => o > convex * 1.01).length;
-  return { hidden, runs, best: objectives[0]!, median: objectives[Math.floor(runs / 2)]!, objectives, fractionAboveConvex: above / runs };
+  return {
+    hidden,
+    runs,
+    best: objectives[0]!,
+    median: objectives[Math.floor(runs / 2)]!,
+    objectives,
+    fractionAboveConvex: above / runs,
+  };
 }

@@ -1,0 +1,43 @@
+/** What every convex solver returns, and the shared way it certifies an iterate. */
+import { type Certificate, certificate } from "./certificate.js";
+import type { ConvexProblem } from "./problem.js";
+import { shiftIntoCones } from "./recover.js";
+
+export interface SolverOptions {
+  /** Stop when the relative duality gap is at most this. */
+  tol?: number;
+  maxIter?: number;
+  /** Iterations between certificate evaluations. */
+  checkEvery?: number;
+  /** Called with (iteration, objective) after each iteration. */
+  onIter?: (iter: number, objective: number) => void;
+}
+
+export interface TracePoint {
+  iter: number;
+  /** Objective ℓ(Fu) + λΣ‖u_g‖ at the iterate (cone constraints not enforced). */
+  objective: number;
+  /** Relative duality gap, at the iterations where it was evaluated. */
+  relGap?: number;
+}
+
+export interface SolveResult {
+  /** Cone-feasible solution (for gated problems: the gated weights as they are). */
+  u: Float64Array;
+  certificate: Certificate;
+  iterations: number;
+  converged: boolean;
+  trace: TracePoint[];
+  ms: number;
+}
+
+/** Feasible version of an iterate (cone shift for ReLU) and its certificate against (θ, μ). */
+export function certify(
+  p: ConvexProblem,
+  u: Float64Array,
+  theta: Float64Array,
+  mu?: Float64Array,
+): { u: Float64Array; certificate: Certificate } {
+  const feasible = p.gated ? u : shiftIntoCones(p, u);
+  return { u: feasible, certificate: certificate(p, feasible, theta, mu) };
+}

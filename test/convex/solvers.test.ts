@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { admm } from "../../src/convex/admm.js";
+import { fistaGated } from "../../src/convex/fista.js";
+import { cholesky, cholSolve, matrix } from "../../src/convex/linalg.js";
+import { squared } from "../../src/convex/losses.js";
+import { networkObjective } from "../../src/convex/network.js";
+import { enumeratePatterns } from "../../src/convex/patterns.js";
+import {
+  adjoint,
+  type ConvexProblem,
+  coneFromActivations,
+  coneViolation,
+  convexObjective,
+  groupActivations,
+  groupCount,
+  predictFromActivations,
+} from "../../src/convex/problem.js";
+import { recoverNetwork } from "../../src/convex/recover.js";
+import { trainGd } from "../../src/convex/sgd.js";
+import { AdmmSystem } from "../../src/convex/system.js";
+import { Rng } from "../../src/rng.js";
+import { tinyData } from "./helpers.js";
+
+function tinyProblem(seed: number, n: number, lambda: number, gated = false): ConvexProblem {
+  const { X, y } = tinyData(seed, n, 2);
+  return { X, y, patterns: enumeratePatterns(X), lambda, loss: squared, gated };
+}
+
+describe("ADMM linear system", () => {
+  it("Woodbury solve equals a dense solve of I + GᵀG + FᵀF built column by column", () => {
+    for (const gated of [false, true]) {
+      const p = tinyProblem(2, 6, 0.1, gated);
+      const N = groupCount(p) * p.X.cols;
+      const M = matrix(N, N);
+      for (let c = 0; c < N; c++) {
+        const e = new Float64Array(N);
+        e[c] = 1;
+        const xu = groupActivations(p, e);
+        const fu = predictFromActivations(p, xu);
+        const gu = gated ? undefined : coneFromActivations(p, xu);
+        const col = adjoint(p, fu, gu);
+        for (let r = 0; r < N; r++) M.data[r * N + c] = col[r]! + (r === c ? 1 : 0);
+      }
+      const b = new Rng(5).normals(N);
+      const dense = cholSolve(cholesky(M), Float64Array.from(b));
+      const fast = new AdmmSystem(p).solve(Float64Array.from(b));
+      for (let j = 0; j < N; j++) expect(fast[j]).toBeCloseTo(dense[j]!, 9);
+    }
+  });
+});
+
+describe("convex solvers on exactly enumerated tiny problems", () => {
+  it("ADMM and FISTA agree on the gated-ReLU program, each certified by its duality gap", () => {
+    const p = tinyProblem(11, 10, 0.05, true);
+    const a = admm(p, { tol: 1e-8, maxIter: 20000 });
+    const f = fistaGated(p, { tol: 1e-8, maxIter: 50000 });
+    for (const r of [a, f]) {
+      expect(r.certificate.relGap).toBeLessThan(1e-6);
+      expect(r.certificate.gap).toBeGreaterThanOrEqual(-1e-12);
+    }
+    expect(
+      Math.abs(a.certificate.primal - f.certificate.primal) / f.certificate.primal,
+    ).toBeLessThan(2e-8);
+  });
+
+  it("weak duality: the ADMM dual bound lies below the best of many gradient-descent runs; the primal is close", () => {
+    const p = tinyProblem(3, 12, 0.05);
+    const r = admm(p, { tol: 1e-5, maxIter: 20000 });
+    expect(r.certificate.violation).toBeLessThan(1e-12);
+    const net = recoverNetwork(p, r.u);
+    const rng = new Rng(9);
+    const runs = Array.from(
+      { length: 12 },
+      () =>
+        trainGd(p.X, p.y, squared, p.lambda, rng.split(), {
+          hidden: Math.max(net.m, 8),
+          steps: 1500,
+          lr: 0.05,
+        }).objective,
+    );
+    const best = Math.min(...runs);
+    expect(r.certificate.dual).toBeLessThanOrEqual(best);
+    expect(r.certificate.primal).toBeLessThanOrEqual(best * (1 + 1e-4));
+  });
+
+  it("the recovered ReLU network attains the convex objective to 1e-8", () => {
+    const p = tinyProblem(5, 10, 0.1);
+    const r = admm(p, { tol: 1e-4, maxIter: 5000 });
+    expect(coneViolation(p, r.u)).toBeLessThanOrEqual(1e-12);
+    const net = recoverNetwork(p, r.u);
+    const convex = convexObjective(p, r.u);
+    expect(Math.abs(networkObjective(net, p.X, p.y, squared, p.lambda) - convex)).toBeLessThan(
+      1e-8 * convex,
+    );
+  });
+});
