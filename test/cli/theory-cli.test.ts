@@ -16,6 +16,13 @@ describe("critkit critical", () => {
     expect(j).toMatchObject({ activation: "tanh", sigma_b2: 0.05 });
   });
 
+  it("reports the APJN power law at the critical point: ζ ≈ 1 for tanh at σ_b² = 0 (q^l ≈ 1/2l), ≈ 0 at σ_b² = 0.05", async () => {
+    const at0 = JSON.parse((await runCli("critical", "--activation", "tanh", "--sigma-b2", "0", "--json")).stdout);
+    expect(at0.zeta).toBeCloseTo(1, 1);
+    const at05 = JSON.parse((await runCli("critical", "--activation", "tanh", "--sigma-b2", "0.05", "--json")).stdout);
+    expect(Math.abs(at05.zeta)).toBeLessThan(0.01);
+  });
+
   it("relu at σ_b² = 0 gives σ_w² = 2", async () => {
     const j = JSON.parse((await runCli("critical", "--activation", "relu", "--sigma-b2", "0", "--json")).stdout);
     expect(j.sigma_w2).toBe(2);
@@ -64,6 +71,7 @@ describe("critkit phase", () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.log_chi_J).toHaveLength(12);
+    expect(j.xi_J[3][5]).toBeCloseTo(1 / Math.abs(j.log_chi_J[3][5]), 10);
     expect(j.phase[0][0]).toBe("ordered");
     expect(j.phase[11][11]).toBe("chaotic");
     expect(j.critical_line.length).toBeGreaterThan(3);

@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import { criticalPoint } from "../../theory/critical.js";
+import { gaussianKernel } from "../../theory/kernel.js";
+import { powerLawFit, propagate } from "../../theory/recurrence.js";
 import { blockFamily, blockSettings, parseBlockOptions, withBlockOptions } from "../network-options.js";
 import { printJson } from "../output.js";
 
@@ -10,7 +12,11 @@ export function registerCritical(program: Command): void {
     .option("--json", "print JSON")
     .action((o) => {
       const b = parseBlockOptions(o);
-      const cp = criticalPoint(blockFamily(b), b.q0);
+      const family = blockFamily(b);
+      const cp = criticalPoint(family, b.q0);
+      // APJN exponent at the critical point: J^{0,l} ∝ l^{−ζ}, fitted over l ∈ [250, 1000]
+      const atCritical = family(cp.everywhere ? 1 : cp.sigmaW2);
+      const zeta = powerLawFit(propagate(atCritical, gaussianKernel(b.q0), 1000).logJ, 250, 1000).zeta;
       const result = {
         ...blockSettings(b),
         sigma_w2: cp.everywhere ? null : cp.sigmaW2,
@@ -24,13 +30,15 @@ export function registerCritical(program: Command): void {
         chi_c: cp.chiC,
         xi_q: cp.xiQ,
         xi_c: cp.xiC,
+        zeta,
+        zeta_convention: "J^{0,l} ∝ l^(−zeta) at the critical point (at σ_w² = 1 when critical everywhere), fitted over l ∈ [250, 1000]",
       };
       if (o.json) return printJson(result);
       const fmt = (x: number) => (Number.isFinite(x) ? x.toPrecision(8) : "∞");
       process.stdout.write(
         cp.everywhere
           ? `${b.activation.name}: critical for every σ_w² (χ_J → 1): q grows without bound\n`
-          : `${b.activation.name} at σ_b² = ${b.sigmaB2}: critical σ_w² = ${fmt(cp.sigmaW2)}  (q* = ${fmt(cp.qStar)}, χ_J = ${fmt(cp.chiJ)}, ξ_q = ${fmt(cp.xiQ)})\n`,
+          : `${b.activation.name} at σ_b² = ${b.sigmaB2}: critical σ_w² = ${fmt(cp.sigmaW2)}  (q* = ${fmt(cp.qStar)}, χ_J = ${fmt(cp.chiJ)}, ξ_q = ${fmt(cp.xiQ)}, J ∝ l^(−ζ) with ζ = ${zeta.toFixed(4)})\n`,
       );
     });
 }

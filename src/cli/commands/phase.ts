@@ -3,6 +3,7 @@ import { InputError } from "../../errors.js";
 import { writePlot } from "../../report/plot.js";
 import { criticalLine } from "../../theory/critical.js";
 import { linspace, mlpPhaseDiagram, PHASES, phaseDiagram, quadspace } from "../../theory/phase.js";
+import { depthScale } from "../../theory/recurrence.js";
 import { tabulated } from "../../theory/tabulate.js";
 import { phaseHeatmap } from "../../report/phase-plot.js";
 import { blockFamily, blockSettings, parseBlockOptions, withBlockOptions } from "../network-options.js";
@@ -47,6 +48,7 @@ export function registerPhase(program: Command): void {
           sigma_b2: Array.from(sb2),
           log_chi_J: rows(grid.logChi),
           log_apjn: rows(grid.logJ),
+          xi_J: rows(grid.logChi.map((lc) => depthScale(Math.exp(lc)))),
           q: rows(grid.q),
           phase: Array.from({ length: n }, (_, i) => Array.from(grid.phase.slice(i * n, (i + 1) * n), (p) => PHASES[p])),
           critical_line: line.map((p) => ({ sigma_b2: p.sigmaB2, sigma_w2: p.sigmaW2 })),
