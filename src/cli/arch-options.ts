@@ -34,6 +34,7 @@ export function withArchOptions(cmd: Command, defaults: { seeds: string; probes:
     .option("--width <n>", "MLP width", "256")
     .option("--depth <L>", "number of blocks", "30")
     .option("--layernorm <where>", "none | pre (on preactivations) | post (on activations)", "none")
+    .option("--ln-affine", "LayerNorm with a learnable gain and shift (1 and 0 at initialization)")
     .option("--residual <mu>", "residual strength μ (0: none; mixer default 1)")
     .option("--parametrization <p>", "standard | ntk", "standard")
     .option("--tokens <T>", "mixer: tokens", "16")
@@ -87,7 +88,8 @@ export function parseArchOptions(o: Record<string, unknown>): ArchOptions {
     };
   }
   const width = int("--width", o.width, 1, 1 << 20);
-  const spec = { activations, sigmaB2, width, depth, layernorm, mu, parametrization };
+  const lnAffine = Boolean(o.lnAffine);
+  const spec = { activations, sigmaB2, width, depth, layernorm, lnAffine, mu, parametrization };
   const archFor = (sigmaW2: number) => mlpArchitecture({ ...spec, sigmaW2 });
   archFor(1);
   return {
@@ -96,7 +98,7 @@ export function parseArchOptions(o: Record<string, unknown>): ArchOptions {
     theoryBlockFor: (sigmaW2) => serial(...activations.map((a) => mlpBlock({ activation: a, sigmaW2, sigmaB2, layernorm, mu }))),
     period: activations.length,
     ...common,
-    settings: { arch, activation: activations.map((a) => a.name).join(","), sigma_b2: sigmaB2, width, depth, layernorm, residual: mu, parametrization, ...seedsSettings(common) },
+    settings: { arch, activation: activations.map((a) => a.name).join(","), sigma_b2: sigmaB2, width, depth, layernorm, ln_affine: lnAffine, residual: mu, parametrization, ...seedsSettings(common) },
   };
 }
 

@@ -90,6 +90,8 @@ export interface MlpSpec {
   width: number;
   depth: number;
   layernorm?: LayerNormPlacement;
+  /** LayerNorm with learnable gain and shift */
+  lnAffine?: boolean;
   mu?: number;
   parametrization?: Parametrization;
 }
@@ -97,7 +99,7 @@ export interface MlpSpec {
 /** An MLP of `depth` blocks h ↦ μ h + W φ(·) + b on width `width` (input width = width). */
 export function mlpArchitecture(s: MlpSpec): Architecture {
   const kinds = s.activations.map((activation) =>
-    mlpBlock({ activation, sigmaW2: s.sigmaW2, sigmaB2: s.sigmaB2, width: s.width, layernorm: s.layernorm, mu: s.mu, parametrization: s.parametrization }),
+    mlpBlock({ activation, sigmaW2: s.sigmaW2, sigmaB2: s.sigmaB2, width: s.width, layernorm: s.layernorm, lnAffine: s.lnAffine, mu: s.mu, parametrization: s.parametrization }),
   );
   checkSize(s.depth * (s.width * s.width + s.width), "--width");
   return { inputWidth: s.width, blocks: Array.from({ length: s.depth }, (_, l) => kinds[l % kinds.length]!) };

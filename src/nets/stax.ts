@@ -130,27 +130,40 @@ export function act(phi: Activation): Layer {
 }
 
 /**
- * LayerNorm over features (no learnable gain at initialization): x ↦ (x − m)/√(s² + ε) with
- * s² = q − m² the population variance. q' = s²/(s² + ε), q12' = (q12 − m1 m2)/√((s1² + ε)(s2² + ε)),
+ * LayerNorm over features: x ↦ γ ⊙ (x − m)/√(s² + ε) + β with s² = q − m² the population
+ * variance. With `affine` the gain γ and shift β are learnable parameters, initialized to 1 and
+ * 0 as in PyTorch; without, γ = 1, β = 0 fixed. At initialization both give
+ * q' = s²/(s² + ε), q12' = (q12 − m1 m2)/√((s1² + ε)(s2² + ε)),
  * χ = 1/(s² + ε) (the projections onto 1 and x̂ remove two of N directions: O(1/N)).
  */
-export function layerNorm(eps = LAYERNORM_EPS): Layer {
+export function layerNorm(eps = LAYERNORM_EPS, affine = false): Layer {
+  const scaleShift = (params: JaxParams, y: JaxArray, ty: JaxArray): [JaxArray, JaxArray] => {
+    if (!affine) return [y, ty];
+    const { g, b } = params as { g: JaxArray; b: JaxArray };
+    return [y.mul(g.ref).add(b), ty.mul(g)];
+  };
   return {
-    name: "layernorm",
-    key: `layernorm(${eps})`,
+    name: affine ? "layernorm(affine)" : "layernorm",
+    key: `layernorm(${eps},${affine})`,
     hasTheory: true,
     endsWithDense: false,
-    init: (_rng, nIn) => ({ params: [], nOut: nIn }),
-    apply(jax, _params, x) {
-      return normalize(jax, x, eps)[0];
+    init: (_rng, nIn) => ({
+      params: affine ? { g: { shape: [nIn], data: new Float64Array(nIn).fill(1) }, b: { shape: [nIn], data: new Float64Array(nIn) } } : [],
+      nOut: nIn,
+    }),
+    apply(jax, params, x) {
+      const y = normalize(jax, x, eps)[0];
+      if (!affine) return y;
+      const { g, b } = params as { g: JaxArray; b: JaxArray };
+      return y.mul(g).add(b);
     },
-    // dy = s⁻¹ (dx_c − y · mean(y dx_c)), dx_c = dx − mean(dx), s = √(var + ε)
-    jvp(jax, _params, x, t) {
+    // dy = s⁻¹ (dx_c − y · mean(y dx_c)), dx_c = dx − mean(dx), s = √(var + ε); then × γ
+    jvp(jax, params, x, t) {
       const np = jax.numpy;
       const [y, inv] = normalize(jax, x, eps);
       const tc = t.ref.sub(np.mean(t, -1, { keepdims: true }));
       const proj = np.mean(tc.ref.mul(y.ref), -1, { keepdims: true });
-      return [y.ref, tc.sub(y.mul(proj)).mul(inv)];
+      return scaleShift(params, y.ref, tc.sub(y.mul(proj)).mul(inv));
     },
     map: (k) => {
       const v1 = k.q1 - k.m1 * k.m1 + eps;
@@ -259,6 +272,8 @@ export interface MlpBlockConfig {
   layernorm?: LayerNormPlacement;
   /** residual strength μ (0: no skip connection) */
   mu?: number;
+  /** LayerNorm with a learnable gain and shift (γ = 1, β = 0 at initialization) */
+  lnAffine?: boolean;
 }
 
 /**
@@ -270,7 +285,8 @@ export interface MlpBlockConfig {
 export function mlpBlock(cfg: MlpBlockConfig): Layer {
   const ln = cfg.layernorm ?? "none";
   const phi = act(cfg.activation);
-  const body = ln === "pre" ? [layerNorm(), phi] : ln === "post" ? [phi, layerNorm()] : [phi];
+  const norm = layerNorm(LAYERNORM_EPS, cfg.lnAffine ?? false);
+  const body = ln === "pre" ? [norm, phi] : ln === "post" ? [phi, norm] : [phi];
   const block = serial(...body, dense(cfg.width ?? 0, cfg.sigmaW2, cfg.sigmaB2, cfg.parametrization));
   const mu = cfg.mu ?? 0;
   return mu === 0 ? block : residual(mu, block);

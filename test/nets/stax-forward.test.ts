@@ -84,6 +84,20 @@ describe("finite MLP blocks: jax-js forward = plain-JS reference", () => {
   });
 });
 
+describe("LayerNorm with a learnable gain", () => {
+  it("has γ = 1, β = 0 parameters at initialization and computes the same function as plain LayerNorm", async () => {
+    const phi = activation("tanh");
+    const spec = { activations: [phi], sigmaW2: 1.5, sigmaB2: 0.1, width: 8, depth: 2, layernorm: "post" as const };
+    const affine = mlpArchitecture({ ...spec, lnAffine: true });
+    const ln = (sampleParams(affine, 7)[0] as unknown as Array<{ g: HostTensor; b: HostTensor }>)[1]!;
+    expect(Array.from(ln.g.data)).toEqual(new Array(8).fill(1));
+    expect(Array.from(ln.b.data)).toEqual(new Array(8).fill(0));
+    const x = inputs(3, 8);
+    const [a, b] = [await runJax(affine, x), await runJax(mlpArchitecture(spec), x)];
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 8; j++) expect(a[i]![j]).toBeCloseTo(b[i]![j]!, 12);
+  });
+});
+
 describe("MLP-Mixer block", () => {
   it("jax-js forward = plain-JS token/channel mixing with LayerNorm and skips", async () => {
     const phi = activation("gelu");
@@ -120,6 +134,7 @@ describe("forward-mode rules", () => {
       (a) => [a, { activations: [activation(a)], sigmaW2: 1.7, sigmaB2: 0.1, width: 8, depth: 2 }] as [string, Parameters<typeof mlpArchitecture>[0]],
     ),
     ["tanh LN-pre μ=1", { activations: [activation("tanh")], sigmaW2: 1.7, sigmaB2: 0.1, width: 8, depth: 2, layernorm: "pre", mu: 1 }],
+    ["tanh LN-pre affine", { activations: [activation("tanh")], sigmaW2: 1.7, sigmaB2: 0.1, width: 8, depth: 2, layernorm: "pre", lnAffine: true }],
     ["relu LN-post ntk", { activations: [activation("relu")], sigmaW2: 1.7, sigmaB2: 0.1, width: 8, depth: 2, layernorm: "post", parametrization: "ntk" }],
     ["mixer", { tokens: 3, channels: 4, tokenHidden: 5, channelHidden: 6, activation: activation("gelu"), sigmaW2: 1.5, sigmaB2: 0.05, depth: 2 }],
   ];
