@@ -17,8 +17,8 @@ import { apjnEmpirical, type Block } from "../src/diagnostics/apjn.js";
 import { dispose, type JaxModule, jaxRuntime, loadJax } from "../src/nets/jax.js";
 import { instantiate, mlpArchitecture, sampleParams } from "../src/nets/network.js";
 import type { HostTensor } from "../src/nets/stax.js";
-import { activation } from "../src/theory/activations.js";
 import { Rng } from "../src/rng.js";
+import { activation } from "../src/theory/activations.js";
 import { isNumpyError, runNumpy } from "./numpy.js";
 import type { BenchRow } from "./types.js";
 
@@ -34,7 +34,13 @@ const SB2 = 0.05;
  * second row, the same blocks differentiated by jax-js autodiff.
  */
 function network(jax: JaxModule) {
-  const arch = mlpArchitecture({ activations: [activation("tanh")], sigmaW2: SW2, sigmaB2: SB2, width: WIDTH, depth: DEPTH });
+  const arch = mlpArchitecture({
+    activations: [activation("tanh")],
+    sigmaW2: SW2,
+    sigmaB2: SB2,
+    width: WIDTH,
+    depth: DEPTH,
+  });
   const host = sampleParams(arch, 1) as Array<Array<{ w: HostTensor; b: HostTensor }>>;
   return { arch, host, jax };
 }
@@ -66,7 +72,10 @@ export async function run(): Promise<BenchRow[]> {
   const hand: Block[] = net.blocks as Block[];
   const generic: Block[] = net.blocks.map((b) => ({ apply: b.apply, params: b.params })) as Block[];
   // the dense layer of block l is its last layer: W_l [out, in], b_l
-  const raw = host.flatMap((p) => [Float32Array.from(p[p.length - 1]!.w.data), Float32Array.from(p[p.length - 1]!.b.data)]);
+  const raw = host.flatMap((p) => [
+    Float32Array.from(p[p.length - 1]!.w.data),
+    Float32Array.from(p[p.length - 1]!.b.data),
+  ]);
   const opts = { probes: PROBES, seed: 3 };
   const script = new URL("./apjn_ref.py", import.meta.url);
   // The same network and probes for numpy: W_l [out, in], b_l, x, then the engine's probes

@@ -22,7 +22,14 @@ export async function run(): Promise<BenchRow[]> {
     times.push(performance.now() - t0);
   }
   const ms = times.sort((a, b) => a - b)[2]!;
-  const ref = await runNumpy(new URL("./phase_ref.py", import.meta.url), ["--grid", String(GRID), "--depth", String(DEPTH), "--order", "64"]);
+  const ref = await runNumpy(new URL("./phase_ref.py", import.meta.url), [
+    "--grid",
+    String(GRID),
+    "--depth",
+    String(DEPTH),
+    "--order",
+    "64",
+  ]);
   const name = `phase diagram tanh ${GRID}×${GRID}, depth ${DEPTH}`;
   if (isNumpyError(ref)) return [{ name, ms, note: `numpy reference unavailable: ${ref.error}` }];
   const idx = ref.sample_index as number[];

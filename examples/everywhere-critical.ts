@@ -8,8 +8,8 @@
  */
 import { measureApjn } from "../src/diagnostics/apjn-profile.js";
 import { fitSlope } from "../src/diagnostics/init-search.js";
-import { mlpArchitecture } from "../src/nets/network.js";
 import { shutdownJax } from "../src/nets/jax.js";
+import { mlpArchitecture } from "../src/nets/network.js";
 import type { LayerNormPlacement } from "../src/nets/stax.js";
 import { heatmapSpec, writePlot } from "../src/report/plot.js";
 import { activation } from "../src/theory/activations.js";
@@ -24,7 +24,15 @@ async function rateGrid(layernorm: LayerNormPlacement, mu: number): Promise<numb
   for (const sb2 of SB2) {
     const row: number[] = [];
     for (const sw2 of SW2) {
-      const arch = mlpArchitecture({ activations: [tanh], sigmaW2: sw2, sigmaB2: sb2, width: 128, depth: DEPTH, layernorm, mu });
+      const arch = mlpArchitecture({
+        activations: [tanh],
+        sigmaW2: sw2,
+        sigmaB2: sb2,
+        width: 128,
+        depth: DEPTH,
+        layernorm,
+        mu,
+      });
       const p = await measureApjn(arch, { seeds: [0, 1], inputs: 4, probes: 8 });
       row.push(fitSlope(p.logJ, p.layers, DEPTH / 4, (l) => l));
     }
@@ -39,7 +47,20 @@ for (const [name, ln, mu, title] of [
 ] as const) {
   const z = await rateGrid(ln, mu);
   const file = `docs/figures/everywhere-critical-${name}.svg`;
-  await writePlot(file, heatmapSpec({ x: SW2, y: SB2, z, xTitle: "σ_w²", yTitle: "σ_b²", zTitle: "rate", title, diverging: true, divergingRange: 1 }));
+  await writePlot(
+    file,
+    heatmapSpec({
+      x: SW2,
+      y: SB2,
+      z,
+      xTitle: "σ_w²",
+      yTitle: "σ_b²",
+      zTitle: "rate",
+      title,
+      diverging: true,
+      divergingRange: 1,
+    }),
+  );
   const max = Math.max(...z.flat().map(Math.abs));
   console.log(`${file}: max |rate| = ${max.toFixed(3)}`);
 }

@@ -31,7 +31,12 @@ export const requirePositive = (field: string, x: number) =>
 export const requireNonNegative = (field: string, x: number) =>
   requireNumber(field, x, (v) => v >= 0, "a non-negative finite number");
 
-export const requireInteger = (field: string, x: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+export const requireInteger = (
+  field: string,
+  x: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+) =>
   requireNumber(
     field,
     x,

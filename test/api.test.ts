@@ -9,7 +9,13 @@ it("README example: theory and a finite network through the public API", async (
   const tanh = activation("tanh");
   const cp = criticalPoint((sigmaW2) => mlpBlock({ activation: tanh, sigmaW2, sigmaB2: 0.05 }));
   expect(cp.sigmaW2).toBeCloseTo(1.76095, 4);
-  const arch = mlpArchitecture({ activations: [tanh], sigmaW2: cp.sigmaW2, sigmaB2: 0.05, width: 128, depth: 10 });
+  const arch = mlpArchitecture({
+    activations: [tanh],
+    sigmaW2: cp.sigmaW2,
+    sigmaB2: 0.05,
+    width: 128,
+    depth: 10,
+  });
   const measured = await measureApjn(arch, { seeds: [0, 1], inputs: 4, probes: 8 });
   const theory = theoryApjn(arch)!;
   expect(Math.abs(measured.logJ[9]! - theory[9]!)).toBeLessThan(4 * measured.relStderr[9]! + 0.1);

@@ -4,7 +4,12 @@
  */
 import type { Command } from "commander";
 import { InputError } from "../errors.js";
-import { type Architecture, type Dtype, mixerArchitecture, mlpArchitecture } from "../nets/network.js";
+import {
+  type Architecture,
+  type Dtype,
+  mixerArchitecture,
+  mlpArchitecture,
+} from "../nets/network.js";
 import { type Layer, mlpBlock, type Parametrization, serial } from "../nets/stax.js";
 import { activation } from "../theory/activations.js";
 import { int, num, oneOf } from "./options.js";
@@ -26,10 +31,17 @@ export interface ArchOptions {
   settings: Record<string, unknown>;
 }
 
-export function withArchOptions(cmd: Command, defaults: { seeds: string; probes: string; inputs: string }): Command {
+export function withArchOptions(
+  cmd: Command,
+  defaults: { seeds: string; probes: string; inputs: string },
+): Command {
   return cmd
     .option("--arch <kind>", "mlp | mixer", "mlp")
-    .option("--activation <names>", "activation, or a comma-separated list used in turn block by block", "tanh")
+    .option(
+      "--activation <names>",
+      "activation, or a comma-separated list used in turn block by block",
+      "tanh",
+    )
     .option("--sigma-b2 <v>", "bias variance σ_b² ≥ 0", "0.05")
     .option("--width <n>", "MLP width", "256")
     .option("--depth <L>", "number of blocks", "30")
@@ -56,8 +68,16 @@ export function parseArchOptions(o: Record<string, unknown>): ArchOptions {
   const sigmaB2 = num("--sigma-b2", o.sigmaB2, { min: 0 });
   const depth = int("--depth", o.depth, 1, 100_000);
   const layernorm = oneOf("--layernorm", o.layernorm, ["none", "pre", "post"] as const);
-  const mu = o.residual === undefined ? (arch === "mixer" ? 1 : 0) : num("--residual", o.residual, { min: 0 });
-  const parametrization: Parametrization = oneOf("--parametrization", o.parametrization, ["standard", "ntk"] as const);
+  const mu =
+    o.residual === undefined
+      ? arch === "mixer"
+        ? 1
+        : 0
+      : num("--residual", o.residual, { min: 0 });
+  const parametrization: Parametrization = oneOf("--parametrization", o.parametrization, [
+    "standard",
+    "ntk",
+  ] as const);
   const seed = int("--seed", o.seed, 0, 2 ** 31);
   const nSeeds = int("--seeds", o.seeds, 1, 1000);
   const common = {
@@ -69,14 +89,24 @@ export function parseArchOptions(o: Record<string, unknown>): ArchOptions {
     dtype: oneOf("--dtype", o.dtype, ["float32", "float64"] as const),
   };
   if (arch === "mixer") {
-    if (activations.length > 1) throw new InputError("--activation", "the mixer takes one activation");
+    if (activations.length > 1)
+      throw new InputError("--activation", "the mixer takes one activation");
     const m = {
       tokens: int("--tokens", o.tokens, 1, 4096),
       channels: int("--channels", o.channels, 1, 65536),
       tokenHidden: int("--token-hidden", o.tokenHidden, 1, 65536),
       channelHidden: int("--channel-hidden", o.channelHidden, 1, 65536),
     };
-    const archFor = (sigmaW2: number) => mixerArchitecture({ ...m, activation: activations[0]!, sigmaW2, sigmaB2, depth, mu, parametrization });
+    const archFor = (sigmaW2: number) =>
+      mixerArchitecture({
+        ...m,
+        activation: activations[0]!,
+        sigmaW2,
+        sigmaB2,
+        depth,
+        mu,
+        parametrization,
+      });
     archFor(1); // validate sizes now
     return {
       arch,
@@ -84,7 +114,16 @@ export function parseArchOptions(o: Record<string, unknown>): ArchOptions {
       theoryBlockFor: null,
       period: 1,
       ...common,
-      settings: { arch, activation: activations[0]!.name, sigma_b2: sigmaB2, depth, residual: mu, ...snake(m), parametrization, ...seedsSettings(common) },
+      settings: {
+        arch,
+        activation: activations[0]!.name,
+        sigma_b2: sigmaB2,
+        depth,
+        residual: mu,
+        ...snake(m),
+        parametrization,
+        ...seedsSettings(common),
+      },
     };
   }
   const width = int("--width", o.width, 1, 1 << 20);
@@ -95,17 +134,39 @@ export function parseArchOptions(o: Record<string, unknown>): ArchOptions {
   return {
     arch,
     archFor,
-    theoryBlockFor: (sigmaW2) => serial(...activations.map((a) => mlpBlock({ activation: a, sigmaW2, sigmaB2, layernorm, mu }))),
+    theoryBlockFor: (sigmaW2) =>
+      serial(
+        ...activations.map((a) => mlpBlock({ activation: a, sigmaW2, sigmaB2, layernorm, mu })),
+      ),
     period: activations.length,
     ...common,
-    settings: { arch, activation: activations.map((a) => a.name).join(","), sigma_b2: sigmaB2, width, depth, layernorm, ln_affine: lnAffine, residual: mu, parametrization, ...seedsSettings(common) },
+    settings: {
+      arch,
+      activation: activations.map((a) => a.name).join(","),
+      sigma_b2: sigmaB2,
+      width,
+      depth,
+      layernorm,
+      ln_affine: lnAffine,
+      residual: mu,
+      parametrization,
+      ...seedsSettings(common),
+    },
   };
 }
 
-function seedsSettings(c: { seeds: number[]; inputs: number; probes: number; q0: number; dtype: Dtype }) {
+function seedsSettings(c: {
+  seeds: number[];
+  inputs: number;
+  probes: number;
+  q0: number;
+  dtype: Dtype;
+}) {
   return { seeds: c.seeds, inputs: c.inputs, probes: c.probes, q0: c.q0, dtype: c.dtype };
 }
 
 function snake(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+  return Object.fromEntries(
+    Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]),
+  );
 }

@@ -13,7 +13,9 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   });
   const program = new Command("critkit")
-    .description("Criticality and trainability diagnostics for deep networks, from wide-network theory to finite networks.")
+    .description(
+      "Criticality and trainability diagnostics for deep networks, from wide-network theory to finite networks.",
+    )
     .version("0.1.0")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });

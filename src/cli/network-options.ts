@@ -3,8 +3,8 @@
  * placement, residual strength, input variance q^0, quadrature order.
  */
 import type { Command } from "commander";
-import { type Activation, activation } from "../theory/activations.js";
 import { type LayerNormPlacement, mlpBlock } from "../nets/stax.js";
+import { type Activation, activation } from "../theory/activations.js";
 import type { KernelLayer } from "../theory/kernel.js";
 import { int, num, oneOf } from "./options.js";
 
@@ -19,7 +19,11 @@ export interface BlockOptions {
 /** Adds --activation, --sigma-b2, --layernorm, --residual, --q0, --order to a command. */
 export function withBlockOptions(cmd: Command, defaults: { sigmaB2?: string } = {}): Command {
   return cmd
-    .option("--activation <name>", "relu, leaky_relu(α), tanh, erf, gelu, silu|swish, sigmoid, softplus, linear, sin", "tanh")
+    .option(
+      "--activation <name>",
+      "relu, leaky_relu(α), tanh, erf, gelu, silu|swish, sigmoid, softplus, linear, sin",
+      "tanh",
+    )
     .option("--sigma-b2 <v>", "bias variance σ_b² ≥ 0", defaults.sigmaB2 ?? "0.05")
     .option("--layernorm <where>", "none | pre (on preactivations) | post (on activations)", "none")
     .option("--residual <mu>", "residual strength μ: h' = μ h + block(h) (0: none)", "0")
@@ -40,11 +44,21 @@ export function parseBlockOptions(o: Record<string, unknown>): BlockOptions {
 }
 
 /** The block family σ_w² ↦ block for fixed other options. */
-export function blockFamily(b: BlockOptions, phi = b.activation): (sigmaW2: number, sigmaB2?: number) => KernelLayer {
-  return (sigmaW2, sigmaB2 = b.sigmaB2) => mlpBlock({ activation: phi, sigmaW2, sigmaB2, layernorm: b.layernorm, mu: b.mu });
+export function blockFamily(
+  b: BlockOptions,
+  phi = b.activation,
+): (sigmaW2: number, sigmaB2?: number) => KernelLayer {
+  return (sigmaW2, sigmaB2 = b.sigmaB2) =>
+    mlpBlock({ activation: phi, sigmaW2, sigmaB2, layernorm: b.layernorm, mu: b.mu });
 }
 
 /** The settings echoed in JSON outputs. */
 export function blockSettings(b: BlockOptions): Record<string, unknown> {
-  return { activation: b.activation.name, sigma_b2: b.sigmaB2, layernorm: b.layernorm, residual: b.mu, q0: b.q0 };
+  return {
+    activation: b.activation.name,
+    sigma_b2: b.sigmaB2,
+    layernorm: b.layernorm,
+    residual: b.mu,
+    q0: b.q0,
+  };
 }

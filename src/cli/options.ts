@@ -42,6 +42,10 @@ export function int(option: string, raw: unknown, min: number, max: number): num
 }
 
 /** One of a fixed set of words. */
-export function oneOf<const T extends readonly string[]>(option: string, raw: unknown, choices: T): T[number] {
+export function oneOf<const T extends readonly string[]>(
+  option: string,
+  raw: unknown,
+  choices: T,
+): T[number] {
   return parseWith(z.enum(choices as unknown as [string, ...string[]]), option, raw) as T[number];
 }

@@ -3,8 +3,9 @@
  * (averaged over inputs, Hutchinson probes and network seeds, with standard errors) beside the
  * infinite-width recurrence of the same blocks.
  */
-import { type Architecture, type Dtype, instantiate } from "../nets/network.js";
+
 import { loadJax } from "../nets/jax.js";
+import { type Architecture, type Dtype, instantiate } from "../nets/network.js";
 import { Rng } from "../rng.js";
 import { gaussianKernel, type Kernel } from "../theory/kernel.js";
 import { apjnEmpirical } from "./apjn.js";
@@ -48,9 +49,17 @@ export async function measureApjn(arch: Architecture, o: MeasureOptions): Promis
     const net = await instantiate(arch, seed, o.dtype);
     const x = new Rng(seed ^ 0x5eed).normals(o.inputs * arch.inputWidth, Math.sqrt(q0));
     const dt = o.dtype === "float64" ? jax.numpy.float64 : jax.numpy.float32;
-    const inputs = jax.numpy.array(o.dtype === "float64" ? x : Float32Array.from(x), { shape: [o.inputs, arch.inputWidth], dtype: dt });
+    const inputs = jax.numpy.array(o.dtype === "float64" ? x : Float32Array.from(x), {
+      shape: [o.inputs, arch.inputWidth],
+      dtype: dt,
+    });
     try {
-      const r = await apjnEmpirical(net.blocks as never, inputs, { probes: o.probes, l0, dtype: o.dtype, seed: seed + 1 });
+      const r = await apjnEmpirical(net.blocks as never, inputs, {
+        probes: o.probes,
+        l0,
+        dtype: o.dtype,
+        seed: seed + 1,
+      });
       perSeed.push(r.logJ);
       single = r.logStderr;
     } finally {

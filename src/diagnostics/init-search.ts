@@ -56,7 +56,11 @@ export interface InitSearchResult {
 }
 
 /** Least squares of y on the columns of X (rows of X are samples), weighted by w. */
-function weightedLeastSquares(X: number[][], y: number[], w: number[]): { beta: number[]; cov: number[][] } {
+function weightedLeastSquares(
+  X: number[][],
+  y: number[],
+  w: number[],
+): { beta: number[]; cov: number[][] } {
   const p = X[0]!.length;
   const A = Array.from({ length: p }, () => new Array<number>(p).fill(0));
   const b = new Array<number>(p).fill(0);
@@ -90,7 +94,12 @@ function invert(A: number[][]): number[][] {
 }
 
 /** Least-squares slope of log J^{0,l} over l ∈ [from, L] against x(l) (l for a rate, log l for a power law). */
-export function fitSlope(logJ: Float64Array, layers: number[], from: number, x: (l: number) => number): number {
+export function fitSlope(
+  logJ: Float64Array,
+  layers: number[],
+  from: number,
+  x: (l: number) => number,
+): number {
   const X: number[][] = [];
   const y: number[] = [];
   layers.forEach((l, i) => {
@@ -98,7 +107,11 @@ export function fitSlope(logJ: Float64Array, layers: number[], from: number, x: 
     X.push([1, x(l)]);
     y.push(logJ[i]!);
   });
-  return weightedLeastSquares(X, y, y.map(() => 1)).beta[1]!;
+  return weightedLeastSquares(
+    X,
+    y,
+    y.map(() => 1),
+  ).beta[1]!;
 }
 
 /** A quarter of the depth (at least 2): skips the transient of q^l towards q*. */
@@ -110,14 +123,21 @@ const meanSem = (xs: number[]) => {
   return { mean: m, sem: Math.sqrt(v / xs.length) };
 };
 
-export async function initSearch(archFor: (sigmaW2: number) => Architecture, o: InitSearchOptions): Promise<InitSearchResult> {
+export async function initSearch(
+  archFor: (sigmaW2: number) => Architecture,
+  o: InitSearchOptions,
+): Promise<InitSearchResult> {
   const [lo, hi] = o.range;
   if (!(lo > 0 && hi > lo)) throw new InputError("--range", `need 0 < min < max, got ${lo},${hi}`);
   const total = (o.scanPoints + o.refinePoints + 1) * o.seeds.length;
   let done = 0;
   let passes = 0;
   const profile = async (sigmaW2: number) => {
-    const prof = await measureApjn(archFor(sigmaW2), { ...o, l0: 0, onProgress: () => o.onProgress?.(++done, total) });
+    const prof = await measureApjn(archFor(sigmaW2), {
+      ...o,
+      l0: 0,
+      onProgress: () => o.onProgress?.(++done, total),
+    });
     passes += o.seeds.length * o.inputs * (1 + o.probes);
     return { prof };
   };
@@ -128,7 +148,10 @@ export async function initSearch(archFor: (sigmaW2: number) => Architecture, o: 
     const { mean, sem } = meanSem(rates);
     return { sigmaW2, rate: mean, rateStderr: sem };
   };
-  const grid = Array.from({ length: o.scanPoints }, (_, i) => lo * (hi / lo) ** (i / (o.scanPoints - 1)));
+  const grid = Array.from(
+    { length: o.scanPoints },
+    (_, i) => lo * (hi / lo) ** (i / (o.scanPoints - 1)),
+  );
   const scan: RatePoint[] = [];
   for (const s of grid) scan.push(await rateAt(s));
   const cross = scan.findIndex((p, i) => i > 0 && scan[i - 1]!.rate < 0 && p.rate >= 0);
@@ -138,7 +161,10 @@ export async function initSearch(archFor: (sigmaW2: number) => Architecture, o: 
   const flat = scan.every((p) => Math.abs(p.rate) <= Math.max(3 * p.rateStderr, 2 / meanLayer));
   if (cross < 0 && !flat) {
     const r = scan.map((p) => p.rate.toFixed(3)).join(", ");
-    throw new InputError("--range", `the APJN rate log χ_J does not cross 0 for σ_w² in [${lo}, ${hi}] (rates: ${r}); widen --range`);
+    throw new InputError(
+      "--range",
+      `the APJN rate log χ_J does not cross 0 for σ_w² in [${lo}, ${hi}] (rates: ${r}); widen --range`,
+    );
   }
   let sigmaW2: number;
   let sigmaW2Stderr: number;
@@ -149,7 +175,8 @@ export async function initSearch(archFor: (sigmaW2: number) => Architecture, o: 
   } else {
     const a = Math.log(scan[cross - 1]!.sigmaW2);
     const b = Math.log(scan[cross]!.sigmaW2);
-    for (let i = 0; i < o.refinePoints; i++) refine.push(await rateAt(Math.exp(a + ((b - a) * (i + 0.5)) / o.refinePoints)));
+    for (let i = 0; i < o.refinePoints; i++)
+      refine.push(await rateAt(Math.exp(a + ((b - a) * (i + 0.5)) / o.refinePoints)));
     const pts = [scan[cross - 1]!, ...refine, scan[cross]!];
     const floor = Math.max(...pts.map((p) => p.rateStderr)) * 0.1 + 1e-9;
     const { beta, cov } = weightedLeastSquares(
@@ -161,12 +188,22 @@ export async function initSearch(archFor: (sigmaW2: number) => Architecture, o: 
     const logRoot = -c0 / c1;
     // δ(−c0/c1) = −δc0/c1 + c0 δc1/c1²
     const g = [-1 / c1, c0 / (c1 * c1)];
-    const varLog = g[0]! ** 2 * cov[0]![0]! + 2 * g[0]! * g[1]! * cov[0]![1]! + g[1]! ** 2 * cov[1]![1]!;
+    const varLog =
+      g[0]! ** 2 * cov[0]![0]! + 2 * g[0]! * g[1]! * cov[0]![1]! + g[1]! ** 2 * cov[1]![1]!;
     sigmaW2 = Math.exp(logRoot);
     sigmaW2Stderr = sigmaW2 * Math.sqrt(varLog);
   }
   const { prof } = await profile(sigmaW2);
   const zetas = prof.perSeed.map((s) => -fitSlope(s, prof.layers, from, Math.log));
   const z = meanSem(zetas);
-  return { sigmaW2, sigmaW2Stderr, exponent: z.mean, exponentStderr: z.sem, everywhere: cross < 0, scan, refine, passes };
+  return {
+    sigmaW2,
+    sigmaW2Stderr,
+    exponent: z.mean,
+    exponentStderr: z.sem,
+    everywhere: cross < 0,
+    scan,
+    refine,
+    passes,
+  };
 }

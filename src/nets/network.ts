@@ -6,8 +6,16 @@
 import { InputError } from "../errors.js";
 import { Rng } from "../rng.js";
 import type { Activation } from "../theory/activations.js";
-import { type HostParams, type JaxParams, type Layer, type LayerNormPlacement, mixerBlock, mlpBlock, type Parametrization } from "./stax.js";
 import { type JaxArray, type JaxModule, loadJax } from "./jax.js";
+import {
+  type HostParams,
+  type JaxParams,
+  type Layer,
+  type LayerNormPlacement,
+  mixerBlock,
+  mlpBlock,
+  type Parametrization,
+} from "./stax.js";
 
 export type Dtype = "float32" | "float64";
 
@@ -53,13 +61,20 @@ export function sampleParams(arch: Architecture, seed: number): HostParams[] {
 const functions = new Map<string, Pick<FiniteBlock, "apply" | "jvp">>();
 
 /** Samples the parameters and moves them to jax in `dtype`. */
-export async function instantiate(arch: Architecture, seed: number, dtype: Dtype = "float32"): Promise<FiniteNetwork> {
+export async function instantiate(
+  arch: Architecture,
+  seed: number,
+  dtype: Dtype = "float32",
+): Promise<FiniteNetwork> {
   const jax = await loadJax();
   const host = sampleParams(arch, seed);
   const blocks = arch.blocks.map((layer, i) => {
     let fns = functions.get(layer.key);
     if (!fns) {
-      fns = { apply: (params, h) => layer.apply(jax, params, h), jvp: (params, h, t) => layer.jvp(jax, params, h, t) };
+      fns = {
+        apply: (params, h) => layer.apply(jax, params, h),
+        jvp: (params, h, t) => layer.jvp(jax, params, h, t),
+      };
       functions.set(layer.key, fns);
     }
     return { ...fns, params: toJax(jax, host[i]!, dtype) };
@@ -77,9 +92,14 @@ function toJax(jax: JaxModule, p: HostParams, dtype: Dtype): JaxParams {
   if (Array.isArray(p)) return p.map((q) => toJax(jax, q, dtype));
   if ("data" in p && p.data instanceof Float64Array) {
     const data = dtype === "float64" ? p.data : Float32Array.from(p.data);
-    return jax.numpy.array(data, { shape: p.shape as number[], dtype: dtype === "float64" ? jax.numpy.float64 : jax.numpy.float32 });
+    return jax.numpy.array(data, {
+      shape: p.shape as number[],
+      dtype: dtype === "float64" ? jax.numpy.float64 : jax.numpy.float32,
+    });
   }
-  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, toJax(jax, v as HostParams, dtype)]));
+  return Object.fromEntries(
+    Object.entries(p).map(([k, v]) => [k, toJax(jax, v as HostParams, dtype)]),
+  );
 }
 
 export interface MlpSpec {
@@ -99,10 +119,22 @@ export interface MlpSpec {
 /** An MLP of `depth` blocks h ↦ μ h + W φ(·) + b on width `width` (input width = width). */
 export function mlpArchitecture(s: MlpSpec): Architecture {
   const kinds = s.activations.map((activation) =>
-    mlpBlock({ activation, sigmaW2: s.sigmaW2, sigmaB2: s.sigmaB2, width: s.width, layernorm: s.layernorm, lnAffine: s.lnAffine, mu: s.mu, parametrization: s.parametrization }),
+    mlpBlock({
+      activation,
+      sigmaW2: s.sigmaW2,
+      sigmaB2: s.sigmaB2,
+      width: s.width,
+      layernorm: s.layernorm,
+      lnAffine: s.lnAffine,
+      mu: s.mu,
+      parametrization: s.parametrization,
+    }),
   );
   checkSize(s.depth * (s.width * s.width + s.width), "--width");
-  return { inputWidth: s.width, blocks: Array.from({ length: s.depth }, (_, l) => kinds[l % kinds.length]!) };
+  return {
+    inputWidth: s.width,
+    blocks: Array.from({ length: s.depth }, (_, l) => kinds[l % kinds.length]!),
+  };
 }
 
 export interface MixerSpec {
@@ -122,12 +154,18 @@ export interface MixerSpec {
 export function mixerArchitecture(s: MixerSpec): Architecture {
   checkSize(s.depth * 2 * (s.tokens * s.tokenHidden + s.channels * s.channelHidden), "--channels");
   const block = mixerBlock(s);
-  return { inputWidth: s.tokens * s.channels, blocks: Array.from({ length: s.depth }, () => block) };
+  return {
+    inputWidth: s.tokens * s.channels,
+    blocks: Array.from({ length: s.depth }, () => block),
+  };
 }
 
 function checkSize(params: number, field: string): void {
   const bytes = params * 8;
   if (bytes > MAX_PARAM_BYTES) {
-    throw new InputError(field, `the network would need ${(bytes / 2 ** 30).toFixed(1)} GiB of parameters (limit ${MAX_PARAM_BYTES / 2 ** 30} GiB): use a smaller width or depth`);
+    throw new InputError(
+      field,
+      `the network would need ${(bytes / 2 ** 30).toFixed(1)} GiB of parameters (limit ${MAX_PARAM_BYTES / 2 ** 30} GiB): use a smaller width or depth`,
+    );
   }
 }

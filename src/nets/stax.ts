@@ -53,7 +53,12 @@ export const LAYERNORM_EPS = 1e-5;
  * initialization, different gradient scales). W is stored [N_out, N_in] and transposed inside
  * the compiled step once per use (a transpose used twice is materialised: a copy per layer).
  */
-export function dense(width: number, sigmaW2: number, sigmaB2: number, parametrization: Parametrization = "standard"): Layer {
+export function dense(
+  width: number,
+  sigmaW2: number,
+  sigmaB2: number,
+  parametrization: Parametrization = "standard",
+): Layer {
   const ntk = parametrization === "ntk";
   return {
     name: `dense(${sigmaW2}, ${sigmaB2})`,
@@ -64,7 +69,10 @@ export function dense(width: number, sigmaW2: number, sigmaB2: number, parametri
       const wStd = ntk ? 1 : Math.sqrt(sigmaW2 / nIn);
       const bStd = ntk ? 1 : Math.sqrt(sigmaB2);
       return {
-        params: { w: { shape: [width, nIn], data: rng.normals(nIn * width, wStd) }, b: { shape: [width], data: rng.normals(width, bStd) } },
+        params: {
+          w: { shape: [width, nIn], data: rng.normals(nIn * width, wStd) },
+          b: { shape: [width], data: rng.normals(width, bStd) },
+        },
         nOut: width,
       };
     },
@@ -110,7 +118,10 @@ export function act(phi: Activation): Layer {
     },
     map: (k) => {
       if (!k.gaussian || k.m1 !== 0 || k.m2 !== 0) {
-        throw new InputError("architecture", `${phi.name} applied to a non-Gaussian input has no infinite-width theory here (put a dense layer before it)`);
+        throw new InputError(
+          "architecture",
+          `${phi.name} applied to a non-Gaussian input has no infinite-width theory here (put a dense layer before it)`,
+        );
       }
       const q1 = phi.secondMoment(k.q1);
       const same = k.q2 === k.q1 && k.q12 === k.q1;
@@ -148,7 +159,12 @@ export function layerNorm(eps = LAYERNORM_EPS, affine = false): Layer {
     hasTheory: true,
     endsWithDense: false,
     init: (_rng, nIn) => ({
-      params: affine ? { g: { shape: [nIn], data: new Float64Array(nIn).fill(1) }, b: { shape: [nIn], data: new Float64Array(nIn) } } : [],
+      params: affine
+        ? {
+            g: { shape: [nIn], data: new Float64Array(nIn).fill(1) },
+            b: { shape: [nIn], data: new Float64Array(nIn) },
+          }
+        : [],
       nOut: nIn,
     }),
     apply(jax, params, x) {
@@ -206,7 +222,10 @@ export function serial(...layers: Layer[]): Layer {
     },
     jvp(jax, params, x, t) {
       const ps = params as JaxParams[];
-      return layers.reduce<[JaxArray, JaxArray]>(([h, th], layer, i) => layer.jvp(jax, ps[i]!, h, th), [x, t]);
+      return layers.reduce<[JaxArray, JaxArray]>(
+        ([h, th], layer, i) => layer.jvp(jax, ps[i]!, h, th),
+        [x, t],
+      );
     },
     map: (k) => {
       let kernel = k;
@@ -234,7 +253,8 @@ export function residual(mu: number, block: Layer): Layer {
     endsWithDense: false,
     init(rng, nIn) {
       const p = block.init(rng, nIn);
-      if (p.nOut !== nIn) throw new InputError("architecture", `residual block maps width ${nIn} to ${p.nOut}`);
+      if (p.nOut !== nIn)
+        throw new InputError("architecture", `residual block maps width ${nIn} to ${p.nOut}`);
       return p;
     },
     apply: (jax, params, x) => block.apply(jax, params, x.ref).add(x.mul(mu)),
@@ -287,7 +307,10 @@ export function mlpBlock(cfg: MlpBlockConfig): Layer {
   const phi = act(cfg.activation);
   const norm = layerNorm(LAYERNORM_EPS, cfg.lnAffine ?? false);
   const body = ln === "pre" ? [norm, phi] : ln === "post" ? [phi, norm] : [phi];
-  const block = serial(...body, dense(cfg.width ?? 0, cfg.sigmaW2, cfg.sigmaB2, cfg.parametrization));
+  const block = serial(
+    ...body,
+    dense(cfg.width ?? 0, cfg.sigmaW2, cfg.sigmaB2, cfg.parametrization),
+  );
   const mu = cfg.mu ?? 0;
   return mu === 0 ? block : residual(mu, block);
 }
@@ -301,13 +324,20 @@ interface ActivationOp {
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /** tanh as 1 − 2/(e^{2x} + 1): jax-js fuses it into one kernel (np.tanh uses its input twice). */
-const tanhOp = (jax: JaxModule, x: JaxArray) => jax.numpy.reciprocal(jax.numpy.exp(x.mul(2)).add(1)).mul(-2).add(1);
+const tanhOp = (jax: JaxModule, x: JaxArray) =>
+  jax.numpy
+    .reciprocal(jax.numpy.exp(x.mul(2)).add(1))
+    .mul(-2)
+    .add(1);
 /** 1[x > 0] as floats, via sign(relu(x)). */
 const stepOp = (jax: JaxModule, x: JaxArray) => jax.numpy.sign(jax.nn.relu(x));
 
 /** The jax-js ops of each activation kind (same conventions as src/theory/activations.ts). */
 function activationOp(phi: Activation): ActivationOp {
-  const fromF = (f: ActivationOp["f"], df: (jax: JaxModule, x: JaxArray) => JaxArray): ActivationOp => ({
+  const fromF = (
+    f: ActivationOp["f"],
+    df: (jax: JaxModule, x: JaxArray) => JaxArray,
+  ): ActivationOp => ({
     f,
     fd: (jax, x) => [f(jax, x.ref), df(jax, x)],
   });
@@ -318,7 +348,10 @@ function activationOp(phi: Activation): ActivationOp {
       const a = phi.params.alpha!;
       return fromF(
         (jax, x) => jax.nn.leakyRelu(x, a),
-        (jax, x) => stepOp(jax, x).mul(1 - a).add(a),
+        (jax, x) =>
+          stepOp(jax, x)
+            .mul(1 - a)
+            .add(a),
       );
     }
     case "tanh":
@@ -338,7 +371,11 @@ function activationOp(phi: Activation): ActivationOp {
       // φ′ = Φ(x) + x·ϕ(x), Φ(x) = erfc(−x/√2)/2
       return fromF(
         (jax, x) => jax.nn.gelu(x, { approximate: false }),
-        (jax, x) => jax.lax.erfc(x.ref.mul(-Math.SQRT1_2)).mul(0.5).add(x.ref.mul(jax.numpy.exp(jax.numpy.square(x).mul(-0.5))).mul(INV_SQRT_2PI)),
+        (jax, x) =>
+          jax.lax
+            .erfc(x.ref.mul(-Math.SQRT1_2))
+            .mul(0.5)
+            .add(x.ref.mul(jax.numpy.exp(jax.numpy.square(x).mul(-0.5))).mul(INV_SQRT_2PI)),
       );
     case "silu":
       // φ′ = s (1 + x (1 − s)), s = sigmoid(x)
@@ -371,7 +408,10 @@ function activationOp(phi: Activation): ActivationOp {
       );
     default: {
       const missing = () => {
-        throw new InputError("activation", `'${phi.name}' has no finite-network implementation (only the built-in activations do)`);
+        throw new InputError(
+          "activation",
+          `'${phi.name}' has no finite-network implementation (only the built-in activations do)`,
+        );
       };
       return { f: missing, fd: missing };
     }
@@ -382,7 +422,9 @@ function activationOp(phi: Activation): ActivationOp {
 function normalize(jax: JaxModule, x: JaxArray, eps: number): [JaxArray, JaxArray] {
   const np = jax.numpy;
   const centred = x.ref.sub(np.mean(x, -1, { keepdims: true }));
-  const inv = np.reciprocal(np.sqrt(np.mean(np.square(centred.ref), -1, { keepdims: true }).add(eps)));
+  const inv = np.reciprocal(
+    np.sqrt(np.mean(np.square(centred.ref), -1, { keepdims: true }).add(eps)),
+  );
   return [centred.mul(inv.ref), inv];
 }
 
@@ -410,7 +452,11 @@ export function mixerBlock(cfg: MixerBlockConfig): Layer {
   const { tokens: T, channels: C, parametrization: pz } = cfg;
   const mu = cfg.mu ?? 1;
   const mlp = (hidden: number, out: number) =>
-    serial(dense(hidden, cfg.sigmaW2, cfg.sigmaB2, pz), act(cfg.activation), dense(out, cfg.sigmaW2, cfg.sigmaB2, pz));
+    serial(
+      dense(hidden, cfg.sigmaW2, cfg.sigmaB2, pz),
+      act(cfg.activation),
+      dense(out, cfg.sigmaW2, cfg.sigmaB2, pz),
+    );
   const tokenMlp = mlp(cfg.tokenHidden, T);
   const channelMlp = mlp(cfg.channelHidden, C);
   const ln = layerNorm();
@@ -420,11 +466,21 @@ export function mixerBlock(cfg: MixerBlockConfig): Layer {
     hasTheory: false,
     endsWithDense: false,
     map() {
-      throw new InputError("arch", "the MLP-Mixer block has no infinite-width theory here (measure it with critkit apjn / init-search)");
+      throw new InputError(
+        "arch",
+        "the MLP-Mixer block has no infinite-width theory here (measure it with critkit apjn / init-search)",
+      );
     },
     init(rng, nIn) {
-      if (nIn !== T * C) throw new InputError("arch", `mixer block expects width tokens×channels = ${T * C}, got ${nIn}`);
-      return { params: { token: tokenMlp.init(rng, T).params, channel: channelMlp.init(rng, C).params }, nOut: nIn };
+      if (nIn !== T * C)
+        throw new InputError(
+          "arch",
+          `mixer block expects width tokens×channels = ${T * C}, got ${nIn}`,
+        );
+      return {
+        params: { token: tokenMlp.init(rng, T).params, channel: channelMlp.init(rng, C).params },
+        nOut: nIn,
+      };
     },
     apply(jax, params, x) {
       const np = jax.numpy;

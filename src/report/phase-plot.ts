@@ -3,9 +3,15 @@ import type { CriticalLinePoint } from "../theory/critical.js";
 import type { PhaseGrid } from "../theory/phase.js";
 import { heatmapSpec, type TopLevelSpec } from "./plot.js";
 
-export function phaseHeatmap(grid: PhaseGrid, activationName: string, line: CriticalLinePoint[]): TopLevelSpec {
+export function phaseHeatmap(
+  grid: PhaseGrid,
+  activationName: string,
+  line: CriticalLinePoint[],
+): TopLevelSpec {
   const nw = grid.sigmaW2.length;
-  const z = Array.from({ length: grid.sigmaB2.length }, (_, ib) => Array.from(grid.logChi.subarray(ib * nw, (ib + 1) * nw)));
+  const z = Array.from({ length: grid.sigmaB2.length }, (_, ib) =>
+    Array.from(grid.logChi.subarray(ib * nw, (ib + 1) * nw)),
+  );
   return heatmapSpec({
     x: Array.from(grid.sigmaW2),
     y: Array.from(grid.sigmaB2),
@@ -15,6 +21,8 @@ export function phaseHeatmap(grid: PhaseGrid, activationName: string, line: Crit
     zTitle: "log χ_J",
     title: `${activationName}: log χ_J at depth ${grid.depth} (blue ordered, red chaotic)`,
     diverging: true,
-    overlay: line.length ? { x: line.map((p) => p.sigmaW2), y: line.map((p) => p.sigmaB2), label: "χ_J = 1" } : undefined,
+    overlay: line.length
+      ? { x: line.map((p) => p.sigmaW2), y: line.map((p) => p.sigmaB2), label: "χ_J = 1" }
+      : undefined,
   });
 }

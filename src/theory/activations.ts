@@ -60,7 +60,9 @@ export function makeActivation(spec: ActivationSpec, order = DEFAULT_ORDER): Act
   const cov = closed.cov ?? ((q1, q2, q12) => expect2(f, f, q1, q2, q12, order, smooth));
   const dcov = closed.dcov ?? ((q1, q2, q12) => expect2(df, df, q1, q2, q12, order, smooth));
   const mean = closed.mean ?? ((q) => expect1(f, q, order, smooth));
-  const secondMoment = closed.cov ? (q: number) => cov(q, q, q) : (q: number) => expect1((u) => f(u) ** 2, q, order, smooth);
+  const secondMoment = closed.cov
+    ? (q: number) => cov(q, q, q)
+    : (q: number) => expect1((u) => f(u) ** 2, q, order, smooth);
   const derivSecondMoment = closed.dcov
     ? (q: number) => dcov(q, q, q)
     : (q: number) => expect1((u) => df(u) ** 2, q, order, smooth);
@@ -107,7 +109,10 @@ function leakyRelu(alpha: number): Activation {
     closed: {
       cov: (q1, q2, q12) => {
         const { norm, c, theta } = angle(q1, q2, q12);
-        return a * a * q12 + ((b * b * norm) / Math.PI) * (2 * Math.sin(theta) + (Math.PI - 2 * theta) * c);
+        return (
+          a * a * q12 +
+          ((b * b * norm) / Math.PI) * (2 * Math.sin(theta) + (Math.PI - 2 * theta) * c)
+        );
       },
       dcov: (q1, q2, q12) => {
         const { theta } = angle(q1, q2, q12);
@@ -130,7 +135,9 @@ const erfActivation = makeActivation({
   f: erf,
   df: (x) => TWO_OVER_SQRT_PI * Math.exp(-x * x),
   closed: {
-    cov: (q1, q2, q12) => (2 / Math.PI) * Math.asin(Math.max(-1, Math.min(1, (2 * q12) / Math.sqrt((1 + 2 * q1) * (1 + 2 * q2))))),
+    cov: (q1, q2, q12) =>
+      (2 / Math.PI) *
+      Math.asin(Math.max(-1, Math.min(1, (2 * q12) / Math.sqrt((1 + 2 * q1) * (1 + 2 * q2))))),
     dcov: (q1, q2, q12) => 4 / Math.PI / Math.sqrt((1 + 2 * q1) * (1 + 2 * q2) - 4 * q12 * q12),
     mean: () => 0,
   },
@@ -175,7 +182,12 @@ const closedFormActivations: Record<string, Activation> = {
 
 const quadratureActivations: Record<string, ActivationSpec> = {
   tanh: { name: "tanh", f: Math.tanh, df: sech2, smooth: true },
-  gelu: { name: "gelu", f: (x) => x * normalCdf(x), df: (x) => normalCdf(x) + x * normalPdf(x), smooth: true },
+  gelu: {
+    name: "gelu",
+    f: (x) => x * normalCdf(x),
+    df: (x) => normalCdf(x) + x * normalPdf(x),
+    smooth: true,
+  },
   silu: {
     name: "silu",
     smooth: true,
@@ -203,7 +215,19 @@ const quadratureActivations: Record<string, ActivationSpec> = {
 };
 
 /** Names accepted by `activation()`; `swish` is an alias of `silu`. */
-export const ACTIVATION_NAMES = ["relu", "leaky_relu", "tanh", "erf", "gelu", "silu", "swish", "sigmoid", "softplus", "linear", "sin"] as const;
+export const ACTIVATION_NAMES = [
+  "relu",
+  "leaky_relu",
+  "tanh",
+  "erf",
+  "gelu",
+  "silu",
+  "swish",
+  "sigmoid",
+  "softplus",
+  "linear",
+  "sin",
+] as const;
 
 /**
  * Looks an activation up by name: "tanh", "relu", "leaky_relu" (α = 0.01 by default) or
@@ -214,11 +238,15 @@ export function activation(spec: string, field = "activation", order = DEFAULT_O
   const name = m?.[1] ?? "";
   const arg = m?.[2];
   if (!m || !(ACTIVATION_NAMES as readonly string[]).includes(name)) {
-    throw new InputError(field, `unknown activation '${spec}' (known: ${ACTIVATION_NAMES.join(", ")})`);
+    throw new InputError(
+      field,
+      `unknown activation '${spec}' (known: ${ACTIVATION_NAMES.join(", ")})`,
+    );
   }
   if (name === "leaky_relu") {
     const alpha = arg === undefined || arg === "" ? 0.01 : Number(arg);
-    if (!Number.isFinite(alpha) || alpha < 0 || alpha >= 1) throw new InputError(field, `leaky_relu slope must be in [0, 1), got '${arg}'`);
+    if (!Number.isFinite(alpha) || alpha < 0 || alpha >= 1)
+      throw new InputError(field, `leaky_relu slope must be in [0, 1), got '${arg}'`);
     return leakyRelu(alpha);
   }
   if (arg !== undefined) throw new InputError(field, `activation '${name}' takes no parameter`);
@@ -244,8 +272,14 @@ export function customActivation(
     const fd = (f(x + h) - f(x - h)) / (2 * h);
     const d = df(x);
     if (!Number.isFinite(d) || Math.abs(fd - d) > 1e-4 * (1 + Math.abs(fd))) {
-      throw new InputError("activation", `derivative of '${name}' disagrees with finite differences at x = ${x}: df = ${d}, fd = ${fd}`);
+      throw new InputError(
+        "activation",
+        `derivative of '${name}' disagrees with finite differences at x = ${x}: df = ${d}, fd = ${fd}`,
+      );
     }
   }
-  return makeActivation({ name, kind: "custom", f, df, smooth: opts.smooth ?? false }, opts.order ?? DEFAULT_ORDER);
+  return makeActivation(
+    { name, kind: "custom", f, df, smooth: opts.smooth ?? false },
+    opts.order ?? DEFAULT_ORDER,
+  );
 }

@@ -14,7 +14,11 @@ export interface CriticalPoint extends FixedPoint {
 }
 
 /** log χ_J(q*(σ_w²)) for the block family `blockFor`. */
-export function logChiAtFixedPoint(blockFor: (sigmaW2: number) => KernelLayer, sigmaW2: number, q0 = 1): number {
+export function logChiAtFixedPoint(
+  blockFor: (sigmaW2: number) => KernelLayer,
+  sigmaW2: number,
+  q0 = 1,
+): number {
   const block = blockFor(sigmaW2);
   return Math.log(gaussianKernelChi(block, fixedPointQ(block, q0)));
 }
@@ -36,7 +40,11 @@ export function criticalPoint(blockFor: (sigmaW2: number) => KernelLayer, q0 = 1
   for (let hi = 2 * SW2_MIN; hi <= SW2_MAX; hi *= 2) {
     const fhi = F(hi);
     everywhereCritical &&= Math.abs(fhi) < EVERYWHERE_TOL;
-    if (flo <= 0 && fhi >= 0 && !(Math.abs(flo) < EVERYWHERE_TOL && Math.abs(fhi) < EVERYWHERE_TOL)) {
+    if (
+      flo <= 0 &&
+      fhi >= 0 &&
+      !(Math.abs(flo) < EVERYWHERE_TOL && Math.abs(fhi) < EVERYWHERE_TOL)
+    ) {
       const sigmaW2 = flo === 0 ? lo : brent(F, lo, hi, 1e-13 * hi);
       const fp = fixedPoint(blockFor(sigmaW2), q0);
       if (!(Math.abs(fp.chiJ - 1) < 1e-6)) {
@@ -78,7 +86,8 @@ export function criticalLine(
   for (const sb2 of Array.from(sigmaB2)) {
     try {
       const cp = criticalPoint((sw2) => blockFor(sw2, sb2), q0);
-      if (!cp.everywhere && cp.sigmaW2 >= sigmaW2Range[0] && cp.sigmaW2 <= sigmaW2Range[1]) line.push({ sigmaB2: sb2, sigmaW2: cp.sigmaW2 });
+      if (!cp.everywhere && cp.sigmaW2 >= sigmaW2Range[0] && cp.sigmaW2 <= sigmaW2Range[1])
+        line.push({ sigmaB2: sb2, sigmaW2: cp.sigmaW2 });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
     }

@@ -34,7 +34,11 @@ export function phaseOf(logChi: number, depth: number): number {
 
 const CONVERGED = 1e-15;
 
-function allocate(sigmaW2: ArrayLike<number>, sigmaB2: ArrayLike<number>, depth: number): PhaseGrid {
+function allocate(
+  sigmaW2: ArrayLike<number>,
+  sigmaB2: ArrayLike<number>,
+  depth: number,
+): PhaseGrid {
   const n = sigmaW2.length * sigmaB2.length;
   return {
     sigmaW2: Float64Array.from(sigmaW2),
@@ -94,7 +98,13 @@ function store(grid: PhaseGrid, i: number, q: number, logJ: number, logChi: numb
  * The plain MLP h' = W φ(h) + b, specialized: q' = σ_w² E[φ(u)²] + σ_b², χ_J = σ_w² E[φ′(u)²]
  * with both expectations from one table lookup. Equal to `phaseDiagram(mlpBlock…)` (tested).
  */
-export function mlpPhaseDiagram(phi: Activation, sigmaW2: ArrayLike<number>, sigmaB2: ArrayLike<number>, depth: number, q0 = 1): PhaseGrid {
+export function mlpPhaseDiagram(
+  phi: Activation,
+  sigmaW2: ArrayLike<number>,
+  sigmaB2: ArrayLike<number>,
+  depth: number,
+  q0 = 1,
+): PhaseGrid {
   const grid = allocate(sigmaW2, sigmaB2, depth);
   const moments = phi.closedForm
     ? (q: number, out: Float64Array) => {
@@ -139,8 +149,10 @@ export function linspace(a: number, b: number, n: number): Float64Array {
   return Float64Array.from({ length: n }, (_, i) => (n === 1 ? a : a + ((b - a) * i) / (n - 1)));
 }
 
-
 /** n values from a to b, denser near a (quadratic spacing): resolves a critical line's steep start. */
 export function quadspace(a: number, b: number, n: number): Float64Array {
-  return Float64Array.from({ length: n }, (_, i) => a + (b - a) * (n === 1 ? 0 : (i / (n - 1)) ** 2));
+  return Float64Array.from(
+    { length: n },
+    (_, i) => a + (b - a) * (n === 1 ? 0 : (i / (n - 1)) ** 2),
+  );
 }

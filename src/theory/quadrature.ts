@@ -26,7 +26,8 @@ const cache = new Map<number, GaussRule>();
 
 /** The n-point Gauss–Hermite rule for N(0, 1); exact for polynomials of degree ≤ 2n − 1. */
 export function gaussHermite(n: number): GaussRule {
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new RangeError(`quadrature order must be an integer in [1, 1000], got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new RangeError(`quadrature order must be an integer in [1, 1000], got ${n}`);
   const hit = cache.get(n);
   if (hit) return hit;
   const d = new Float64Array(n); // diagonal → eigenvalues
@@ -105,7 +106,6 @@ function tridiagonalQL(d: Float64Array, e: Float64Array, z: Float64Array): void 
   }
 }
 
-
 /** The n-point Gauss–Legendre rule on [−1, 1] (Newton iteration on P_n). */
 export function gaussLegendre(n: number): GaussRule {
   const key = -n;
@@ -177,7 +177,12 @@ export function gaussianRule(q: number, order: number, smooth: boolean): GaussRu
 const panelCache = new Map<string, GaussRule>();
 
 /** E[f(u)] for u ~ N(0, q); `smooth`: f is analytic (allows Gauss–Hermite). */
-export function expect1(f: (u: number) => number, q: number, order: number, smooth = false): number {
+export function expect1(
+  f: (u: number) => number,
+  q: number,
+  order: number,
+  smooth = false,
+): number {
   const { x, w } = gaussianRule(q, order, smooth);
   const s = Math.sqrt(q);
   let acc = 0;

@@ -3,8 +3,9 @@
  * APJN factors χ_J^l and log J^{0,l} = Σ_{k<l} log χ_J^k (log space, so depth 10⁴ neither
  * overflows nor underflows); fixed points q*, c*; depth scales ξ_q, ξ_c; power-law fits.
  */
-import { brent } from "./roots.js";
+
 import { correlation, gaussianKernel, type Kernel, type KernelLayer } from "./kernel.js";
+import { brent } from "./roots.js";
 
 export interface Trajectory {
   /** q^l for l = 0..L (input a) */
@@ -126,7 +127,9 @@ export function fixedPoint(block: KernelLayer, q0 = 1): FixedPoint {
   const Q = varianceMap(block);
   const chiJ = Q(qEval).chi;
   const hq = Math.max(1e-6 * qEval, 1e-9);
-  const chiQ = Number.isFinite(qStar) ? (Q(qEval + hq).q - Q(Math.max(qEval - hq, 0)).q) / (qEval + hq - Math.max(qEval - hq, 0)) : Number.NaN;
+  const chiQ = Number.isFinite(qStar)
+    ? (Q(qEval + hq).q - Q(Math.max(qEval - hq, 0)).q) / (qEval + hq - Math.max(qEval - hq, 0))
+    : Number.NaN;
   const C = correlationMap(block, qEval);
   const hc = 1e-5;
   // χ_1 = ∂c'/∂c at c = 1 equals χ_J for these layers (the tangent of the pair's difference
@@ -140,7 +143,8 @@ export function fixedPoint(block: KernelLayer, q0 = 1): FixedPoint {
     const hi = 1 - 1e-7;
     if (f(-1) >= 0 && f(hi) < 0) {
       cStar = brent(f, -1, hi, 1e-14);
-      chiC = (C(Math.min(cStar + hc, 1)) - C(cStar - hc)) / (Math.min(cStar + hc, 1) - (cStar - hc));
+      chiC =
+        (C(Math.min(cStar + hc, 1)) - C(cStar - hc)) / (Math.min(cStar + hc, 1) - (cStar - hc));
     }
   }
   return {
@@ -159,7 +163,11 @@ export function fixedPoint(block: KernelLayer, q0 = 1): FixedPoint {
  * Fits log J^{0,l} ≈ a − ζ log l by least squares over layers l ∈ [from, to]; returns ζ
  * (J ∝ l^{−ζ}) and the r.m.s. residual of the fit.
  */
-export function powerLawFit(logJ: ArrayLike<number>, from: number, to: number): { zeta: number; residual: number } {
+export function powerLawFit(
+  logJ: ArrayLike<number>,
+  from: number,
+  to: number,
+): { zeta: number; residual: number } {
   let n = 0;
   let sx = 0;
   let sy = 0;
@@ -177,7 +185,8 @@ export function powerLawFit(logJ: ArrayLike<number>, from: number, to: number): 
   const slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
   const intercept = (sy - slope * sx) / n;
   let rss = 0;
-  for (let l = Math.max(from, 1); l <= to; l++) rss += (logJ[l]! - intercept - slope * Math.log(l)) ** 2;
+  for (let l = Math.max(from, 1); l <= to; l++)
+    rss += (logJ[l]! - intercept - slope * Math.log(l)) ** 2;
   return { zeta: -slope, residual: Math.sqrt(rss / n) };
 }
 

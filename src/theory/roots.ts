@@ -5,12 +5,19 @@
  * inverse quadratic interpolation / secant steps guarded by bisection. Converges to
  * |b − a| ≤ 2·eps·|x| + tol.
  */
-export function brent(f: (x: number) => number, a: number, b: number, tol = 1e-15, maxIter = 200): number {
+export function brent(
+  f: (x: number) => number,
+  a: number,
+  b: number,
+  tol = 1e-15,
+  maxIter = 200,
+): number {
   let fa = f(a);
   let fb = f(b);
   if (fa === 0) return a;
   if (fb === 0) return b;
-  if (fa * fb > 0) throw new RangeError(`brent: root not bracketed: f(${a}) = ${fa}, f(${b}) = ${fb}`);
+  if (fa * fb > 0)
+    throw new RangeError(`brent: root not bracketed: f(${a}) = ${fa}, f(${b}) = ${fb}`);
   let c = a;
   let fc = fa;
   let d = b - a;

@@ -64,7 +64,13 @@ export class GaussianTable {
     const b = i0 * w;
     for (let j = 0; j < w; j++) {
       const k = b + j;
-      out[j] = l0 * v[k]! + l1 * v[k + w]! + l2 * v[k + 2 * w]! + l3 * v[k + 3 * w]! + l4 * v[k + 4 * w]! + l5 * v[k + 5 * w]!;
+      out[j] =
+        l0 * v[k]! +
+        l1 * v[k + w]! +
+        l2 * v[k + 2 * w]! +
+        l3 * v[k + 3 * w]! +
+        l4 * v[k + 4 * w]! +
+        l5 * v[k + 5 * w]!;
     }
   }
 }
@@ -82,7 +88,12 @@ export function tabulated(phi: Activation): Activation {
     table.lookup(q, out);
     return out[j]!;
   };
-  const t: Activation = { ...phi, secondMoment: read(0), derivSecondMoment: read(1), mean: read(2) };
+  const t: Activation = {
+    ...phi,
+    secondMoment: read(0),
+    derivSecondMoment: read(1),
+    mean: read(2),
+  };
   cache.set(phi, t);
   return t;
 }

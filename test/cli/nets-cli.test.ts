@@ -8,14 +8,35 @@ const small = ["--width", "32", "--depth", "6", "--seeds", "2", "--inputs", "2",
 
 describe("critkit apjn", () => {
   it("--json: per-layer apjn, stderr and theory arrays of the same length, settings echoed", async () => {
-    const r = await runCli("apjn", "--activation", "tanh", "--sigma-w2", "1.76", "--sigma-b2", "0.05", ...small, "--seed", "0", "--json");
+    const r = await runCli(
+      "apjn",
+      "--activation",
+      "tanh",
+      "--sigma-w2",
+      "1.76",
+      "--sigma-b2",
+      "0.05",
+      ...small,
+      "--seed",
+      "0",
+      "--json",
+    );
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.layers).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    for (const k of ["apjn", "stderr", "theory", "log_apjn", "rel_stderr", "log_theory"]) expect(j[k]).toHaveLength(7);
+    for (const k of ["apjn", "stderr", "theory", "log_apjn", "rel_stderr", "log_theory"])
+      expect(j[k]).toHaveLength(7);
     expect(j.apjn[0]).toBe(1);
-    expect(j).toMatchObject({ activation: "tanh", sigma_w2: 1.76, sigma_b2: 0.05, width: 32, depth: 6, seeds: [0, 1] });
-    j.log_theory.forEach((v: number, i: number) => expect(Math.abs(v - j.log_apjn[i])).toBeLessThan(1));
+    expect(j).toMatchObject({
+      activation: "tanh",
+      sigma_w2: 1.76,
+      sigma_b2: 0.05,
+      width: 32,
+      depth: 6,
+      seeds: [0, 1],
+    });
+    for (const [i, v] of (j.log_theory as number[]).entries())
+      expect(Math.abs(v - j.log_apjn[i])).toBeLessThan(1);
   });
 
   it("the same seed prints bit-identical output", async () => {
@@ -25,21 +46,63 @@ describe("critkit apjn", () => {
   });
 
   it("--arch mixer has no theory (null) and measures the residual stream", async () => {
-    const r = await runCli("apjn", "--arch", "mixer", "--sigma-w2", "1", "--tokens", "4", "--channels", "8", "--token-hidden", "8", "--channel-hidden", "8", "--depth", "4", "--seeds", "1", "--probes", "4", "--json");
+    const r = await runCli(
+      "apjn",
+      "--arch",
+      "mixer",
+      "--sigma-w2",
+      "1",
+      "--tokens",
+      "4",
+      "--channels",
+      "8",
+      "--token-hidden",
+      "8",
+      "--channel-hidden",
+      "8",
+      "--depth",
+      "4",
+      "--seeds",
+      "1",
+      "--probes",
+      "4",
+      "--json",
+    );
     const j = JSON.parse(r.stdout);
     expect(j.theory).toBeNull();
     expect(j.apjn).toHaveLength(5);
   });
 
   it("--l0 measures J^{l0,l}", async () => {
-    const j = JSON.parse((await runCli("apjn", "--sigma-w2", "2", ...small, "--l0", "3", "--json")).stdout);
+    const j = JSON.parse(
+      (await runCli("apjn", "--sigma-w2", "2", ...small, "--l0", "3", "--json")).stdout,
+    );
     expect(j.layers).toEqual([3, 4, 5, 6]);
   });
 });
 
 describe("critkit init-search", () => {
   it("--json: relu at σ_b² = 0 finds σ_w² ≈ 2 with an uncertainty and the exponent", async () => {
-    const r = await runCli("init-search", "--activation", "relu", "--sigma-b2", "0", "--width", "64", "--depth", "12", "--seeds", "2", "--probes", "8", "--scan-points", "7", "--refine-points", "3", "--json");
+    const r = await runCli(
+      "init-search",
+      "--activation",
+      "relu",
+      "--sigma-b2",
+      "0",
+      "--width",
+      "64",
+      "--depth",
+      "12",
+      "--seeds",
+      "2",
+      "--probes",
+      "8",
+      "--scan-points",
+      "7",
+      "--refine-points",
+      "3",
+      "--json",
+    );
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(Math.abs(j.sigma_w2 / 2 - 1)).toBeLessThan(0.05);
@@ -52,11 +115,17 @@ describe("critkit init-search", () => {
 
 describe("bad input: one line naming the option, exit 2", () => {
   const cases: Array<[string[], RegExp]> = [
-    [["apjn", "--sigma-w2", "1", "--width", "100000", "--depth", "1000"], /--width: the network would need .* GiB/],
+    [
+      ["apjn", "--sigma-w2", "1", "--width", "100000", "--depth", "1000"],
+      /--width: the network would need .* GiB/,
+    ],
     [["apjn", "--sigma-w2", "1", "--probes", "0"], /--probes: must be an integer/],
     [["apjn", "--sigma-w2", "1", "--arch", "transformer"], /--arch/],
     [["apjn", "--sigma-w2", "1", "--dtype", "float16"], /--dtype/],
-    [["apjn", "--sigma-w2", "1", "--activation", "tanh,foo"], /--activation: unknown activation 'foo'/],
+    [
+      ["apjn", "--sigma-w2", "1", "--activation", "tanh,foo"],
+      /--activation: unknown activation 'foo'/,
+    ],
     [["apjn", "--sigma-w2", "nan"], /--sigma-w2: must be a finite number/],
     [["apjn", "--sigma-w2", "1", "--depth", "5", "--l0", "5"], /--l0/],
     [["apjn", "--sigma-w2", "1", "--out", "plot.jpg"], /--out: must end in .svg or .png/],

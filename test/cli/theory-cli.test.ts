@@ -17,19 +17,27 @@ describe("critkit critical", () => {
   });
 
   it("reports the APJN power law at the critical point: ζ ≈ 1 for tanh at σ_b² = 0 (q^l ≈ 1/2l), ≈ 0 at σ_b² = 0.05", async () => {
-    const at0 = JSON.parse((await runCli("critical", "--activation", "tanh", "--sigma-b2", "0", "--json")).stdout);
+    const at0 = JSON.parse(
+      (await runCli("critical", "--activation", "tanh", "--sigma-b2", "0", "--json")).stdout,
+    );
     expect(at0.zeta).toBeCloseTo(1, 1);
-    const at05 = JSON.parse((await runCli("critical", "--activation", "tanh", "--sigma-b2", "0.05", "--json")).stdout);
+    const at05 = JSON.parse(
+      (await runCli("critical", "--activation", "tanh", "--sigma-b2", "0.05", "--json")).stdout,
+    );
     expect(Math.abs(at05.zeta)).toBeLessThan(0.01);
   });
 
   it("relu at σ_b² = 0 gives σ_w² = 2", async () => {
-    const j = JSON.parse((await runCli("critical", "--activation", "relu", "--sigma-b2", "0", "--json")).stdout);
+    const j = JSON.parse(
+      (await runCli("critical", "--activation", "relu", "--sigma-b2", "0", "--json")).stdout,
+    );
     expect(j.sigma_w2).toBe(2);
   });
 
   it("LayerNorm-pre + residual 1 reports criticality everywhere (σ_w² null)", async () => {
-    const j = JSON.parse((await runCli("critical", "--layernorm", "pre", "--residual", "1", "--json")).stdout);
+    const j = JSON.parse(
+      (await runCli("critical", "--layernorm", "pre", "--residual", "1", "--json")).stdout,
+    );
     expect(j.everywhere_critical).toBe(true);
     expect(j.sigma_w2).toBeNull();
   });
@@ -37,7 +45,18 @@ describe("critkit critical", () => {
 
 describe("critkit apjn-theory", () => {
   it("gives per-layer J^{0,l}, q^l, χ_J^l; at the critical point J stays O(1) over 100 layers", async () => {
-    const r = await runCli("apjn-theory", "--activation", "tanh", "--sigma-w2", "1.7609546", "--sigma-b2", "0.05", "--depth", "100", "--json");
+    const r = await runCli(
+      "apjn-theory",
+      "--activation",
+      "tanh",
+      "--sigma-w2",
+      "1.7609546",
+      "--sigma-b2",
+      "0.05",
+      "--depth",
+      "100",
+      "--json",
+    );
     const j = JSON.parse(r.stdout);
     expect(j.apjn).toHaveLength(101);
     expect(j.q).toHaveLength(101);
@@ -45,7 +64,10 @@ describe("critkit apjn-theory", () => {
     expect(j.apjn[0]).toBe(1);
     expect(j.apjn[100]).toBeGreaterThan(0.2);
     expect(j.apjn[100]).toBeLessThan(5);
-    expect(j.log_apjn[50]).toBeCloseTo(j.chi_J.slice(0, 50).reduce((s: number, c: number) => s + Math.log(c), 0), 10);
+    expect(j.log_apjn[50]).toBeCloseTo(
+      j.chi_J.slice(0, 50).reduce((s: number, c: number) => s + Math.log(c), 0),
+      10,
+    );
   });
 
   it("--l0 shifts the reference layer: J^{l0,l} = J^{0,l}/J^{0,l0}", async () => {
@@ -57,7 +79,9 @@ describe("critkit apjn-theory", () => {
   });
 
   it("depth 10⁴ in the chaotic phase: log_apjn finite, apjn overflows to null", async () => {
-    const j = JSON.parse((await runCli("apjn-theory", "--sigma-w2", "4", "--depth", "10000", "--json")).stdout);
+    const j = JSON.parse(
+      (await runCli("apjn-theory", "--sigma-w2", "4", "--depth", "10000", "--json")).stdout,
+    );
     expect(Number.isFinite(j.log_apjn[10000])).toBe(true);
     expect(j.apjn[10000]).toBeNull();
   });
@@ -67,7 +91,19 @@ describe("critkit phase", () => {
   it("writes an SVG (and PNG with --png) and returns the grid with phase labels", async () => {
     const dir = mkdtempSync(join(tmpdir(), "critkit-"));
     const out = join(dir, "phase.svg");
-    const r = await runCli("phase", "--activation", "tanh", "--grid", "12", "--depth", "50", "--out", out, "--png", "--json");
+    const r = await runCli(
+      "phase",
+      "--activation",
+      "tanh",
+      "--grid",
+      "12",
+      "--depth",
+      "50",
+      "--out",
+      out,
+      "--png",
+      "--json",
+    );
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.log_chi_J).toHaveLength(12);
@@ -87,7 +123,10 @@ describe("bad input: one line naming the option, exit code 2, no stack trace", (
     [["critical", "--sigma-b2", "NaN"], /--sigma-b2: must be a finite number/],
     [["critical", "--layernorm", "middle"], /--layernorm/],
     [["critical", "--q0", "0"], /--q0: must be > 0/],
-    [["apjn-theory", "--sigma-w2", "1", "--depth", "0"], /--depth: must be an integer in \[1, 1000000\]/],
+    [
+      ["apjn-theory", "--sigma-w2", "1", "--depth", "0"],
+      /--depth: must be an integer in \[1, 1000000\]/,
+    ],
     [["apjn-theory", "--sigma-w2", "-2"], /--sigma-w2: must be > 0/],
     [["apjn-theory", "--sigma-w2", "1", "--l0", "5", "--depth", "5"], /--l0/],
     [["apjn-theory"], /--sigma-w2/],
@@ -111,11 +150,29 @@ describe("bad input: one line naming the option, exit code 2, no stack trace", (
 describe("the installed binary", () => {
   it("bin/critkit.js runs the built CLI (npm ci builds dist/ through `prepare`)", () => {
     const root = join(import.meta.dirname, "../..");
-    expect(existsSync(join(root, "dist/cli/main.js")), "dist/ missing: run npm run build").toBe(true);
-    const r = spawnSync(process.execPath, [join(root, "bin/critkit.js"), "critical", "--activation", "relu", "--sigma-b2", "0", "--json"], { encoding: "utf8" });
+    expect(existsSync(join(root, "dist/cli/main.js")), "dist/ missing: run npm run build").toBe(
+      true,
+    );
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(root, "bin/critkit.js"),
+        "critical",
+        "--activation",
+        "relu",
+        "--sigma-b2",
+        "0",
+        "--json",
+      ],
+      { encoding: "utf8" },
+    );
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).sigma_w2).toBe(2);
-    const bad = spawnSync(process.execPath, [join(root, "bin/critkit.js"), "critical", "--sigma-b2", "oops"], { encoding: "utf8" });
+    const bad = spawnSync(
+      process.execPath,
+      [join(root, "bin/critkit.js"), "critical", "--sigma-b2", "oops"],
+      { encoding: "utf8" },
+    );
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim()).toBe("critkit: --sigma-b2: must be a finite number");
   });

@@ -2,8 +2,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { logMeanWithError, measureApjn, theoryApjn } from "../../src/diagnostics/apjn-profile.js";
 import { fitSlope } from "../../src/diagnostics/init-search.js";
-import { mixerArchitecture, mlpArchitecture } from "../../src/nets/network.js";
 import { shutdownJax } from "../../src/nets/jax.js";
+import { mixerArchitecture, mlpArchitecture } from "../../src/nets/network.js";
 import { mlpBlock } from "../../src/nets/stax.js";
 import { activation } from "../../src/theory/activations.js";
 import { gaussianKernel } from "../../src/theory/kernel.js";
@@ -15,8 +15,19 @@ const tanh = activation("tanh");
 describe("theory vs finite width", () => {
   it("LayerNorm-pre tanh MLP: the finite-width excess of log J^{0,10} is resolved at width 64 and shrinks like 1/width up to 1024", async () => {
     const diff = async (width: number, seeds: number) => {
-      const arch = mlpArchitecture({ activations: [tanh], sigmaW2: 1.5, sigmaB2: 0.05, width, depth: 10, layernorm: "pre" });
-      const p = await measureApjn(arch, { seeds: Array.from({ length: seeds }, (_, i) => i), inputs: 8, probes: 16 });
+      const arch = mlpArchitecture({
+        activations: [tanh],
+        sigmaW2: 1.5,
+        sigmaB2: 0.05,
+        width,
+        depth: 10,
+        layernorm: "pre",
+      });
+      const p = await measureApjn(arch, {
+        seeds: Array.from({ length: seeds }, (_, i) => i),
+        inputs: 8,
+        probes: 16,
+      });
       return { d: p.logJ[9]! - theoryApjn(arch)![9]!, se: p.relStderr[9]! };
     };
     const base = await diff(64, 128);
@@ -28,7 +39,10 @@ describe("theory vs finite width", () => {
     ] as const) {
       const r = await diff(width, seeds);
       const predicted = (base.d * 64) / width;
-      expect(Math.abs(r.d - predicted), `width ${width}: ${r.d} ± ${r.se}, 1/width predicts ${predicted}`).toBeLessThan(4 * r.se + (4 * base.se * 64) / width);
+      expect(
+        Math.abs(r.d - predicted),
+        `width ${width}: ${r.d} ± ${r.se}, 1/width predicts ${predicted}`,
+      ).toBeLessThan(4 * r.se + (4 * base.se * 64) / width);
       if (width === 1024) expect(r.d).toBeLessThan(base.d / 2);
     }
   });
@@ -38,31 +52,74 @@ describe("theory vs finite width", () => {
       ["tanh", "none", 0.7],
       ["relu", "post", 0],
     ] as const) {
-      const arch = mlpArchitecture({ activations: [activation(name)], sigmaW2: 1.8, sigmaB2: 0.05, width: 512, depth: 8, layernorm: ln, mu });
+      const arch = mlpArchitecture({
+        activations: [activation(name)],
+        sigmaW2: 1.8,
+        sigmaB2: 0.05,
+        width: 512,
+        depth: 8,
+        layernorm: ln,
+        mu,
+      });
       const p = await measureApjn(arch, { seeds: [0, 1, 2, 3, 4, 5, 6, 7], inputs: 4, probes: 16 });
       const th = theoryApjn(arch)!;
-      p.logJ.forEach((v, i) => expect(Math.abs(v - th[i]!), `${name} ${ln} μ=${mu} layer ${i + 1}`).toBeLessThan(4 * p.relStderr[i]! + (10 * (i + 1)) / 512));
+      for (const [i, v] of p.logJ.entries()) {
+        expect(Math.abs(v - th[i]!), `${name} ${ln} μ=${mu} layer ${i + 1}`).toBeLessThan(
+          4 * p.relStderr[i]! + (10 * (i + 1)) / 512,
+        );
+      }
     }
   });
 
   it("depth 1000: log J stays finite and grows at the theory's rate log χ_J(q*) in the chaotic phase", async () => {
-    const arch = mlpArchitecture({ activations: [tanh], sigmaW2: 4, sigmaB2: 0.05, width: 64, depth: 1000 });
+    const arch = mlpArchitecture({
+      activations: [tanh],
+      sigmaW2: 4,
+      sigmaB2: 0.05,
+      width: 64,
+      depth: 1000,
+    });
     const p = await measureApjn(arch, { seeds: [0], inputs: 2, probes: 8 });
     expect(p.logJ.every(Number.isFinite)).toBe(true);
     expect(p.logJ[999]!).toBeGreaterThan(200); // J ≈ e^{300}: beyond float32, fine in log space
-    const rate = Math.log(fixedPoint(mlpBlock({ activation: tanh, sigmaW2: 4, sigmaB2: 0.05 })).chiJ);
+    const rate = Math.log(
+      fixedPoint(mlpBlock({ activation: tanh, sigmaW2: 4, sigmaB2: 0.05 })).chiJ,
+    );
     expect(fitSlope(p.logJ, p.layers, 100, (l) => l)).toBeCloseTo(rate, 1);
   });
 });
 
 describe("profile plumbing", () => {
   it("theoryApjn is the recurrence's cumulative log χ_J; the Mixer has none", () => {
-    const arch = mlpArchitecture({ activations: [tanh], sigmaW2: 2, sigmaB2: 0.1, width: 8, depth: 12 });
-    const t = propagate(mlpBlock({ activation: tanh, sigmaW2: 2, sigmaB2: 0.1 }), gaussianKernel(1), 12);
-    theoryApjn(arch)!.forEach((v, i) => expect(v).toBeCloseTo(t.logJ[i + 1]!, 14));
+    const arch = mlpArchitecture({
+      activations: [tanh],
+      sigmaW2: 2,
+      sigmaB2: 0.1,
+      width: 8,
+      depth: 12,
+    });
+    const t = propagate(
+      mlpBlock({ activation: tanh, sigmaW2: 2, sigmaB2: 0.1 }),
+      gaussianKernel(1),
+      12,
+    );
+    for (const [i, v] of theoryApjn(arch)!.entries()) expect(v).toBeCloseTo(t.logJ[i + 1]!, 14);
     const l0 = theoryApjn(arch, 1, 4)!;
     expect(l0[0]).toBeCloseTo(t.logJ[5]! - t.logJ[4]!, 14);
-    expect(theoryApjn(mixerArchitecture({ tokens: 2, channels: 2, tokenHidden: 2, channelHidden: 2, activation: tanh, sigmaW2: 1, sigmaB2: 0, depth: 2 }))).toBeNull();
+    expect(
+      theoryApjn(
+        mixerArchitecture({
+          tokens: 2,
+          channels: 2,
+          tokenHidden: 2,
+          channelHidden: 2,
+          activation: tanh,
+          sigmaW2: 1,
+          sigmaB2: 0,
+          depth: 2,
+        }),
+      ),
+    ).toBeNull();
   });
 
   it("logMeanWithError: log of the mean and the relative standard error of the mean", () => {
@@ -75,7 +132,13 @@ describe("profile plumbing", () => {
   });
 
   it("the same seeds give bit-identical measurements", async () => {
-    const arch = mlpArchitecture({ activations: [tanh], sigmaW2: 1.7, sigmaB2: 0.05, width: 32, depth: 6 });
+    const arch = mlpArchitecture({
+      activations: [tanh],
+      sigmaW2: 1.7,
+      sigmaB2: 0.05,
+      width: 32,
+      depth: 6,
+    });
     const a = await measureApjn(arch, { seeds: [3, 4], inputs: 2, probes: 4 });
     const b = await measureApjn(arch, { seeds: [3, 4], inputs: 2, probes: 4 });
     expect(Array.from(b.logJ)).toEqual(Array.from(a.logJ));

@@ -1,7 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors.js";
-import { ACTIVATION_NAMES, activation, customActivation, makeActivation } from "../../src/theory/activations.js";
+import {
+  ACTIVATION_NAMES,
+  activation,
+  customActivation,
+  makeActivation,
+} from "../../src/theory/activations.js";
 import { expect1 } from "../../src/theory/quadrature.js";
 import { normalCdf, normalPdf } from "../../src/theory/special.js";
 import { tabulated } from "../../src/theory/tabulate.js";
@@ -27,7 +32,10 @@ function reluPairByConditioning(alpha: number, q1: number, q2: number, r: number
   const leaky = (x: number) => (x > 0 ? x : alpha * x);
   const slope = (x: number) => (x > 0 ? 1 : alpha);
   // E[leaky(u2) | z1] = E[relu(u2)] − α E[relu(−u2)]
-  const innerF = (m: number) => m * normalCdf(m / b) + b * normalPdf(m / b) - alpha * (-m * normalCdf(-m / b) + b * normalPdf(m / b));
+  const innerF = (m: number) =>
+    m * normalCdf(m / b) +
+    b * normalPdf(m / b) -
+    alpha * (-m * normalCdf(-m / b) + b * normalPdf(m / b));
   const innerD = (m: number) => normalCdf(m / b) + alpha * normalCdf(-m / b);
   const cov = expect1((u1) => leaky(u1) * innerF((a * u1) / s1), q1, 96);
   const dcov = expect1((u1) => slope(u1) * innerD((a * u1) / s1), q1, 96);
@@ -86,7 +94,8 @@ describe("quadrature-only activations", () => {
 
   it("gelu is the exact z·Φ(z): E[u Φ(u)] = q/√(2π(1+q))", () => {
     const gelu = activation("gelu");
-    for (const q of [0.1, 1, 9]) expect(Math.abs(gelu.mean(q) - q / Math.sqrt(2 * Math.PI * (1 + q)))).toBeLessThan(1e-11);
+    for (const q of [0.1, 1, 9])
+      expect(Math.abs(gelu.mean(q) - q / Math.sqrt(2 * Math.PI * (1 + q)))).toBeLessThan(1e-11);
   });
 
   it("every activation's φ′ matches central finite differences of φ", () => {
@@ -101,16 +110,22 @@ describe("quadrature-only activations", () => {
 
   it("tabulated single-variance maps agree with direct quadrature to 1e-9 relative over q ∈ [1e-30, 1e8]", () => {
     fc.assert(
-      fc.property(fc.constantFrom("tanh", "gelu", "silu", "sigmoid", "softplus"), fc.double({ min: -69, max: 18.4, noNaN: true }), (name, s) => {
-        const phi = activation(name);
-        const t = tabulated(phi);
-        const q = Math.exp(s);
-        for (const k of ["secondMoment", "derivSecondMoment"] as const) {
-          const a = phi[k](q);
-          expect(Math.abs(t[k](q) - a)).toBeLessThanOrEqual(1e-9 * Math.abs(a) + 1e-300);
-        }
-        expect(Math.abs(t.mean(q) - phi.mean(q))).toBeLessThanOrEqual(1e-9 * Math.sqrt(q) + 1e-14);
-      }),
+      fc.property(
+        fc.constantFrom("tanh", "gelu", "silu", "sigmoid", "softplus"),
+        fc.double({ min: -69, max: 18.4, noNaN: true }),
+        (name, s) => {
+          const phi = activation(name);
+          const t = tabulated(phi);
+          const q = Math.exp(s);
+          for (const k of ["secondMoment", "derivSecondMoment"] as const) {
+            const a = phi[k](q);
+            expect(Math.abs(t[k](q) - a)).toBeLessThanOrEqual(1e-9 * Math.abs(a) + 1e-300);
+          }
+          expect(Math.abs(t.mean(q) - phi.mean(q))).toBeLessThanOrEqual(
+            1e-9 * Math.sqrt(q) + 1e-14,
+          );
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -125,14 +140,18 @@ describe("activation lookup", () => {
 
   it("rejects unknown names and bad parameters with an InputError naming the field", () => {
     expect(() => activation("tanhh", "--activation")).toThrow(InputError);
-    expect(() => activation("tanhh", "--activation")).toThrow(/--activation: unknown activation 'tanhh'/);
+    expect(() => activation("tanhh", "--activation")).toThrow(
+      /--activation: unknown activation 'tanhh'/,
+    );
     expect(() => activation("leaky_relu(2)")).toThrow(/slope/);
     expect(() => activation("tanh(3)")).toThrow(/takes no parameter/);
   });
 
   it("custom activations: a wrong derivative is caught, a right one gives the same maps as the built-in", () => {
     expect(() => customActivation("bad", Math.tanh, (x) => 1 / Math.cosh(x))).toThrow(InputError);
-    const mine = customActivation("mytanh", Math.tanh, (x) => 1 / Math.cosh(x) ** 2, { smooth: true });
+    const mine = customActivation("mytanh", Math.tanh, (x) => 1 / Math.cosh(x) ** 2, {
+      smooth: true,
+    });
     expect(mine.secondMoment(0.8)).toBeCloseTo(activation("tanh").secondMoment(0.8), 13);
   });
 });

@@ -5,9 +5,9 @@ import { type LayerNormPlacement, mlpBlock } from "../../src/nets/stax.js";
 import { activation } from "../../src/theory/activations.js";
 import { criticalLine, criticalPoint } from "../../src/theory/critical.js";
 import { gaussianKernel } from "../../src/theory/kernel.js";
+import { linspace, mlpPhaseDiagram, phaseDiagram } from "../../src/theory/phase.js";
 import { expect1 } from "../../src/theory/quadrature.js";
 import { correlationMap, fixedPoint, powerLawFit, propagate } from "../../src/theory/recurrence.js";
-import { linspace, mlpPhaseDiagram, phaseDiagram } from "../../src/theory/phase.js";
 import { tabulated } from "../../src/theory/tabulate.js";
 
 const family = (name: string, sigmaB2: number, layernorm: LayerNormPlacement = "none", mu = 0) => {
@@ -18,7 +18,8 @@ const family = (name: string, sigmaB2: number, layernorm: LayerNormPlacement = "
 describe("critical points against closed forms and published values", () => {
   it("ReLU at σ_b² = 0: σ_w² = 2; leaky ReLU(α): σ_w² = 2/(1 + α²)", () => {
     expect(criticalPoint(family("relu", 0)).sigmaW2).toBeCloseTo(2, 12);
-    for (const a of [0.1, 0.3]) expect(criticalPoint(family(`leaky_relu(${a})`, 0)).sigmaW2).toBeCloseTo(2 / (1 + a * a), 12);
+    for (const a of [0.1, 0.3])
+      expect(criticalPoint(family(`leaky_relu(${a})`, 0)).sigmaW2).toBeCloseTo(2 / (1 + a * a), 12);
   });
 
   it("erf at σ_b² = 0: q* = 0 and χ_J = σ_w² erf′(0)² = 4σ_w²/π, so σ_w² = π/4", () => {
@@ -97,7 +98,10 @@ describe("fixed points and depth scales", () => {
     const C = correlationMap(family("tanh", 0.05)(4), chaotic.qStar);
     expect(C(chaotic.cStar)).toBeCloseTo(chaotic.cStar, 12);
     expect(criticalPoint(family("tanh", 0.05)).xiC).toBeGreaterThan(1e6);
-    expect(fixedPoint(family("tanh", 0.05)(1.2)).xiC).toBeCloseTo(1 / Math.abs(Math.log(fixedPoint(family("tanh", 0.05)(1.2)).chiJ)), 9);
+    expect(fixedPoint(family("tanh", 0.05)(1.2)).xiC).toBeCloseTo(
+      1 / Math.abs(Math.log(fixedPoint(family("tanh", 0.05)(1.2)).chiJ)),
+      9,
+    );
   });
 });
 
@@ -135,21 +139,34 @@ describe("properties", () => {
 
   it("χ_J is monotone in σ_w² at fixed q", () => {
     fc.assert(
-      fc.property(arbBlock, fc.double({ min: 0.01, max: 5, noNaN: true }), fc.double({ min: 0.01, max: 5, noNaN: true }), fc.double({ min: 0.01, max: 10, noNaN: true }), (b, s1, s2, q) => {
-        const f = family(b.name, b.sb2, b.ln, b.mu);
-        const [lo, hi] = s1 < s2 ? [s1, s2] : [s2, s1];
-        expect(f(lo).map(gaussianKernel(q)).chi).toBeLessThanOrEqual(f(hi).map(gaussianKernel(q)).chi * (1 + 1e-12));
-      }),
+      fc.property(
+        arbBlock,
+        fc.double({ min: 0.01, max: 5, noNaN: true }),
+        fc.double({ min: 0.01, max: 5, noNaN: true }),
+        fc.double({ min: 0.01, max: 10, noNaN: true }),
+        (b, s1, s2, q) => {
+          const f = family(b.name, b.sb2, b.ln, b.mu);
+          const [lo, hi] = s1 < s2 ? [s1, s2] : [s2, s1];
+          expect(f(lo).map(gaussianKernel(q)).chi).toBeLessThanOrEqual(
+            f(hi).map(gaussianKernel(q)).chi * (1 + 1e-12),
+          );
+        },
+      ),
       { numRuns: 80 },
     );
   });
 
   it("q^l ≥ σ_b² for every layer l ≥ 1", () => {
     fc.assert(
-      fc.property(arbBlock, fc.double({ min: 0.05, max: 5, noNaN: true }), fc.double({ min: 1e-3, max: 10, noNaN: true }), (b, sw2, q0) => {
-        const t = propagate(family(b.name, b.sb2, b.ln, b.mu)(sw2), gaussianKernel(q0), 12);
-        for (let l = 1; l <= 12; l++) expect(t.q[l]!).toBeGreaterThanOrEqual(b.sb2 * (1 - 1e-12));
-      }),
+      fc.property(
+        arbBlock,
+        fc.double({ min: 0.05, max: 5, noNaN: true }),
+        fc.double({ min: 1e-3, max: 10, noNaN: true }),
+        (b, sw2, q0) => {
+          const t = propagate(family(b.name, b.sb2, b.ln, b.mu)(sw2), gaussianKernel(q0), 12);
+          for (let l = 1; l <= 12; l++) expect(t.q[l]!).toBeGreaterThanOrEqual(b.sb2 * (1 - 1e-12));
+        },
+      ),
       { numRuns: 80 },
     );
   });
@@ -161,9 +178,20 @@ describe("phase diagrams", () => {
     const sw2 = linspace(0.5, 4, 24);
     const sb2 = linspace(0, 0.5, 7);
     const fast = mlpPhaseDiagram(phi, sw2, sb2, 60);
-    const generic = phaseDiagram((a, b) => mlpBlock({ activation: tabulated(phi), sigmaW2: a, sigmaB2: b }), sw2, sb2, 60);
-    for (let i = 0; i < fast.logJ.length; i++) expect(fast.logJ[i]).toBeCloseTo(generic.logJ[i]!, 9);
-    const line = criticalLine((a, b) => mlpBlock({ activation: phi, sigmaW2: a, sigmaB2: b }), sb2.slice(1), 1, [0.5, 4]);
+    const generic = phaseDiagram(
+      (a, b) => mlpBlock({ activation: tabulated(phi), sigmaW2: a, sigmaB2: b }),
+      sw2,
+      sb2,
+      60,
+    );
+    for (let i = 0; i < fast.logJ.length; i++)
+      expect(fast.logJ[i]).toBeCloseTo(generic.logJ[i]!, 9);
+    const line = criticalLine(
+      (a, b) => mlpBlock({ activation: phi, sigmaW2: a, sigmaB2: b }),
+      sb2.slice(1),
+      1,
+      [0.5, 4],
+    );
     for (const p of line) {
       const ib = Array.from(sb2).indexOf(p.sigmaB2);
       for (let iw = 0; iw < sw2.length; iw++) {

@@ -4,7 +4,7 @@
  * χ_J^l within their Monte Carlo standard errors (plus an O(1/N) finite-width allowance).
  */
 import { describe, expect, it } from "vitest";
-import { type LayerNormPlacement, LAYERNORM_EPS, mlpBlock } from "../../src/nets/stax.js";
+import { LAYERNORM_EPS, type LayerNormPlacement, mlpBlock } from "../../src/nets/stax.js";
 import { Rng } from "../../src/rng.js";
 import { activation } from "../../src/theory/activations.js";
 import { gaussianKernel } from "../../src/theory/kernel.js";
@@ -113,7 +113,18 @@ function meanSem(xs: number[]): { mean: number; sem: number } {
 }
 
 const CONFIGS: Config[] = [
-  ...["relu", "leaky_relu(0.2)", "tanh", "erf", "gelu", "silu", "sigmoid", "softplus", "linear", "sin"].map((name) => ({ name, sw2: 1.6, sb2: 0.1, ln: "none" as const, mu: 0 })),
+  ...[
+    "relu",
+    "leaky_relu(0.2)",
+    "tanh",
+    "erf",
+    "gelu",
+    "silu",
+    "sigmoid",
+    "softplus",
+    "linear",
+    "sin",
+  ].map((name) => ({ name, sw2: 1.6, sb2: 0.1, ln: "none" as const, mu: 0 })),
   { name: "tanh", sw2: 1.5, sb2: 0.1, ln: "pre", mu: 0 },
   { name: "relu", sw2: 2.5, sb2: 0.05, ln: "post", mu: 0 },
   { name: "tanh", sw2: 1.2, sb2: 0.05, ln: "none", mu: 0.7 },
@@ -125,7 +136,13 @@ describe("infinite-width theory vs width-1000 Monte Carlo", () => {
   for (const cfg of CONFIGS) {
     it(`${cfg.name}, σ_w² = ${cfg.sw2}, σ_b² = ${cfg.sb2}, LayerNorm ${cfg.ln}, μ = ${cfg.mu}: q^l, c^l, χ_J^l within 4 standard errors`, () => {
       const runs = Array.from({ length: SEEDS }, (_, s) => sampleNetwork(cfg, 1000 + s));
-      const block = mlpBlock({ activation: activation(cfg.name), sigmaW2: cfg.sw2, sigmaB2: cfg.sb2, layernorm: cfg.ln, mu: cfg.mu });
+      const block = mlpBlock({
+        activation: activation(cfg.name),
+        sigmaW2: cfg.sw2,
+        sigmaB2: cfg.sb2,
+        layernorm: cfg.ln,
+        mu: cfg.mu,
+      });
       const theory = propagate(block, gaussianKernel(1, 1, 0.5), DEPTH);
       for (let l = 0; l < DEPTH; l++) {
         const checks: Array<[string, number, number[]]> = [
@@ -136,7 +153,10 @@ describe("infinite-width theory vs width-1000 Monte Carlo", () => {
         for (const [what, th, xs] of checks) {
           const { mean, sem } = meanSem(xs);
           const allowed = 4 * sem + (3 / N) * Math.abs(th) + 1e-12;
-          expect(Math.abs(mean - th), `${what} at layer ${l + 1}: MC ${mean} ± ${sem}, theory ${th}`).toBeLessThan(allowed);
+          expect(
+            Math.abs(mean - th),
+            `${what} at layer ${l + 1}: MC ${mean} ± ${sem}, theory ${th}`,
+          ).toBeLessThan(allowed);
         }
       }
     });

@@ -3,7 +3,8 @@ import { expect1, expect2, gaussHermite, gaussLegendre } from "../../src/theory/
 import { erf, normalCdf } from "../../src/theory/special.js";
 
 /** (2k−1)!! = E[z^{2k}] for z ~ N(0, 1). */
-const doubleFactorial = (k: number) => Array.from({ length: k }, (_, i) => 2 * i + 1).reduce((a, b) => a * b, 1);
+const doubleFactorial = (k: number) =>
+  Array.from({ length: k }, (_, i) => 2 * i + 1).reduce((a, b) => a * b, 1);
 
 describe("Gauss–Hermite rule", () => {
   it("integrates the Gaussian moments exactly up to degree 2n − 1", () => {
@@ -38,15 +39,19 @@ describe("Gaussian expectations against closed forms", () => {
   it("E[sin(u)²] = e^{−q} sinh q from q = 0.01 to 30, with both rules", () => {
     for (const smooth of [true, false]) {
       for (const q of [0.01, 0.5, 1, 1.5, 4, 10]) {
-        expect(Math.abs(expect1((u) => Math.sin(u) ** 2, q, 96, smooth) - Math.exp(-q) * Math.sinh(q))).toBeLessThan(1e-12);
+        expect(
+          Math.abs(expect1((u) => Math.sin(u) ** 2, q, 96, smooth) - Math.exp(-q) * Math.sinh(q)),
+        ).toBeLessThan(1e-12);
       }
       // 30 oscillations across the Gaussian's width: still 1e-9
-      expect(Math.abs(expect1((u) => Math.sin(u) ** 2, 30, 96, smooth) - Math.exp(-30) * Math.sinh(30))).toBeLessThan(1e-9);
+      expect(
+        Math.abs(expect1((u) => Math.sin(u) ** 2, 30, 96, smooth) - Math.exp(-30) * Math.sinh(30)),
+      ).toBeLessThan(1e-9);
     }
   });
 
   it("Gauss–Hermite is spectrally accurate for smooth integrands but not at a kink", () => {
-    const relu = (u: number) => (u > 0 ? u : 0);
+    const relu = (u: number) => Math.max(u, 0);
     const exact = 1 / Math.sqrt(2 * Math.PI); // E[relu(u)] at q = 1
     expect(Math.abs(expect1(relu, 1, 96, true) / exact - 1)).toBeGreaterThan(1e-4);
     expect(Math.abs(expect1(relu, 1, 96, false) / exact - 1)).toBeLessThan(1e-13);
@@ -75,7 +80,9 @@ describe("Gaussian expectations against closed forms", () => {
     ] as const) {
       const q12 = c * Math.sqrt(q1 * q2);
       const exact = Math.exp(-(q1 + q2) / 2) * Math.sinh(q12);
-      expect(Math.abs(expect2(Math.sin, Math.sin, q1, q2, q12, 96, true) - exact)).toBeLessThan(1e-11);
+      expect(Math.abs(expect2(Math.sin, Math.sin, q1, q2, q12, 96, true) - exact)).toBeLessThan(
+        1e-11,
+      );
     }
   });
 });

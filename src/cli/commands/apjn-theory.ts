@@ -1,7 +1,12 @@
 import type { Command } from "commander";
 import { gaussianKernel } from "../../theory/kernel.js";
 import { apjnFrom, powerLawFit, propagate } from "../../theory/recurrence.js";
-import { blockFamily, blockSettings, parseBlockOptions, withBlockOptions } from "../network-options.js";
+import {
+  blockFamily,
+  blockSettings,
+  parseBlockOptions,
+  withBlockOptions,
+} from "../network-options.js";
 import { int, num } from "../options.js";
 import { printJson } from "../output.js";
 
@@ -39,7 +44,9 @@ export function registerApjnTheory(program: Command): void {
         q: Array.from(t.q.slice(l0)),
         c: Array.from(t.c.slice(l0)),
         chi_J: Array.from(t.chi.slice(l0)),
-        power_law: fit ? { zeta: fit.zeta, rms_residual: fit.residual, fit_layers: [fitFrom, depth] } : null,
+        power_law: fit
+          ? { zeta: fit.zeta, rms_residual: fit.residual, fit_layers: [fitFrom, depth] }
+          : null,
       };
       if (o.json) return printJson(result);
       process.stdout.write(`layer        J^{${l0},l}            q^l          c^l        χ_J^l\n`);
@@ -50,7 +57,10 @@ export function registerApjnTheory(program: Command): void {
           `${String(result.layers[i]).padStart(5)}  ${expString(logApjn[i]!).padStart(16)}  ${result.q[i]!.toPrecision(6).padStart(11)}  ${result.c[i]!.toFixed(6).padStart(9)}  ${chi.padStart(10)}\n`,
         );
       }
-      if (fit) process.stdout.write(`power-law fit over l ∈ [${fitFrom}, ${depth}]: J ∝ l^(−ζ), ζ = ${fit.zeta.toFixed(4)}\n`);
+      if (fit)
+        process.stdout.write(
+          `power-law fit over l ∈ [${fitFrom}, ${depth}]: J ∝ l^(−ζ), ζ = ${fit.zeta.toFixed(4)}\n`,
+        );
     });
 }
 

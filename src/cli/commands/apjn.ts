@@ -1,15 +1,19 @@
 import type { Command } from "commander";
 import { measureApjn, theoryApjn } from "../../diagnostics/apjn-profile.js";
+import { InputError } from "../../errors.js";
 import { shutdownJax } from "../../nets/jax.js";
 import { lineSpec, writePlot } from "../../report/plot.js";
-import { InputError } from "../../errors.js";
 import { parseArchOptions, withArchOptions } from "../arch-options.js";
 import { int, num } from "../options.js";
 import { printJson, progress } from "../output.js";
 
 export function registerApjn(program: Command): void {
   withArchOptions(
-    program.command("apjn").description("empirical APJN J^{l0,l} of finite networks (Hutchinson probes, log space) beside the infinite-width theory"),
+    program
+      .command("apjn")
+      .description(
+        "empirical APJN J^{l0,l} of finite networks (Hutchinson probes, log space) beside the infinite-width theory",
+      ),
     { seeds: "4", inputs: "4", probes: "16" },
   )
     .requiredOption("--sigma-w2 <v>", "weight variance σ_w² > 0")
@@ -21,10 +25,19 @@ export function registerApjn(program: Command): void {
       const sigmaW2 = num("--sigma-w2", o.sigmaW2, { minExclusive: 0 });
       const arch = a.archFor(sigmaW2);
       const l0 = int("--l0", o.l0, 0, arch.blocks.length - 1);
-      if (o.out !== undefined && !/\.(svg|png)$/i.test(String(o.out))) throw new InputError("--out", `must end in .svg or .png, got '${o.out}'`);
+      if (o.out !== undefined && !/\.(svg|png)$/i.test(String(o.out)))
+        throw new InputError("--out", `must end in .svg or .png, got '${o.out}'`);
       const bar = progress(a.seeds.length, "networks", Boolean(o.json));
       try {
-        const prof = await measureApjn(arch, { seeds: a.seeds, inputs: a.inputs, probes: a.probes, l0, q0: a.q0, dtype: a.dtype, onProgress: bar.tick });
+        const prof = await measureApjn(arch, {
+          seeds: a.seeds,
+          inputs: a.inputs,
+          probes: a.probes,
+          l0,
+          q0: a.q0,
+          dtype: a.dtype,
+          onProgress: bar.tick,
+        });
         bar.stop();
         const theory = theoryApjn(arch, a.q0, l0);
         // l = l0 … L, with J^{l0,l0} = 1 exactly
@@ -46,8 +59,17 @@ export function registerApjn(program: Command): void {
         };
         if (o.out) {
           const series = [{ name: "finite (± s.e.)", x: layers, y: logJ, yErr: rel }];
-          if (logTheory) series.push({ name: "theory", x: layers, y: logTheory, yErr: rel.map(() => 0) });
-          await writePlot(String(o.out), lineSpec({ series, xTitle: "layer l", yTitle: `log J^{${l0},l}`, title: `APJN: ${a.settings.activation}, σ_w² = ${sigmaW2}, σ_b² = ${a.sigmaB2}` }));
+          if (logTheory)
+            series.push({ name: "theory", x: layers, y: logTheory, yErr: rel.map(() => 0) });
+          await writePlot(
+            String(o.out),
+            lineSpec({
+              series,
+              xTitle: "layer l",
+              yTitle: `log J^{${l0},l}`,
+              title: `APJN: ${a.settings.activation}, σ_w² = ${sigmaW2}, σ_b² = ${a.sigmaB2}`,
+            }),
+          );
         }
         if (o.json) return printJson(result);
         process.stdout.write(`layer      log J (finite)      s.e.   log J (theory)\n`);

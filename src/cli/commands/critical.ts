@@ -2,12 +2,19 @@ import type { Command } from "commander";
 import { criticalPoint } from "../../theory/critical.js";
 import { gaussianKernel } from "../../theory/kernel.js";
 import { powerLawFit, propagate } from "../../theory/recurrence.js";
-import { blockFamily, blockSettings, parseBlockOptions, withBlockOptions } from "../network-options.js";
+import {
+  blockFamily,
+  blockSettings,
+  parseBlockOptions,
+  withBlockOptions,
+} from "../network-options.js";
 import { printJson } from "../output.js";
 
 export function registerCritical(program: Command): void {
   withBlockOptions(
-    program.command("critical").description("the critical σ_w² where χ_J(q*) = 1 (infinite-width theory)"),
+    program
+      .command("critical")
+      .description("the critical σ_w² where χ_J(q*) = 1 (infinite-width theory)"),
   )
     .option("--json", "print JSON")
     .action((o) => {
@@ -16,7 +23,11 @@ export function registerCritical(program: Command): void {
       const cp = criticalPoint(family, b.q0);
       // APJN exponent at the critical point: J^{0,l} ∝ l^{−ζ}, fitted over l ∈ [250, 1000]
       const atCritical = family(cp.everywhere ? 1 : cp.sigmaW2);
-      const zeta = powerLawFit(propagate(atCritical, gaussianKernel(b.q0), 1000).logJ, 250, 1000).zeta;
+      const zeta = powerLawFit(
+        propagate(atCritical, gaussianKernel(b.q0), 1000).logJ,
+        250,
+        1000,
+      ).zeta;
       const result = {
         ...blockSettings(b),
         sigma_w2: cp.everywhere ? null : cp.sigmaW2,
@@ -31,7 +42,8 @@ export function registerCritical(program: Command): void {
         xi_q: cp.xiQ,
         xi_c: cp.xiC,
         zeta,
-        zeta_convention: "J^{0,l} ∝ l^(−zeta) at the critical point (at σ_w² = 1 when critical everywhere), fitted over l ∈ [250, 1000]",
+        zeta_convention:
+          "J^{0,l} ∝ l^(−zeta) at the critical point (at σ_w² = 1 when critical everywhere), fitted over l ∈ [250, 1000]",
       };
       if (o.json) return printJson(result);
       const fmt = (x: number) => (Number.isFinite(x) ? x.toPrecision(8) : "∞");

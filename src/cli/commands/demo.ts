@@ -1,11 +1,11 @@
-import type { Command } from "commander";
 import { join } from "node:path";
+import type { Command } from "commander";
 import { mlpBlock } from "../../nets/stax.js";
+import { phaseHeatmap } from "../../report/phase-plot.js";
+import { writePlot } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { criticalLine } from "../../theory/critical.js";
 import { linspace, mlpPhaseDiagram, quadspace } from "../../theory/phase.js";
-import { phaseHeatmap } from "../../report/phase-plot.js";
-import { writePlot } from "../../report/plot.js";
 
 const DEMO_ACTIVATIONS = ["tanh", "erf", "relu", "gelu"];
 const DEMO_SB2 = [0, 0.05, 0.1, 0.2, 0.5];
@@ -13,15 +13,24 @@ const DEMO_SB2 = [0, 0.05, 0.1, 0.2, 0.5];
 export function registerDemo(program: Command): void {
   program
     .command("demo")
-    .description("the critical lines of tanh, erf, ReLU and GELU, and a tanh phase diagram (SVG + PNG)")
+    .description(
+      "the critical lines of tanh, erf, ReLU and GELU, and a tanh phase diagram (SVG + PNG)",
+    )
     .option("--out-dir <dir>", "where to write the figures", "critkit-demo")
     .action(async (o) => {
       const dir = String(o.outDir);
-      process.stdout.write("Critical σ_w² (χ_J(q*) = 1, input variance q^0 = 1) for MLPs h' = W φ(h) + b:\n\n");
+      process.stdout.write(
+        "Critical σ_w² (χ_J(q*) = 1, input variance q^0 = 1) for MLPs h' = W φ(h) + b:\n\n",
+      );
       process.stdout.write(`  σ_b²     ${DEMO_ACTIVATIONS.map((a) => a.padStart(10)).join("")}\n`);
       const lines = DEMO_ACTIVATIONS.map((name) => {
         const phi = activation(name);
-        return criticalLine((sw2, sb2) => mlpBlock({ activation: phi, sigmaW2: sw2, sigmaB2: sb2 }), DEMO_SB2, 1, [0, Number.POSITIVE_INFINITY]);
+        return criticalLine(
+          (sw2, sb2) => mlpBlock({ activation: phi, sigmaW2: sw2, sigmaB2: sb2 }),
+          DEMO_SB2,
+          1,
+          [0, Number.POSITIVE_INFINITY],
+        );
       });
       for (const sb2 of DEMO_SB2) {
         const cells = lines.map((line) => {
@@ -36,7 +45,12 @@ export function registerDemo(program: Command): void {
       );
       const tanh = activation("tanh");
       const grid = mlpPhaseDiagram(tanh, linspace(0.5, 4, 160), linspace(0, 0.5, 160), 100);
-      const line = criticalLine((sw2, sb2) => mlpBlock({ activation: tanh, sigmaW2: sw2, sigmaB2: sb2 }), quadspace(0, 0.5, 24), 1, [0.5, 4]);
+      const line = criticalLine(
+        (sw2, sb2) => mlpBlock({ activation: tanh, sigmaW2: sw2, sigmaB2: sb2 }),
+        quadspace(0, 0.5, 24),
+        1,
+        [0.5, 4],
+      );
       const spec = phaseHeatmap(grid, "tanh", line);
       for (const ext of ["svg", "png"]) {
         const file = join(dir, `phase-tanh.${ext}`);

@@ -11,7 +11,9 @@ export function registerInitSearch(program: Command): void {
   withArchOptions(
     program
       .command("init-search")
-      .description("the cheap numerical test: scan σ_w² on short finite networks and return the critical initialization"),
+      .description(
+        "the cheap numerical test: scan σ_w² on short finite networks and return the critical initialization",
+      ),
     { seeds: "4", inputs: "4", probes: "16" },
   )
     .option("--range <min,max>", "σ_w² scan range (log-spaced)", "0.25,16")
@@ -21,14 +23,25 @@ export function registerInitSearch(program: Command): void {
     .action(async (o) => {
       const a = parseArchOptions(o);
       const parts = String(o.range).split(",");
-      if (parts.length !== 2) throw new InputError("--range", `expected 'min,max', got '${o.range}'`);
+      if (parts.length !== 2)
+        throw new InputError("--range", `expected 'min,max', got '${o.range}'`);
       const lo = num("--range", parts[0], { minExclusive: 0 });
       const hi = num("--range", parts[1], { minExclusive: lo });
       const scanPoints = int("--scan-points", o.scanPoints, 3, 200);
       const refinePoints = int("--refine-points", o.refinePoints, 2, 200);
-      const bar = progress((scanPoints + refinePoints + 1) * a.seeds.length, "networks", Boolean(o.json));
+      const bar = progress(
+        (scanPoints + refinePoints + 1) * a.seeds.length,
+        "networks",
+        Boolean(o.json),
+      );
       try {
-        const r = await initSearch(a.archFor, { ...a, range: [lo, hi], scanPoints, refinePoints, onProgress: (d) => bar.tick(d) });
+        const r = await initSearch(a.archFor, {
+          ...a,
+          range: [lo, hi],
+          scanPoints,
+          refinePoints,
+          onProgress: (d) => bar.tick(d),
+        });
         bar.stop();
         const theory = a.theoryBlockFor ? theoryCritical(a.theoryBlockFor, a.q0) : null;
         const result = {
@@ -42,7 +55,9 @@ export function registerInitSearch(program: Command): void {
           exponent_sigma_w2: r.sigmaW2,
           theory_sigma_w2: theory,
           forward_pass_equivalents: r.passes,
-          scan: [...r.scan, ...r.refine].sort((x, y) => x.sigmaW2 - y.sigmaW2).map((p) => ({ sigma_w2: p.sigmaW2, rate: p.rate, rate_stderr: p.rateStderr })),
+          scan: [...r.scan, ...r.refine]
+            .sort((x, y) => x.sigmaW2 - y.sigmaW2)
+            .map((p) => ({ sigma_w2: p.sigmaW2, rate: p.rate, rate_stderr: p.rateStderr })),
         };
         if (o.json) return printJson(result);
         const head = r.everywhere

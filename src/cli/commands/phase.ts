@@ -1,17 +1,26 @@
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
+import { phaseHeatmap } from "../../report/phase-plot.js";
 import { writePlot } from "../../report/plot.js";
 import { criticalLine } from "../../theory/critical.js";
 import { linspace, mlpPhaseDiagram, PHASES, phaseDiagram, quadspace } from "../../theory/phase.js";
 import { depthScale } from "../../theory/recurrence.js";
 import { tabulated } from "../../theory/tabulate.js";
-import { phaseHeatmap } from "../../report/phase-plot.js";
-import { blockFamily, blockSettings, parseBlockOptions, withBlockOptions } from "../network-options.js";
+import {
+  blockFamily,
+  blockSettings,
+  parseBlockOptions,
+  withBlockOptions,
+} from "../network-options.js";
 import { int, num } from "../options.js";
 import { printJson } from "../output.js";
 
 export function registerPhase(program: Command): void {
-  withBlockOptions(program.command("phase").description("phase diagram over (σ_w², σ_b²): log χ_J, APJN depth scale, phases"))
+  withBlockOptions(
+    program
+      .command("phase")
+      .description("phase diagram over (σ_w², σ_b²): log χ_J, APJN depth scale, phases"),
+  )
     .option("--sw2 <min,max>", "σ_w² range", "0.5,4")
     .option("--sb2 <min,max>", "σ_b² range", "0,0.5")
     .option("--grid <n>", "grid points per axis (≤ 1024)", "128")
@@ -27,19 +36,23 @@ export function registerPhase(program: Command): void {
       const n = int("--grid", o.grid, 2, 1024);
       const depth = int("--depth", o.depth, 1, 100_000);
       const out = String(o.out);
-      if (!/\.(svg|png)$/i.test(out)) throw new InputError("--out", `must end in .svg or .png, got '${out}'`);
+      if (!/\.(svg|png)$/i.test(out))
+        throw new InputError("--out", `must end in .svg or .png, got '${out}'`);
       const sw2 = linspace(w0, w1, n);
       const sb2 = linspace(b0, b1, n);
       const plain = b.layernorm === "none" && b.mu === 0;
       const grid = plain
         ? mlpPhaseDiagram(b.activation, sw2, sb2, depth, b.q0)
         : phaseDiagram(blockFamily(b, tabulated(b.activation)), sw2, sb2, depth, b.q0);
-      const line = o.criticalLine ? criticalLine(blockFamily(b), quadspace(b0, b1, Math.min(n, 32)), b.q0, [w0, w1]) : [];
+      const line = o.criticalLine
+        ? criticalLine(blockFamily(b), quadspace(b0, b1, Math.min(n, 32)), b.q0, [w0, w1])
+        : [];
       const spec = phaseHeatmap(grid, b.activation.name, line);
       const files = [out];
       if (o.png && out.toLowerCase().endsWith(".svg")) files.push(out.replace(/\.svg$/i, ".png"));
       for (const file of files) await writePlot(file, spec);
-      const rows = (a: ArrayLike<number>) => Array.from({ length: n }, (_, i) => Array.from(a).slice(i * n, (i + 1) * n));
+      const rows = (a: ArrayLike<number>) =>
+        Array.from({ length: n }, (_, i) => Array.from(a).slice(i * n, (i + 1) * n));
       if (o.json) {
         return printJson({
           ...blockSettings(b),
@@ -50,17 +63,27 @@ export function registerPhase(program: Command): void {
           log_apjn: rows(grid.logJ),
           xi_J: rows(grid.logChi.map((lc) => depthScale(Math.exp(lc)))),
           q: rows(grid.q),
-          phase: Array.from({ length: n }, (_, i) => Array.from(grid.phase.slice(i * n, (i + 1) * n), (p) => PHASES[p])),
+          phase: Array.from({ length: n }, (_, i) =>
+            Array.from(grid.phase.slice(i * n, (i + 1) * n), (p) => PHASES[p]),
+          ),
           critical_line: line.map((p) => ({ sigma_b2: p.sigmaB2, sigma_w2: p.sigmaW2 })),
           plots: files,
         });
       }
-      const counts = PHASES.map((p, i) => `${p} ${grid.phase.filter((x) => x === i).length}`).join(", ");
-      process.stdout.write(`${n}×${n} grid at depth ${depth}: ${counts}\n${files.map((f) => `wrote ${f}\n`).join("")}`);
+      const counts = PHASES.map((p, i) => `${p} ${grid.phase.filter((x) => x === i).length}`).join(
+        ", ",
+      );
+      process.stdout.write(
+        `${n}×${n} grid at depth ${depth}: ${counts}\n${files.map((f) => `wrote ${f}\n`).join("")}`,
+      );
     });
 }
 
-function range(option: string, raw: unknown, bound: { min?: number; minExclusive?: number }): [number, number] {
+function range(
+  option: string,
+  raw: unknown,
+  bound: { min?: number; minExclusive?: number },
+): [number, number] {
   const parts = String(raw).split(",");
   if (parts.length !== 2) throw new InputError(option, `expected 'min,max', got '${String(raw)}'`);
   const lo = num(option, parts[0], bound);
