@@ -7,11 +7,7 @@ import { InputError } from "../errors.js";
 import { commands } from "./commands/index.js";
 
 export async function main(argv: string[]): Promise<number> {
-  // `critkit … | head` closes stdout early: stop quietly instead of crashing on EPIPE.
-  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(0);
-    throw e;
-  });
+  if (!process.stdout.listeners("error").includes(exitOnClosedPipe)) process.stdout.on("error", exitOnClosedPipe);
   const program = new Command("critkit")
     .description(
       "Criticality and trainability diagnostics for deep networks, from wide-network theory to finite networks.",
@@ -36,4 +32,10 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.CRITKIT_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     return 1;
   }
+}
+
+/** `critkit … | head` closes stdout early: stop quietly instead of crashing on EPIPE. */
+function exitOnClosedPipe(e: NodeJS.ErrnoException): void {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
 }
