@@ -12,6 +12,7 @@ import {
   type JaxParams,
   type Layer,
   type LayerNormPlacement,
+  type MixerBlockConfig,
   mixerBlock,
   mlpBlock,
   type Parametrization,
@@ -137,17 +138,8 @@ export function mlpArchitecture(s: MlpSpec): Architecture {
   };
 }
 
-export interface MixerSpec {
-  tokens: number;
-  channels: number;
-  tokenHidden: number;
-  channelHidden: number;
-  activation: Activation;
-  sigmaW2: number;
-  sigmaB2: number;
+export interface MixerSpec extends MixerBlockConfig {
   depth: number;
-  mu?: number;
-  parametrization?: Parametrization;
 }
 
 /** An MLP-Mixer of `depth` blocks on inputs of T tokens × C channels (rows of width T·C). */

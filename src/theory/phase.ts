@@ -51,6 +51,50 @@ function allocate(
   };
 }
 
+/** One layer of the single-input recurrence: writes q^{l+1} to out[0] and χ_J^l to out[1]. */
+type VarianceStep = (q: number, out: Float64Array) => void;
+
+/**
+ * Iterates every grid point's step `depth` times from q^0 (with the early exit described above)
+ * and stores q^L, log J^{0,L}, log χ_J and the phase.
+ */
+function sweep(
+  sigmaW2: ArrayLike<number>,
+  sigmaB2: ArrayLike<number>,
+  depth: number,
+  q0: number,
+  stepAt: (sigmaW2: number, sigmaB2: number) => VarianceStep,
+): PhaseGrid {
+  const grid = allocate(sigmaW2, sigmaB2, depth);
+  const out = new Float64Array(2);
+  const nw = sigmaW2.length;
+  for (let ib = 0; ib < sigmaB2.length; ib++) {
+    for (let iw = 0; iw < nw; iw++) {
+      const step = stepAt(sigmaW2[iw]!, sigmaB2[ib]!);
+      let q = q0;
+      let logJ = 0;
+      let logChi = 0;
+      for (let l = 0; l < depth; l++) {
+        step(q, out);
+        logChi = Math.log(out[1]!);
+        logJ += logChi;
+        const converged = Math.abs(out[0]! - q) <= CONVERGED * q;
+        q = out[0]!;
+        if (converged) {
+          logJ += (depth - 1 - l) * logChi;
+          break;
+        }
+      }
+      const i = ib * nw + iw;
+      grid.q[i] = q;
+      grid.logJ[i] = logJ;
+      grid.logChi[i] = logChi;
+      grid.phase[i] = phaseOf(logChi, depth);
+    }
+  }
+  return grid;
+}
+
 /**
  * Generic phase diagram for any block family (LayerNorm, residual, …):
  * `blockFor(σ_w², σ_b²)` builds the block; its activation should be `tabulated` for speed.
@@ -62,36 +106,14 @@ export function phaseDiagram(
   depth: number,
   q0 = 1,
 ): PhaseGrid {
-  const grid = allocate(sigmaW2, sigmaB2, depth);
-  const nw = sigmaW2.length;
-  for (let ib = 0; ib < sigmaB2.length; ib++) {
-    for (let iw = 0; iw < nw; iw++) {
-      const block = blockFor(sigmaW2[iw]!, sigmaB2[ib]!);
-      let q = q0;
-      let logJ = 0;
-      let logChi = 0;
-      for (let l = 0; l < depth; l++) {
-        const s = block.map(gaussianKernel(q));
-        logChi = Math.log(s.chi);
-        logJ += logChi;
-        const converged = Math.abs(s.kernel.q1 - q) <= CONVERGED * q;
-        q = s.kernel.q1;
-        if (converged) {
-          logJ += (depth - 1 - l) * logChi;
-          break;
-        }
-      }
-      store(grid, ib * nw + iw, q, logJ, logChi);
-    }
-  }
-  return grid;
-}
-
-function store(grid: PhaseGrid, i: number, q: number, logJ: number, logChi: number): void {
-  grid.q[i] = q;
-  grid.logJ[i] = logJ;
-  grid.logChi[i] = logChi;
-  grid.phase[i] = phaseOf(logChi, grid.depth);
+  return sweep(sigmaW2, sigmaB2, depth, q0, (sw2, sb2) => {
+    const block = blockFor(sw2, sb2);
+    return (q, out) => {
+      const s = block.map(gaussianKernel(q));
+      out[0] = s.kernel.q1;
+      out[1] = s.chi;
+    };
+  });
 }
 
 /**
@@ -105,38 +127,18 @@ export function mlpPhaseDiagram(
   depth: number,
   q0 = 1,
 ): PhaseGrid {
-  const grid = allocate(sigmaW2, sigmaB2, depth);
   const moments = phi.closedForm
-    ? (q: number, out: Float64Array) => {
-        out[0] = phi.secondMoment(q);
-        out[1] = phi.derivSecondMoment(q);
+    ? (q: number, m: Float64Array) => {
+        m[0] = phi.secondMoment(q);
+        m[1] = phi.derivSecondMoment(q);
       }
     : tableLookup(phi);
-  const out = new Float64Array(2);
-  const nw = sigmaW2.length;
-  for (let ib = 0; ib < sigmaB2.length; ib++) {
-    const sb2 = sigmaB2[ib]!;
-    for (let iw = 0; iw < nw; iw++) {
-      const sw2 = sigmaW2[iw]!;
-      let q = q0;
-      let logJ = 0;
-      let logChi = 0;
-      for (let l = 0; l < depth; l++) {
-        moments(q, out);
-        logChi = Math.log(sw2 * out[1]!);
-        logJ += logChi;
-        const next = sw2 * out[0]! + sb2;
-        const converged = Math.abs(next - q) <= CONVERGED * q;
-        q = next;
-        if (converged) {
-          logJ += (depth - 1 - l) * logChi;
-          break;
-        }
-      }
-      store(grid, ib * nw + iw, q, logJ, logChi);
-    }
-  }
-  return grid;
+  const m = new Float64Array(2);
+  return sweep(sigmaW2, sigmaB2, depth, q0, (sw2, sb2) => (q, out) => {
+    moments(q, m);
+    out[0] = sw2 * m[0]! + sb2;
+    out[1] = sw2 * m[1]!;
+  });
 }
 
 function tableLookup(phi: Activation): (q: number, out: Float64Array) => void {
