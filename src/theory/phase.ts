@@ -24,12 +24,16 @@ export interface PhaseGrid {
   logJ: Float64Array;
   /** q^L */
   q: Float64Array;
-  /** index into PHASES: critical when the APJN depth scale 1/|log χ_J| exceeds the depth */
+  /** index into PHASES (see phaseOf) */
   phase: Uint8Array;
 }
 
+/**
+ * ordered (0), critical (1) or chaotic (2): critical when |log χ_J| · L ≤ 2, i.e. over the last
+ * layers J changes no faster than a power law l^{±2} would at depth L (χ_J^l = 1 − ζ/l there).
+ */
 export function phaseOf(logChi: number, depth: number): number {
-  return Math.abs(logChi) * depth < 1 ? 1 : logChi < 0 ? 0 : 2;
+  return Math.abs(logChi) * depth <= 2 ? 1 : logChi < 0 ? 0 : 2;
 }
 
 const CONVERGED = 1e-15;

@@ -5,7 +5,7 @@ import { type LayerNormPlacement, mlpBlock } from "../../src/nets/stax.js";
 import { activation } from "../../src/theory/activations.js";
 import { criticalLine, criticalPoint } from "../../src/theory/critical.js";
 import { gaussianKernel } from "../../src/theory/kernel.js";
-import { linspace, mlpPhaseDiagram, phaseDiagram } from "../../src/theory/phase.js";
+import { linspace, mlpPhaseDiagram, PHASES, phaseDiagram } from "../../src/theory/phase.js";
 import { expect1 } from "../../src/theory/quadrature.js";
 import { correlationMap, fixedPoint, powerLawFit, propagate } from "../../src/theory/recurrence.js";
 import { tabulated } from "../../src/theory/tabulate.js";
@@ -200,5 +200,22 @@ describe("phase diagrams", () => {
         if (sw2[iw]! > p.sigmaW2 + 0.05) expect(lc).toBeGreaterThan(0);
       }
     }
+  });
+
+  it("LayerNorm-pre + residual μ = 1 is labelled critical on the whole grid; the plain MLP has all three phases", () => {
+    const phi = tabulated(activation("tanh"));
+    const sw2 = linspace(0.25, 8, 9);
+    const sb2 = linspace(0, 1, 5);
+    const ln = phaseDiagram(
+      (a, b) => mlpBlock({ activation: phi, sigmaW2: a, sigmaB2: b, layernorm: "pre", mu: 1 }),
+      sw2,
+      sb2,
+      100,
+    );
+    expect(Array.from(ln.phase).every((p) => PHASES[p] === "critical")).toBe(true);
+    const plain = mlpPhaseDiagram(activation("tanh"), sw2, sb2, 100);
+    expect(new Set(Array.from(plain.phase, (p) => PHASES[p]))).toEqual(
+      new Set(["ordered", "critical", "chaotic"]),
+    );
   });
 });
