@@ -25,12 +25,6 @@ export function requireNumber(
   return x;
 }
 
-export const requirePositive = (field: string, x: number) =>
-  requireNumber(field, x, (v) => v > 0, "a positive finite number");
-
-export const requireNonNegative = (field: string, x: number) =>
-  requireNumber(field, x, (v) => v >= 0, "a non-negative finite number");
-
 export const requireInteger = (
   field: string,
   x: number,

@@ -365,12 +365,6 @@ export async function readF64(x: JaxArray): Promise<Float64Array> {
   return d instanceof Float64Array ? d : Float64Array.from(d);
 }
 
-/** Synchronous read on the main thread (consumes `x`); do not use on arrays with worker work. */
-export function readSyncF64(x: JaxArray): Float64Array {
-  const d = (x as unknown as Readable).dataSync();
-  return d instanceof Float64Array ? d : Float64Array.from(d);
-}
-
 function readRaw(x: Readable): Promise<ArrayLike<number>> | ArrayLike<number> {
   return runtime?.workers ? x.data() : x.dataSync();
 }

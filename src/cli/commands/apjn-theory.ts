@@ -65,7 +65,7 @@ export function registerApjnTheory(program: Command): void {
 }
 
 /** e^x written as mantissa·10^k even far outside the double range. */
-export function expString(logValue: number): string {
+function expString(logValue: number): string {
   const log10 = logValue / Math.LN10;
   const k = Math.floor(log10);
   return `${(10 ** (log10 - k)).toFixed(4)}e${k >= 0 ? "+" : ""}${k}`;
