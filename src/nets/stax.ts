@@ -240,43 +240,84 @@ export function serial(...layers: Layer[]): Layer {
   };
 }
 
+/** x ↦ μ x: q' = μ² q, m' = μ m, χ = μ². */
+export function scale(mu: number): Layer {
+  return {
+    name: `scale(${mu})`,
+    key: `scale(${mu})`,
+    hasTheory: true,
+    endsWithDense: false,
+    init: (_rng, nIn) => ({ params: [], nOut: nIn }),
+    apply: (_jax, _params, x) => x.mul(mu),
+    jvp: (_jax, _params, x, t) => [x.mul(mu), t.mul(mu)],
+    map: (k) => ({
+      kernel: { ...k, q1: mu * mu * k.q1, q2: mu * mu * k.q2, q12: mu * mu * k.q12, m1: mu * k.m1, m2: mu * k.m2 },
+      chi: mu * mu,
+    }),
+  };
+}
+
 /**
- * Residual h' = μ h + block(h). The block must end with a dense layer: its fresh zero-mean
- * weights make block(h) uncorrelated with h, so q' = μ² q + q_block, χ = μ² + χ_block.
+ * Parallel branches on the same input, outputs summed (neural-tangents' FanOut + FanInSum).
+ * All branches but at most one must end with a dense layer: fresh zero-mean weights make the
+ * branch outputs uncorrelated, so the records add (q' = Σ q'_k, also q12, m) and so does χ
+ * (the cross terms of ‖Σ_k J_k v‖² vanish in expectation).
+ */
+export function sum(...branches: Layer[]): Layer {
+  if (branches.filter((b) => !b.endsWithDense).length > 1) {
+    throw new Error("sum: all branches but one must end with a dense layer");
+  }
+  const add = (a: JaxArray, b: JaxArray) => a.add(b);
+  return {
+    name: `sum(${branches.map((b) => b.name).join(", ")})`,
+    key: `sum(${branches.map((b) => b.key).join(",")})`,
+    hasTheory: branches.every((b) => b.hasTheory),
+    endsWithDense: false,
+    init(rng, nIn) {
+      const parts = branches.map((b) => b.init(rng, nIn));
+      const nOut = parts[0]!.nOut;
+      if (parts.some((p) => p.nOut !== nOut)) {
+        throw new InputError("architecture", `summed branches have different widths: ${parts.map((p) => p.nOut).join(", ")}`);
+      }
+      return { params: parts.map((p) => p.params), nOut };
+    },
+    apply(jax, params, x) {
+      const ps = params as JaxParams[];
+      const last = branches.length - 1;
+      return branches.map((b, i) => b.apply(jax, ps[i]!, i < last ? x.ref : x)).reduce(add);
+    },
+    jvp(jax, params, x, t) {
+      const ps = params as JaxParams[];
+      const last = branches.length - 1;
+      const outs = branches.map((b, i) => b.jvp(jax, ps[i]!, i < last ? x.ref : x, i < last ? t.ref : t));
+      return [outs.map((o) => o[0]).reduce(add), outs.map((o) => o[1]).reduce(add)];
+    },
+    map(k) {
+      const steps = branches.map((b) => b.map(k));
+      const total = (f: (k: Kernel) => number) => steps.reduce((acc, st) => acc + f(st.kernel), 0);
+      return {
+        kernel: {
+          q1: total((o) => o.q1),
+          q2: total((o) => o.q2),
+          q12: total((o) => o.q12),
+          m1: total((o) => o.m1),
+          m2: total((o) => o.m2),
+          gaussian: steps.every((st) => st.kernel.gaussian),
+        },
+        chi: steps.reduce((acc, st) => acc + st.chi, 0),
+      };
+    },
+  };
+}
+
+/**
+ * Residual h' = μ h + block(h) = sum(scale(μ), block). The block must end with a dense layer:
+ * its fresh zero-mean weights make block(h) uncorrelated with h, so q' = μ² q + q_block,
+ * χ = μ² + χ_block.
  */
 export function residual(mu: number, block: Layer): Layer {
   if (!block.endsWithDense) throw new Error("residual: the block must end with a dense layer");
-  return {
-    name: `residual(${mu}, ${block.name})`,
-    key: `residual(${mu},${block.key})`,
-    hasTheory: block.hasTheory,
-    endsWithDense: false,
-    init(rng, nIn) {
-      const p = block.init(rng, nIn);
-      if (p.nOut !== nIn)
-        throw new InputError("architecture", `residual block maps width ${nIn} to ${p.nOut}`);
-      return p;
-    },
-    apply: (jax, params, x) => block.apply(jax, params, x.ref).add(x.mul(mu)),
-    jvp(jax, params, x, t) {
-      const [y, ty] = block.jvp(jax, params, x.ref, t.ref);
-      return [y.add(x.mul(mu)), ty.add(t.mul(mu))];
-    },
-    map: (k) => {
-      const s = block.map(k);
-      const b = s.kernel;
-      const mu2 = mu * mu;
-      const kernel: Kernel = {
-        q1: mu2 * k.q1 + b.q1,
-        q2: mu2 * k.q2 + b.q2,
-        q12: mu2 * k.q12 + b.q12,
-        m1: mu * k.m1 + b.m1,
-        m2: mu * k.m2 + b.m2,
-        gaussian: k.gaussian && b.gaussian,
-      };
-      return { kernel, chi: mu2 + s.chi };
-    },
-  };
+  return sum(scale(mu), block);
 }
 
 export type LayerNormPlacement = "none" | "pre" | "post";

@@ -4,7 +4,7 @@ import { logMeanWithError, measureApjn, theoryApjn } from "../../src/diagnostics
 import { fitSlope } from "../../src/diagnostics/init-search.js";
 import { shutdownJax } from "../../src/nets/jax.js";
 import { mixerArchitecture, mlpArchitecture } from "../../src/nets/network.js";
-import { mlpBlock } from "../../src/nets/stax.js";
+import { act, dense, mlpBlock, serial, sum } from "../../src/nets/stax.js";
 import { activation } from "../../src/theory/activations.js";
 import { gaussianKernel } from "../../src/theory/kernel.js";
 import { fixedPoint, propagate } from "../../src/theory/recurrence.js";
@@ -69,6 +69,20 @@ describe("theory vs finite width", () => {
         );
       }
     }
+  });
+
+  it("two parallel branches summed (FanOut + FanInSum): theory adds the branches' χ; width 512 agrees", async () => {
+    const branch = () => serial(act(tanh), dense(512, 0.9, 0.02));
+    const block = sum(branch(), branch());
+    const k = gaussianKernel(0.7);
+    const one = branch().map(k);
+    expect(block.map(k).chi).toBeCloseTo(2 * one.chi, 14);
+    expect(block.map(k).kernel.q1).toBeCloseTo(2 * one.kernel.q1, 14);
+    const arch = { inputWidth: 512, blocks: Array.from({ length: 6 }, () => block) };
+    const p = await measureApjn(arch, { seeds: [0, 1, 2, 3], inputs: 4, probes: 16 });
+    const th = theoryApjn(arch)!;
+    for (const [i, v] of p.logJ.entries())
+      expect(Math.abs(v - th[i]!)).toBeLessThan(4 * p.relStderr[i]! + (10 * (i + 1)) / 512);
   });
 
   it("depth 1000: log J stays finite and grows at the theory's rate log χ_J(q*) in the chaotic phase", async () => {

@@ -78,7 +78,10 @@ describe("finite MLP blocks: jax-js forward = plain-JS reference", () => {
       const x = inputs(4, 12);
       let h = x;
       for (const p of host) {
-        const ps = p as Array<{ w: HostTensor; b: HostTensor }>;
+        const ps = (mu ? (p as unknown as unknown[])[1] : p) as Array<{
+          w: HostTensor;
+          b: HostTensor;
+        }>; // residual: [scale, block] b: HostTensor }>;
         const d = ps[ps.length - 1]!;
         let z = layernorm === "pre" ? ln(h) : h;
         z = z.map((r) => r.map(phi.f));
