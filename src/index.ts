@@ -24,7 +24,9 @@ export {
   mixerBlock,
   mlpBlock,
   residual,
+  scale,
   serial,
+  sum,
 } from "./nets/stax.js";
 export { Rng } from "./rng.js";
 export {
