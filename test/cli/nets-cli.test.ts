@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { shutdownJax } from "../../src/nets/jax.js";
-import { runCli } from "./run-cli.js";
+import { argv, runCli } from "./run-cli.js";
 
 afterAll(shutdownJax);
 
@@ -9,17 +9,9 @@ const small = ["--width", "32", "--depth", "6", "--seeds", "2", "--inputs", "2",
 describe("critkit apjn", () => {
   it("--json: per-layer apjn, stderr and theory arrays of the same length, settings echoed", async () => {
     const r = await runCli(
-      "apjn",
-      "--activation",
-      "tanh",
-      "--sigma-w2",
-      "1.76",
-      "--sigma-b2",
-      "0.05",
+      ...argv("apjn --activation tanh --sigma-w2 1.76 --sigma-b2 0.05"),
       ...small,
-      "--seed",
-      "0",
-      "--json",
+      ...argv("--seed 0 --json"),
     );
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
@@ -40,33 +32,16 @@ describe("critkit apjn", () => {
   });
 
   it("the same seed prints bit-identical output", async () => {
-    const a = await runCli("apjn", "--sigma-w2", "2", ...small, "--seed", "7", "--json");
-    const b = await runCli("apjn", "--sigma-w2", "2", ...small, "--seed", "7", "--json");
+    const a = await runCli(...argv("apjn --sigma-w2 2"), ...small, ...argv("--seed 7 --json"));
+    const b = await runCli(...argv("apjn --sigma-w2 2"), ...small, ...argv("--seed 7 --json"));
     expect(a.stdout).toBe(b.stdout);
   });
 
   it("--arch mixer has no theory (null) and measures the residual stream", async () => {
     const r = await runCli(
-      "apjn",
-      "--arch",
-      "mixer",
-      "--sigma-w2",
-      "1",
-      "--tokens",
-      "4",
-      "--channels",
-      "8",
-      "--token-hidden",
-      "8",
-      "--channel-hidden",
-      "8",
-      "--depth",
-      "4",
-      "--seeds",
-      "1",
-      "--probes",
-      "4",
-      "--json",
+      ...argv(
+        "apjn --arch mixer --sigma-w2 1 --tokens 4 --channels 8 --token-hidden 8 --channel-hidden 8 --depth 4 --seeds 1 --probes 4 --json",
+      ),
     );
     const j = JSON.parse(r.stdout);
     expect(j.theory).toBeNull();
@@ -75,7 +50,7 @@ describe("critkit apjn", () => {
 
   it("--l0 measures J^{l0,l}", async () => {
     const j = JSON.parse(
-      (await runCli("apjn", "--sigma-w2", "2", ...small, "--l0", "3", "--json")).stdout,
+      (await runCli(...argv("apjn --sigma-w2 2"), ...small, ...argv("--l0 3 --json"))).stdout,
     );
     expect(j.layers).toEqual([3, 4, 5, 6]);
   });
@@ -84,24 +59,9 @@ describe("critkit apjn", () => {
 describe("critkit init-search", () => {
   it("--json: relu at σ_b² = 0 finds σ_w² ≈ 2 with an uncertainty and the exponent", async () => {
     const r = await runCli(
-      "init-search",
-      "--activation",
-      "relu",
-      "--sigma-b2",
-      "0",
-      "--width",
-      "64",
-      "--depth",
-      "12",
-      "--seeds",
-      "2",
-      "--probes",
-      "8",
-      "--scan-points",
-      "7",
-      "--refine-points",
-      "3",
-      "--json",
+      ...argv(
+        "init-search --activation relu --sigma-b2 0 --width 64 --depth 12 --seeds 2 --probes 8 --scan-points 7 --refine-points 3 --json",
+      ),
     );
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);

@@ -27,3 +27,6 @@ export async function runCli(...args: string[]): Promise<CliResult> {
     err.mockRestore();
   }
 }
+
+/** A command line split into words (the tests' arguments have no spaces inside). */
+export const argv = (line: string): string[] => line.trim().split(/\s+/);

@@ -3,11 +3,11 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "./run-cli.js";
+import { argv, runCli } from "./run-cli.js";
 
 describe("critkit critical", () => {
   it("tanh at σ_b² = 0.05 --json: σ_w² ≈ 1.76 with χ_J = 1 and the settings echoed", async () => {
-    const r = await runCli("critical", "--activation", "tanh", "--sigma-b2", "0.05", "--json");
+    const r = await runCli(...argv("critical --activation tanh --sigma-b2 0.05 --json"));
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.sigma_w2).toBeCloseTo(1.76095, 4);
@@ -18,25 +18,25 @@ describe("critkit critical", () => {
 
   it("reports the APJN power law at the critical point: ζ ≈ 1 for tanh at σ_b² = 0 (q^l ≈ 1/2l), ≈ 0 at σ_b² = 0.05", async () => {
     const at0 = JSON.parse(
-      (await runCli("critical", "--activation", "tanh", "--sigma-b2", "0", "--json")).stdout,
+      (await runCli(...argv("critical --activation tanh --sigma-b2 0 --json"))).stdout,
     );
     expect(at0.zeta).toBeCloseTo(1, 1);
     const at05 = JSON.parse(
-      (await runCli("critical", "--activation", "tanh", "--sigma-b2", "0.05", "--json")).stdout,
+      (await runCli(...argv("critical --activation tanh --sigma-b2 0.05 --json"))).stdout,
     );
     expect(Math.abs(at05.zeta)).toBeLessThan(0.01);
   });
 
   it("relu at σ_b² = 0 gives σ_w² = 2", async () => {
     const j = JSON.parse(
-      (await runCli("critical", "--activation", "relu", "--sigma-b2", "0", "--json")).stdout,
+      (await runCli(...argv("critical --activation relu --sigma-b2 0 --json"))).stdout,
     );
     expect(j.sigma_w2).toBe(2);
   });
 
   it("LayerNorm-pre + residual 1 reports criticality everywhere (σ_w² null)", async () => {
     const j = JSON.parse(
-      (await runCli("critical", "--layernorm", "pre", "--residual", "1", "--json")).stdout,
+      (await runCli(...argv("critical --layernorm pre --residual 1 --json"))).stdout,
     );
     expect(j.everywhere_critical).toBe(true);
     expect(j.sigma_w2).toBeNull();
@@ -46,16 +46,9 @@ describe("critkit critical", () => {
 describe("critkit apjn-theory", () => {
   it("gives per-layer J^{0,l}, q^l, χ_J^l; at the critical point J stays O(1) over 100 layers", async () => {
     const r = await runCli(
-      "apjn-theory",
-      "--activation",
-      "tanh",
-      "--sigma-w2",
-      "1.7609546",
-      "--sigma-b2",
-      "0.05",
-      "--depth",
-      "100",
-      "--json",
+      ...argv(
+        "apjn-theory --activation tanh --sigma-w2 1.7609546 --sigma-b2 0.05 --depth 100 --json",
+      ),
     );
     const j = JSON.parse(r.stdout);
     expect(j.apjn).toHaveLength(101);
@@ -73,14 +66,14 @@ describe("critkit apjn-theory", () => {
   it("--l0 shifts the reference layer: J^{l0,l} = J^{0,l}/J^{0,l0}", async () => {
     const base = ["apjn-theory", "--sigma-w2", "3", "--depth", "30", "--json"];
     const a = JSON.parse((await runCli(...base)).stdout);
-    const b = JSON.parse((await runCli(...base, "--l0", "10")).stdout);
+    const b = JSON.parse((await runCli(...base, ...argv("--l0 10"))).stdout);
     expect(b.layers[0]).toBe(10);
     expect(b.log_apjn[20]).toBeCloseTo(a.log_apjn[30] - a.log_apjn[10], 10);
   });
 
   it("depth 10⁴ in the chaotic phase: log_apjn finite, apjn overflows to null", async () => {
     const j = JSON.parse(
-      (await runCli("apjn-theory", "--sigma-w2", "4", "--depth", "10000", "--json")).stdout,
+      (await runCli(...argv("apjn-theory --sigma-w2 4 --depth 10000 --json"))).stdout,
     );
     expect(Number.isFinite(j.log_apjn[10000])).toBe(true);
     expect(j.apjn[10000]).toBeNull();
