@@ -14,16 +14,26 @@ export interface Progress {
 }
 
 /**
- * A progress bar on stderr, shown only on a TTY and when the output is not JSON
- * (so scripted use sees clean stdout and stderr).
+ * A progress bar on stderr for work that takes more than a second: it appears at the first tick
+ * after one second, only on a TTY and when the output is not JSON (scripted use sees clean stdout
+ * and stderr).
  */
 export function progress(total: number, label: string, json: boolean): Progress {
   if (json || !process.stderr.isTTY) return { tick() {}, stop() {} };
-  const bar = new SingleBar({
-    format: `${label} [{bar}] {percentage}% | {value}/{total} | eta {eta}s`,
-    stream: process.stderr,
-    hideCursor: true,
-  });
-  bar.start(total, 0);
-  return { tick: (done) => bar.update(done), stop: () => bar.stop() };
+  const start = Date.now();
+  let bar: SingleBar | undefined;
+  return {
+    tick(done) {
+      if (!bar && Date.now() - start > 1000) {
+        bar = new SingleBar({
+          format: `${label} [{bar}] {percentage}% | {value}/{total} | eta {eta}s`,
+          stream: process.stderr,
+          hideCursor: true,
+        });
+        bar.start(total, done);
+      }
+      bar?.update(done);
+    },
+    stop: () => bar?.stop(),
+  };
 }
