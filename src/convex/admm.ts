@@ -23,7 +23,7 @@ import {
   predictFromActivations,
   validateProblem,
 } from "./problem.js";
-import { certify, type SolveResult, type SolverOptions, type TracePoint } from "./result.js";
+import { certify, markCertificate, type SolveResult, type SolverOptions, type TracePoint } from "./result.js";
 import { AdmmSystem } from "./system.js";
 
 export interface AdmmOptions extends SolverOptions {
@@ -86,7 +86,7 @@ export function admm(p: ConvexProblem, opts: AdmmOptions = {}): SolveResult {
       const theta = c.map((x) => -rho * beta * x);
       const mu = p.gated ? undefined : b.map((x) => -rho * beta * x);
       const cert = certify(p, v, theta, mu);
-      trace[trace.length - 1]!.relGap = cert.certificate.relGap;
+      markCertificate(trace, cert.certificate);
       if (!best || cert.certificate.relGap < best.certificate.relGap) best = cert;
       converged = cert.certificate.relGap <= tol;
     }

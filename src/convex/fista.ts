@@ -18,12 +18,12 @@ import {
   predictFromActivations,
   validateProblem,
 } from "./problem.js";
-import { certify, type SolveResult, type SolverOptions, type TracePoint } from "./result.js";
+import { certify, markCertificate, type SolveResult, type SolverOptions, type TracePoint } from "./result.js";
 
 /** Value and gradient of the smooth part at u; `theta` receives −∇ℓ(Fu). */
 type Smooth = (u: Float64Array, grad: Float64Array | undefined, theta?: Float64Array) => number;
 
-interface InnerState {
+export interface InnerState {
   u: Float64Array;
   /** Extrapolated point and momentum parameter, kept between calls. */
   y: Float64Array;
@@ -35,7 +35,7 @@ interface InnerState {
 }
 
 /** Smooth part h(u) = ℓ(Fu) of the gated program. */
-function smoothPart(p: ConvexProblem): Smooth {
+export function smoothPart(p: ConvexProblem): Smooth {
   return (u, grad, theta) => {
     const fu = predictFromActivations(p, groupActivations(p, u));
     const value = p.loss.value(fu, p.y);
@@ -52,7 +52,7 @@ function smoothPart(p: ConvexProblem): Smooth {
  * FISTA iterations on h + λΣ‖u_g‖ from state.u until the prox-gradient step is below `stepTol`
  * (relative) or `stop` says so (checked every `checkEvery` iterations) or maxIter is reached.
  */
-function fistaLoop(
+export function fistaLoop(
   p: ConvexProblem,
   h: Smooth,
   state: InnerState,
@@ -86,8 +86,9 @@ function fistaLoop(
     }
     const fNew = hNew + groupNorm(p, xNew);
     state.iter++;
-    if (fNew > fx) {
-      // Restart: drop the momentum and take a plain proximal step from x next time.
+    if (fNew > fx && t > 1) {
+      // Restart: drop the momentum and take a plain proximal step from x next time (a plain step,
+      // t = 1, is always taken: it decreases f up to the rounding slack of the step test).
       y = Float64Array.from(x);
       t = 1;
       continue;
@@ -114,12 +115,12 @@ function fistaLoop(
   state.t = t;
 }
 
-function initialState(p: ConvexProblem): InnerState {
+export function initialState(p: ConvexProblem): InnerState {
   const u = new Float64Array(groupCount(p) * p.X.cols);
   return { u, y: Float64Array.from(u), t: 1, L: 1, iter: 0, trace: [] };
 }
 
-function requireSmooth(p: ConvexProblem): void {
+export function requireSmooth(p: ConvexProblem): void {
   validateProblem(p);
   if (!p.loss.smooth)
     throw new InputError("solver", `FISTA needs a smooth loss, not ${p.loss.name} (use ADMM)`);
@@ -140,9 +141,19 @@ export function fistaGated(p: ConvexProblem, opts: SolverOptions = {}): SolveRes
     fistaLoop(p, h, state, checkEvery, 0, opts.onIter);
     h(state.u, undefined, theta);
     cert = certify(p, state.u, theta);
-    state.trace[state.trace.length - 1]!.relGap = cert.certificate.relGap;
+    markCertificate(state.trace, cert.certificate);
     converged = cert.certificate.relGap <= tol;
   } while (!converged && state.iter < maxIter);
+  return solveResult(cert, state, converged, t0);
+}
+
+/** The result of a FISTA-based solver whose last certificate is `cert`, started at time t0. */
+export function solveResult(
+  cert: { u: Float64Array; certificate: Certificate },
+  state: InnerState,
+  converged: boolean,
+  t0: number,
+): SolveResult {
   return {
     ...cert,
     iterations: state.iter,

@@ -1,12 +1,19 @@
 /** Convex training of two-layer ReLU networks (Pilanci & Ergen 2020) and its non-convex baseline. */
 export { type AdmmOptions, admm } from "./admm.js";
+export { type AugmentedLagrangianOptions, augmentedLagrangian } from "./al.js";
 export { type Certificate, certificate } from "./certificate.js";
 export { fistaGated } from "./fista.js";
 export { type Loss, type LossName, losses } from "./losses.js";
 export { type Network, networkObjective, networkOutput } from "./network.js";
 export { enumeratePatterns, samplePatterns } from "./patterns.js";
-export { type ConvexProblem, coneViolation, convexObjective, type Patterns } from "./problem.js";
-export { recoverNetwork, shiftIntoCones } from "./recover.js";
+export {
+  type ConvexProblem,
+  coneViolation,
+  convexObjective,
+  lambdaMax,
+  type Patterns,
+} from "./problem.js";
+export { coneDecomposition, recoverNetwork, shiftIntoCones } from "./recover.js";
 export type { SolveResult, SolverOptions, TracePoint } from "./result.js";
 export { trainGd } from "./sgd.js";
 export { AdmmSystem } from "./system.js";

@@ -156,3 +156,19 @@ export function groupShrink(u: Float64Array, d: number, t: number): Float64Array
   }
   return u;
 }
+
+/**
+ * λ_max = max_i ‖Xᵀ D_i θ₀‖₂ with θ₀ = −∇ℓ(0) (= y for the squared loss): for λ ≥ λ_max, u = 0 is
+ * optimal for the gated program, and so for the ReLU program, whose optimum lies between the
+ * gated one and ℓ(0). Regularization strengths are quoted as fractions of it.
+ */
+export function lambdaMax(p: ConvexProblem): number {
+  const gated = { ...p, gated: true };
+  const theta = p.loss.grad(new Float64Array(p.X.rows), p.y, new Float64Array(p.X.rows));
+  for (let k = 0; k < theta.length; k++) theta[k] = -theta[k]!;
+  const h = adjoint(gated, theta, undefined);
+  const d = p.X.cols;
+  let worst = 0;
+  for (let i = 0; i < p.patterns.count; i++) worst = Math.max(worst, norm2(h, i * d, d));
+  return worst;
+}

@@ -44,6 +44,58 @@ export function shiftIntoCones(p: ConvexProblem, u: Float64Array): Float64Array 
   return out;
 }
 
+/**
+ * Cone decomposition of a gated-ReLU solution (Mishkin, Kumar & Pilanci 2022, §3): pattern i's
+ * gated weight w_i becomes the ReLU pair (v_i, u_i) = (w_i + z_i, z_i), z_i the least-norm point of
+ * {z : a_k·z ≥ b_k ∀k}, a_k = (2d_ik − 1) x_k, b = (−A w_i)₊, so both z_i and w_i + z_i lie in K_i,
+ * the predictions are unchanged and ‖v_i‖ + ‖u_i‖ ≤ ‖w_i‖ + 2‖z_i‖. z_i by Hildreth's method
+ * (coordinate ascent on the dual max_{μ ≥ 0} bᵀμ − ½‖Aᵀμ‖², z = Aᵀμ; Censor & Zenios 1997, §6.3),
+ * `sweeps` passes over the rows; what violation the finite run leaves is removed by `shiftIntoCones`.
+ */
+export function coneDecomposition(p: ConvexProblem, w: Float64Array, sweeps = 200): Float64Array {
+  const { rows: n, cols: d, data: x } = p.X;
+  const P = p.patterns.count;
+  const relu: ConvexProblem = { ...p, gated: false };
+  const Aw = coneFromActivations(relu, timesXt(p.X, w, P), P);
+  const rowNorm2 = Array.from({ length: n }, (_, k) => norm2(x, k * d, d) ** 2);
+  const out = new Float64Array(2 * P * d);
+  for (let i = 0; i < P; i++) {
+    const z = new Float64Array(d);
+    const mu = new Float64Array(n);
+    const active = (k: number) => (p.patterns.masks[i * n + k] ? 1 : -1);
+    for (let sweep = 0; sweep < sweeps; sweep++) {
+      let moved = 0;
+      for (let k = 0; k < n; k++) {
+        const b = Math.max(0, -Aw[i * n + k]!);
+        if (rowNorm2[k] === 0 || (b === 0 && mu[k] === 0)) continue;
+        const sk = active(k);
+        let az = 0;
+        for (let j = 0; j < d; j++) az += sk * x[k * d + j]! * z[j]!;
+        const next = Math.max(0, mu[k]! + (b - az) / rowNorm2[k]!);
+        const step = next - mu[k]!;
+        if (step === 0) continue;
+        mu[k] = next;
+        for (let j = 0; j < d; j++) z[j] += step * sk * x[k * d + j]!;
+        moved = Math.max(moved, Math.abs(step));
+      }
+      if (moved === 0) break;
+    }
+    for (let j = 0; j < d; j++) {
+      out[i * d + j] = w[i * d + j]! + z[j]!;
+      out[(P + i) * d + j] = z[j]!;
+    }
+  }
+  const decomposed = shiftIntoCones(relu, out);
+  const shifted = shiftIntoCones(p, w);
+  // Per pattern, keep the cheaper of the two feasible pairs (both have the fit of w_i).
+  for (let i = 0; i < P; i++) {
+    const cost = (u: Float64Array) => norm2(u, i * d, d) + norm2(u, (P + i) * d, d);
+    if (cost(shifted) < cost(decomposed))
+      for (const g of [i, P + i]) decomposed.set(shifted.subarray(g * d, g * d + d), g * d);
+  }
+  return decomposed;
+}
+
 /** The network of Thm 1: one neuron per non-zero group. */
 export function recoverNetwork(p: ConvexProblem, u: Float64Array): Network {
   const d = p.X.cols;

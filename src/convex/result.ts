@@ -19,6 +19,8 @@ export interface TracePoint {
   objective: number;
   /** Relative duality gap, at the iterations where it was evaluated. */
   relGap?: number;
+  /** Objective of the cone-feasible point certified there (≥ the optimum). */
+  primal?: number;
 }
 
 export interface SolveResult {
@@ -40,4 +42,10 @@ export function certify(
 ): { u: Float64Array; certificate: Certificate } {
   const feasible = p.gated ? u : shiftIntoCones(p, u);
   return { u: feasible, certificate: certificate(p, feasible, theta, mu) };
+}
+
+/** Records a certificate on the latest trace point. */
+export function markCertificate(trace: TracePoint[], c: Certificate): void {
+  const last = trace[trace.length - 1];
+  if (last) Object.assign(last, { relGap: c.relGap, primal: c.primal });
 }

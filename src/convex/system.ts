@@ -8,27 +8,29 @@
  *   (A + FᵀF)⁻¹ = A⁻¹ − A⁻¹Fᵀ S⁻¹ F A⁻¹,   S = I_n + F A⁻¹ Fᵀ = I_n + c (DDᵀ) ⊙ (X B⁻¹ Xᵀ),
  * where column i of D is pattern i's mask and c = 2 (each pattern has a v and a w group) or 1
  * (gated). Setup: one d×d and one n×n Cholesky factorization. Per solve: two block solves with B,
- * two products with X, one n×n triangular pair — O(n d P + P d² + n²), no 2Pd × 2Pd matrix.
+ * two products of X with P (not 2P) groups, one n×n triangular pair — O(n d P + P d² + n²), no
+ * 2Pd × 2Pd matrix.
  */
 
-import { cholesky, cholSolve, gram, type Matrix, matrix } from "./linalg.js";
-import {
-  adjoint,
-  type ConvexProblem,
-  groupActivations,
-  groupCount,
-  predictFromActivations,
-} from "./problem.js";
+import { cholesky, cholSolve, gram, type Matrix, matrix, timesX, timesXt } from "./linalg.js";
+import { type ConvexProblem, groupCount } from "./problem.js";
 
 export class AdmmSystem {
   private readonly cholB: Matrix | undefined;
   private readonly cholS: Matrix;
+  /** Work arrays: P × n activations, n-vector, P × d correction. */
+  private readonly xd: Float64Array;
+  private readonly w: Float64Array;
+  private readonly corr: Float64Array;
 
   constructor(
     private readonly p: ConvexProblem,
     readonly beta = 1,
   ) {
     const { rows: n, cols: d, data: x } = p.X;
+    this.xd = new Float64Array(p.patterns.count * n);
+    this.w = new Float64Array(n);
+    this.corr = new Float64Array(p.patterns.count * d);
     if (!p.gated) {
       const B = gram(p.X);
       for (let j = 0; j < d * d; j++) B.data[j] = B.data[j]! * beta;
@@ -64,21 +66,38 @@ export class AdmmSystem {
     this.cholS = cholesky(S);
   }
 
-  /** Applies A⁻¹ in place. */
-  private blockSolve(u: Float64Array): Float64Array {
+  /** Applies B⁻¹ in place to the first `groups` groups of u. */
+  private blockSolve(u: Float64Array, groups: number): Float64Array {
     if (!this.cholB) return u;
     const d = this.p.X.cols;
-    for (let g = 0; g < groupCount(this.p); g++) cholSolve(this.cholB, u, g * d);
+    for (let g = 0; g < groups; g++) cholSolve(this.cholB, u, g * d);
     return u;
   }
 
-  /** u = (I + GᵀG + FᵀF)⁻¹ r (r is overwritten and returned as u). */
+  /**
+   * u = (I + GᵀG + FᵀF)⁻¹ r (r is overwritten and returned as u). F only sees each pattern's
+   * difference t_{v_i} − t_{w_i}, and Fᵀw gives group w_i the negative of group v_i, so both
+   * Woodbury products run over P groups, not 2P.
+   */
   solve(r: Float64Array): Float64Array {
-    const t = this.blockSolve(r);
-    const w = predictFromActivations(this.p, groupActivations(this.p, t));
+    const { X, patterns, gated } = this.p;
+    const { rows: n, cols: d } = X;
+    const P = patterns.count;
+    const masks = patterns.masks;
+    const t = this.blockSolve(r, groupCount(this.p));
+    const diff = gated ? t : t.map((v, j) => (j < P * d ? v - t[j + P * d]! : 0));
+    const xd = timesXt(X, diff, P, this.xd);
+    const w = this.w.fill(0);
+    for (let i = 0; i < P; i++)
+      for (let k = 0; k < n; k++) if (masks[i * n + k]) w[k] += xd[i * n + k]!;
     cholSolve(this.cholS, w);
-    const corr = this.blockSolve(adjoint(this.p, w, undefined));
-    for (let j = 0; j < t.length; j++) t[j] = t[j]! - this.beta * corr[j]!;
+    for (let i = 0; i < P; i++)
+      for (let k = 0; k < n; k++) xd[i * n + k] = masks[i * n + k] ? w[k]! : 0;
+    const corr = this.blockSolve(timesX(X, xd, P, this.corr), P);
+    for (let j = 0; j < P * d; j++) {
+      t[j] = t[j]! - this.beta * corr[j]!;
+      if (!gated) t[j + P * d] = t[j + P * d]! + this.beta * corr[j]!;
+    }
     return t;
   }
 }

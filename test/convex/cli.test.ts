@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { registerConvex } from "../../src/cli/commands/convex.js";
 import { admm } from "../../src/convex/admm.js";
 import { squared } from "../../src/convex/losses.js";
@@ -52,4 +52,34 @@ describe("bad input gives an InputError naming the field", () => {
       expect.objectContaining({ field: "lambda" }),
     );
   });
+});
+
+describe("critkit convex --json", () => {
+  it.each([["admm"], ["fista"]])(
+    "%s on iris (logistic): lower bound ≤ ReLU objective = recovered network's, cone-feasible, PGD reported",
+    async (solver) => {
+      const chunks: string[] = [];
+      const spy = vi.spyOn(process.stdout, "write").mockImplementation((s) => {
+        chunks.push(String(s));
+        return true;
+      });
+      try {
+        const program = new Command("critkit").exitOverride();
+        registerConvex(program);
+        await program.parseAsync(
+          ["convex", "--dataset", "iris", "--loss", "logistic", "--solver", solver]
+            .concat(["--patterns", "20", "--lambda", "0.1", "--max-iter", "300", "--json"]),
+          { from: "user" },
+        );
+      } finally {
+        spy.mockRestore();
+      }
+      const r = JSON.parse(chunks.join(""));
+      expect(r.lowerBound).toBeLessThanOrEqual(r.reluObjective);
+      expect(r.reluRelGap).toBeCloseTo((r.reluObjective - r.lowerBound) / r.reluObjective, 12);
+      expect(r.coneViolation).toBeLessThan(1e-12);
+      expect(Math.abs(r.networkObjective - r.reluObjective)).toBeLessThan(1e-8 * r.reluObjective);
+      expect(r.pgd.adversarialAccuracy).toBeLessThanOrEqual(r.pgd.cleanAccuracy);
+    },
+  );
 });

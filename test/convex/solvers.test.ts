@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { admm } from "../../src/convex/admm.js";
+import { augmentedLagrangian } from "../../src/convex/al.js";
 import { fistaGated } from "../../src/convex/fista.js";
 import { cholesky, cholSolve, matrix } from "../../src/convex/linalg.js";
 import { squared } from "../../src/convex/losses.js";
 import { networkObjective } from "../../src/convex/network.js";
-import { enumeratePatterns } from "../../src/convex/patterns.js";
+import { enumeratePatterns, samplePatterns } from "../../src/convex/patterns.js";
 import {
   adjoint,
   type ConvexProblem,
@@ -13,9 +14,10 @@ import {
   convexObjective,
   groupActivations,
   groupCount,
+  lambdaMax,
   predictFromActivations,
 } from "../../src/convex/problem.js";
-import { recoverNetwork } from "../../src/convex/recover.js";
+import { coneDecomposition, recoverNetwork, shiftIntoCones } from "../../src/convex/recover.js";
 import { trainGd } from "../../src/convex/sgd.js";
 import { AdmmSystem } from "../../src/convex/system.js";
 import { Rng } from "../../src/rng.js";
@@ -92,5 +94,64 @@ describe("convex solvers on exactly enumerated tiny problems", () => {
     expect(Math.abs(networkObjective(net, p.X, p.y, squared, p.lambda) - convex)).toBeLessThan(
       1e-8 * convex,
     );
+  });
+});
+
+describe("ADMM against an independent optimum (augmented Lagrangian, no shared splitting or linear system)", () => {
+  const { X, y } = tinyData(3, 30, 4);
+  const p: ConvexProblem = {
+    X,
+    y,
+    patterns: samplePatterns(X, 10, new Rng(1)),
+    lambda: 0.5,
+    loss: squared,
+    gated: false,
+  };
+  const ref = augmentedLagrangian(p, { maxIter: 30000 });
+  const a = admm(p, { tol: 1e-11, maxIter: 5000, checkEvery: 100 });
+
+  it("ADMM certifies a relative duality gap ≤ 1e-11 at a cone-feasible point", () => {
+    expect(a.converged).toBe(true);
+    expect(a.certificate.relGap).toBeLessThanOrEqual(1e-11);
+    expect(a.certificate.violation).toBeLessThan(1e-12);
+  });
+
+  it("the two optima agree to 1e-8 relative, and each solver's dual bound lies below the other's primal", () => {
+    expect(ref.certificate.violation).toBeLessThan(1e-12);
+    const pStar = ref.certificate.primal;
+    expect(Math.abs(a.certificate.primal - pStar)).toBeLessThan(1e-8 * pStar);
+    expect(a.certificate.dual).toBeLessThanOrEqual(pStar);
+    expect(ref.certificate.dual).toBeLessThanOrEqual(a.certificate.primal);
+  });
+
+  it("λ_max: u = 0 is optimal (certified) at 1.01 λ_max; the gated program leaves 0 at 0.95 λ_max", () => {
+    const lmax = lambdaMax(p);
+    const zeroFit = squared.value(new Float64Array(p.X.rows), p.y);
+    const above = admm({ ...p, lambda: 1.01 * lmax }, { tol: 1e-9, maxIter: 5000 });
+    expect(above.certificate.primal).toBeCloseTo(zeroFit, 9);
+    expect(above.certificate.relGap).toBeLessThan(1e-9);
+    const below = fistaGated({ ...p, gated: true, lambda: 0.95 * lmax }, { tol: 1e-8 });
+    expect(below.certificate.primal).toBeLessThan(zeroFit * (1 - 1e-4));
+  });
+
+  it("the gated relaxation (FISTA) bounds p* from below; its conversion to ReLU is feasible, hence ≥ p*", () => {
+    const gated = { ...p, gated: true };
+    const f = fistaGated(gated, { tol: 1e-6, maxIter: 50000 });
+    expect(f.converged).toBe(true);
+    // Strictly below here: the relaxation is not tight on this problem.
+    expect(f.certificate.primal).toBeLessThan(0.6 * a.certificate.primal);
+    const pStar = a.certificate.primal;
+    expect(f.certificate.dual).toBeLessThanOrEqual(f.certificate.primal);
+    expect(f.certificate.primal).toBeLessThanOrEqual(pStar * (1 + 1e-10));
+    const shifted = shiftIntoCones(gated, f.u);
+    const relu = coneDecomposition(gated, f.u);
+    expect(coneViolation(p, relu)).toBeLessThan(1e-12);
+    expect(convexObjective(p, relu)).toBeGreaterThanOrEqual(pStar * (1 - 1e-10));
+    // Same predictions as the gated weights; never costlier than the plain gate shift.
+    const fit = (q: ConvexProblem, u: Float64Array) =>
+      predictFromActivations(q, groupActivations(q, u));
+    const gatedFit = fit(gated, f.u);
+    fit(p, relu).forEach((v, k) => expect(v).toBeCloseTo(gatedFit[k]!, 9));
+    expect(convexObjective(p, relu)).toBeLessThanOrEqual(convexObjective(p, shifted));
   });
 });

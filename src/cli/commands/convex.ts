@@ -12,7 +12,7 @@ import { type LossName, losses } from "../../convex/losses.js";
 import { networkObjective, networkOutput } from "../../convex/network.js";
 import { samplePatterns } from "../../convex/patterns.js";
 import { type ConvexProblem, coneViolation, convexObjective } from "../../convex/problem.js";
-import { recoverNetwork, shiftIntoCones } from "../../convex/recover.js";
+import { coneDecomposition, recoverNetwork } from "../../convex/recover.js";
 import { trainGd } from "../../convex/sgd.js";
 import { datasetNames, loadDataset } from "../../data/datasets.js";
 import { InputError } from "../../errors.js";
@@ -105,7 +105,7 @@ function runConvex(raw: RawOptions): void {
   const opts = { tol, maxIter, onIter: (i: number) => i % 10 === 0 && bar.tick(i) };
   const result = solver === "admm" ? admm(relu, opts) : fistaGated({ ...relu, gated: true }, opts);
   bar.stop();
-  const u = solver === "admm" ? result.u : shiftIntoCones({ ...relu, gated: true }, result.u);
+  const u = solver === "admm" ? result.u : coneDecomposition({ ...relu, gated: true }, result.u);
   const reluObjective = convexObjective(relu, u);
   const net = recoverNetwork(relu, u);
   const netObjective = networkObjective(net, data.X, data.y, loss, lambda);
@@ -136,7 +136,11 @@ function runConvex(raw: RawOptions): void {
     ms: Math.round(result.ms),
     solverObjective: result.certificate.primal,
     solverRelGap: result.certificate.relGap,
+    // Weak duality: the dual value bounds the ReLU optimum from below (for fista through the
+    // gated relaxation, whose optimum is itself ≤ the ReLU optimum).
+    lowerBound: result.certificate.dual,
     reluObjective,
+    reluRelGap: (reluObjective - result.certificate.dual) / reluObjective,
     coneViolation: coneViolation(relu, u),
     neurons: net.m,
     networkObjective: netObjective,
@@ -161,6 +165,7 @@ function runConvex(raw: RawOptions): void {
     `${data.name}: ${data.description}; n=${report.n}, d=${report.d} (incl. bias column)`,
     `${solver} on ${patterns.count} patterns, ${lossName} loss, λ=${lambda}: ${result.iterations} iterations, ${report.ms} ms, converged=${result.converged}`,
     `solver objective ${result.certificate.primal.toPrecision(10)} (relative duality gap ${result.certificate.relGap.toExponential(2)})`,
+    `ReLU optimum bracketed: ${result.certificate.dual.toPrecision(10)} ≤ p* ≤ ${reluObjective.toPrecision(10)} (relative gap ${report.reluRelGap.toExponential(2)}${solver === "fista" ? "; lower bound from the gated relaxation" : ""})`,
     `ReLU network: ${net.m} neurons, objective ${netObjective.toPrecision(10)}${accuracy === undefined ? "" : `, train accuracy ${(100 * accuracy).toFixed(1)}%`}`,
   ];
   if (attack)
