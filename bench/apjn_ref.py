@@ -17,6 +17,8 @@ import time
 
 import numpy as np
 
+from blas_info import blas_info
+
 WIDTH, DEPTH, PROBES = 512, 50, 16
 SIGMA_W2, SIGMA_B2 = 1.76, 0.05
 DTYPE = np.float32
@@ -39,24 +41,6 @@ def apjn_log(wts, bs, x, v):
         m = log_scale.max()
         log_j[layer] = m + np.log(np.mean(np.exp(log_scale - m))) - np.log(t.shape[1])
     return log_j
-
-
-def blas_info():
-    """BLAS numpy runs on (threadpoolctl when installed, else numpy's build description)."""
-    try:
-        from threadpoolctl import threadpool_info  # type: ignore
-
-        pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
-        if pools:
-            keys = ("internal_api", "version", "architecture", "num_threads")
-            return {k: pools[0].get(k) for k in keys}
-    except Exception:
-        pass
-    try:
-        blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
-        return {"build": {k: blas.get(k) for k in ("name", "version") if k in blas}}
-    except Exception as e:  # noqa: BLE001
-        return {"error": str(e)}
 
 
 def load_or_draw(path):

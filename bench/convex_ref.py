@@ -12,20 +12,9 @@ import sys
 import time
 
 import numpy as np
+
+from blas_info import blas_info
 from scipy.linalg import cho_factor, cho_solve
-
-
-def blas_info():
-    try:
-        from threadpoolctl import threadpool_info  # type: ignore
-
-        pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
-        if pools:
-            keys = ("internal_api", "version", "architecture", "num_threads")
-            return {k: pools[0].get(k) for k in keys}
-    except Exception:
-        pass
-    return {"numpy": np.__version__}
 
 
 class System:
