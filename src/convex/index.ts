@@ -15,5 +15,14 @@ export {
 } from "./problem.js";
 export { coneDecomposition, recoverNetwork, shiftIntoCones } from "./recover.js";
 export type { SolveResult, SolverOptions, TracePoint } from "./result.js";
+export {
+  type RobustOptions,
+  type RobustResult,
+  robustObjective,
+  robustTrain,
+  sampleRobustPatterns,
+  shiftIntoRobustCones,
+  worstCaseHinge,
+} from "./robust.js";
 export { trainGd } from "./sgd.js";
 export { AdmmSystem } from "./system.js";

@@ -7,6 +7,7 @@ import { samplePatterns } from "../../src/convex/patterns.js";
 import { parseCsv } from "../../src/data/datasets.js";
 import { InputError } from "../../src/errors.js";
 import { Rng } from "../../src/rng.js";
+import { runCli } from "../cli/run-cli.js";
 import { tinyData } from "./helpers.js";
 
 async function fieldOf(args: string[]): Promise<string | undefined> {
@@ -29,6 +30,10 @@ describe("bad input gives an InputError naming the field", () => {
     [["--dataset", "mnist"], "--dataset"],
     [["--patterns", "0"], "--patterns"],
     [["--loss", "hinge"], "--loss"],
+    [["--dataset", "iris", "--robust", "--loss", "logistic"], "--loss"],
+    [["--dataset", "iris", "--robust", "--eps", "0"], "--eps"],
+    [["--dataset", "iris", "--robust", "--eps", "-0.1"], "--eps"],
+    [["--robust"], "--loss"],
   ])("%j → %s", async (args, field) => {
     expect(await fieldOf(args)).toBe(field);
   });
@@ -51,6 +56,37 @@ describe("bad input gives an InputError naming the field", () => {
     expect(() => admm({ X, y, patterns, lambda: 0, loss: squared, gated: false })).toThrow(
       expect.objectContaining({ field: "lambda" }),
     );
+  });
+});
+
+describe("critkit convex --robust", () => {
+  it.each([
+    [["--loss", "squared"], /^critkit: --loss: --robust trains the worst-case hinge loss/],
+    [["--eps", "0"], /^critkit: --eps: --robust needs a radius > 0/],
+  ])("%j: one line naming the option, exit 2", async (extra, message) => {
+    const r = await runCli("convex", "--dataset", "iris", "--robust", ...extra);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stdout).toBe("");
+  });
+
+  it("iris, ε = 0.05 --json: exit 0; PGD hinge ≤ certificate; clean and attacked accuracy reported", async () => {
+    const r = await runCli(
+      ...["convex", "--dataset", "iris", "--robust", "--eps", "0.05"],
+      ...["--patterns", "20", "--max-iter", "2000", "--lambda", "0.1", "--json"],
+    );
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.solver).toBe("robust");
+    expect(j.loss).toBe("hinge");
+    expect(j.pgd.eps).toBe(0.05);
+    expect(j.pgd.adversarialHinge).toBeLessThanOrEqual(j.certificate + 1e-9);
+    expect(j.certificate).toBeLessThanOrEqual(j.robustObjective);
+    expect(j.minSlack).toBeGreaterThanOrEqual(-1e-12);
+    expect(j.trainAccuracy).toBe(j.pgd.cleanAccuracy);
+    expect(j.pgd.cleanAccuracy).toBeGreaterThanOrEqual(0.9);
+    expect(j.pgd.adversarialAccuracy).toBeGreaterThanOrEqual(0.9);
   });
 });
 

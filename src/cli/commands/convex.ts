@@ -2,19 +2,21 @@
  * `critkit convex`: train a two-layer ReLU network to global optimality through its convex
  * reformulation (ADMM on the exact cone-constrained program, or FISTA on the gated-ReLU
  * relaxation followed by conversion to ReLU), recover the network, certify it by duality, and
- * optionally compare with gradient descent from many random initializations.
+ * optionally compare with gradient descent from many random initializations. `--robust` trains
+ * against ℓ∞ perturbations of radius --eps instead (hinge loss; src/convex/robust.ts).
  */
 import type { Command } from "commander";
 import { admm } from "../../convex/admm.js";
-import { pgdAttack } from "../../convex/attack.js";
+import { type AttackResult, pgdAttack } from "../../convex/attack.js";
 import { fistaGated } from "../../convex/fista.js";
 import { type LossName, losses } from "../../convex/losses.js";
-import { networkObjective, networkOutput } from "../../convex/network.js";
+import { type Network, networkObjective, networkOutput } from "../../convex/network.js";
 import { samplePatterns } from "../../convex/patterns.js";
 import { type ConvexProblem, coneViolation, convexObjective } from "../../convex/problem.js";
 import { coneDecomposition, recoverNetwork } from "../../convex/recover.js";
+import { robustTrain, sampleRobustPatterns } from "../../convex/robust.js";
 import { trainGd } from "../../convex/sgd.js";
-import { datasetNames, loadDataset } from "../../data/datasets.js";
+import { type Dataset, datasetNames, loadDataset } from "../../data/datasets.js";
 import { InputError } from "../../errors.js";
 import { Rng } from "../../rng.js";
 import { int, num, oneOf } from "../options.js";
@@ -25,8 +27,8 @@ interface RawOptions {
   solver: string;
   patterns: string;
   lambda: string;
-  loss: string;
-  maxIter: string;
+  loss?: string;
+  maxIter?: string;
   tol: string;
   seed: string;
   sgdRuns: string;
@@ -51,10 +53,12 @@ export function registerConvex(program: Command): void {
     .option("--lambda <x>", "weight decay λ (> 0)", "1e-3")
     .option(
       "--loss <name>",
-      "squared, logistic or hinge (classification losses need a binary dataset)",
-      "squared",
+      "squared, logistic or hinge (classification losses need a binary dataset; default squared, hinge with --robust)",
     )
-    .option("--max-iter <n>", "solver iterations", "1000")
+    .option(
+      "--max-iter <n>",
+      "solver iterations (default 1000; 20000 FISTA iterations with --robust)",
+    )
     .option("--tol <x>", "relative duality gap to stop at", "1e-6")
     .option("--seed <n>", "seed for patterns, synthetic data and SGD", "0")
     .option(
@@ -62,10 +66,13 @@ export function registerConvex(program: Command): void {
       "gradient-descent runs from random initializations to compare with",
       "0",
     )
-    .option("--robust", "adversarially robust (ℓ∞, hinge) training")
+    .option(
+      "--robust",
+      "adversarially robust training against ℓ∞ perturbations of radius --eps (hinge loss, binary datasets)",
+    )
     .option(
       "--eps <x>",
-      "ℓ∞ radius of the PGD attack on the trained network (binary losses)",
+      "ℓ∞ radius of the PGD attack on the trained network (binary losses) and of --robust training",
       "0.05",
     )
     .option("--json", "print JSON")
@@ -77,17 +84,21 @@ function runConvex(raw: RawOptions): void {
   const solver = oneOf("--solver", raw.solver, ["admm", "fista"] as const);
   const P = int("--patterns", raw.patterns, 1, 100_000);
   const lambda = num("--lambda", raw.lambda, { minExclusive: 0 });
-  const lossName: LossName = oneOf("--loss", raw.loss, ["squared", "logistic", "hinge"] as const);
-  const maxIter = int("--max-iter", raw.maxIter, 1, 10_000_000);
+  const robust = raw.robust ?? false;
+  const lossName: LossName = oneOf("--loss", raw.loss ?? (robust ? "hinge" : "squared"), [
+    "squared",
+    "logistic",
+    "hinge",
+  ] as const);
+  const maxIter = int("--max-iter", raw.maxIter ?? (robust ? 20_000 : 1000), 1, 10_000_000);
   const tol = num("--tol", raw.tol, { minExclusive: 0 });
   const seed = int("--seed", raw.seed, 0, 2 ** 32 - 1);
   const sgdRuns = int("--sgd-runs", raw.sgdRuns, 0, 10_000);
   const eps = num("--eps", raw.eps, { min: 0 });
-  if (raw.robust)
-    throw new InputError(
-      "--robust",
-      "robust convex training is not implemented yet (PGD evaluation of the standard network: --eps with a binary --loss)",
-    );
+  if (robust && lossName !== "hinge")
+    throw new InputError("--loss", `--robust trains the worst-case hinge loss, not ${lossName}`);
+  if (robust && !(eps > 0))
+    throw new InputError("--eps", `--robust needs a radius > 0, got ${eps}`);
   const json = raw.json ?? false;
 
   const data = loadDataset(dataset, seed);
@@ -97,6 +108,10 @@ function runConvex(raw: RawOptions): void {
       `${lossName} needs a binary dataset; ${dataset} is a regression task`,
     );
   const rng = new Rng(seed);
+  if (robust) {
+    runRobust(data, { P, lambda, eps, maxIter, json }, rng);
+    return;
+  }
   const patterns = samplePatterns(data.X, P, rng.split());
   const loss = losses[lossName];
   const relu: ConvexProblem = { X: data.X, y: data.y, patterns, lambda, loss, gated: false };
@@ -109,11 +124,7 @@ function runConvex(raw: RawOptions): void {
   const reluObjective = convexObjective(relu, u);
   const net = recoverNetwork(relu, u);
   const netObjective = networkObjective(net, data.X, data.y, loss, lambda);
-  const out = networkOutput(net, data.X);
-  const accuracy =
-    data.task === "binary"
-      ? out.filter((f, k) => Math.sign(f) === data.y[k]).length / out.length
-      : undefined;
+  const accuracy = data.task === "binary" ? trainAccuracy(net, data) : undefined;
   const attack =
     lossName !== "squared" && eps > 0
       ? pgdAttack(net, data.X, data.y, eps, rng.split())
@@ -122,11 +133,7 @@ function runConvex(raw: RawOptions): void {
   const sgd =
     sgdRuns > 0 ? compareGd(relu, net.m, reluObjective, sgdRuns, rng.split(), json) : undefined;
   const report = {
-    dataset: data.name,
-    description: data.description,
-    n: data.X.rows,
-    d: data.X.cols,
-    biasColumn: true,
+    ...datasetReport(data),
     solver,
     loss: lossName,
     lambda,
@@ -145,13 +152,7 @@ function runConvex(raw: RawOptions): void {
     neurons: net.m,
     networkObjective: netObjective,
     trainAccuracy: accuracy,
-    pgd: attack && {
-      eps,
-      cleanAccuracy: attack.cleanAccuracy,
-      adversarialAccuracy: attack.adversarialAccuracy,
-      cleanHinge: attack.cleanHinge,
-      adversarialHinge: attack.adversarialHinge,
-    },
+    pgd: attack && pgdReport(attack, eps),
     trace: result.trace.filter(
       (_, i) => i % Math.max(1, Math.floor(result.trace.length / 50)) === 0,
     ),
@@ -162,20 +163,103 @@ function runConvex(raw: RawOptions): void {
     return;
   }
   const lines = [
-    `${data.name}: ${data.description}; n=${report.n}, d=${report.d} (incl. bias column)`,
+    datasetLine(data),
     `${solver} on ${patterns.count} patterns, ${lossName} loss, λ=${lambda}: ${result.iterations} iterations, ${report.ms} ms, converged=${result.converged}`,
     `solver objective ${result.certificate.primal.toPrecision(10)} (relative duality gap ${result.certificate.relGap.toExponential(2)})`,
     `ReLU optimum bracketed: ${result.certificate.dual.toPrecision(10)} ≤ p* ≤ ${reluObjective.toPrecision(10)} (relative gap ${report.reluRelGap.toExponential(2)}${solver === "fista" ? "; lower bound from the gated relaxation" : ""})`,
     `ReLU network: ${net.m} neurons, objective ${netObjective.toPrecision(10)}${accuracy === undefined ? "" : `, train accuracy ${(100 * accuracy).toFixed(1)}%`}`,
   ];
-  if (attack)
-    lines.push(
-      `PGD (ℓ∞, ε=${eps}): accuracy ${(100 * attack.cleanAccuracy).toFixed(1)}% clean → ${(100 * attack.adversarialAccuracy).toFixed(1)}% attacked`,
-    );
+  if (attack) lines.push(pgdLine(attack, eps));
   if (sgd)
     lines.push(
       `gradient descent (${sgdRuns} runs, ${sgd.hidden} hidden): best ${sgd.best.toPrecision(6)}, median ${sgd.median.toPrecision(6)}, ${(100 * sgd.fractionAboveConvex).toFixed(0)}% above the convex objective by >1%`,
     );
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+const datasetReport = (data: Dataset) => ({
+  dataset: data.name,
+  description: data.description,
+  n: data.X.rows,
+  d: data.X.cols,
+  biasColumn: true,
+});
+
+const datasetLine = (data: Dataset) =>
+  `${data.name}: ${data.description}; n=${data.X.rows}, d=${data.X.cols} (incl. bias column)`;
+
+const trainAccuracy = (net: Network, data: Dataset) =>
+  networkOutput(net, data.X).filter((f, k) => Math.sign(f) === data.y[k]).length / data.X.rows;
+
+const pgdReport = (attack: AttackResult, eps: number) => ({
+  eps,
+  cleanAccuracy: attack.cleanAccuracy,
+  adversarialAccuracy: attack.adversarialAccuracy,
+  cleanHinge: attack.cleanHinge,
+  adversarialHinge: attack.adversarialHinge,
+});
+
+const pgdLine = (attack: AttackResult, eps: number) =>
+  `PGD (ℓ∞, ε=${eps}): accuracy ${(100 * attack.cleanAccuracy).toFixed(1)}% clean → ${(100 * attack.adversarialAccuracy).toFixed(1)}% attacked`;
+
+/**
+ * `--robust`: the robust hinge program on patterns with robustly interior gates, its recovered
+ * network, and PGD at the training radius. The worst-case hinge (certificate) bounds the PGD hinge.
+ */
+function runRobust(
+  data: Dataset,
+  o: { P: number; lambda: number; eps: number; maxIter: number; json: boolean },
+  rng: Rng,
+): void {
+  const patterns = sampleRobustPatterns(data.X, o.P, o.eps, rng.split());
+  const p: ConvexProblem = {
+    X: data.X,
+    y: data.y,
+    patterns,
+    lambda: o.lambda,
+    loss: losses.hinge,
+    gated: false,
+  };
+  const stages = 20;
+  const bar = progress(o.maxIter, "convex robust", o.json);
+  const result = robustTrain(p, o.eps, {
+    stages,
+    innerIter: Math.max(1, Math.floor(o.maxIter / stages)),
+    onIter: (i) => i % 10 === 0 && bar.tick(i),
+  });
+  bar.stop();
+  const net = recoverNetwork(p, result.u);
+  const attack = pgdAttack(net, data.X, data.y, o.eps, rng.split());
+  const report = {
+    ...datasetReport(data),
+    solver: "robust",
+    loss: "hinge",
+    lambda: o.lambda,
+    eps: o.eps,
+    patterns: patterns.count,
+    iterations: result.iterations,
+    ms: Math.round(result.ms),
+    robustObjective: result.objective,
+    // Exact worst case over the ε-box of the recovered network's hinge loss (patterns fixed there).
+    certificate: result.worstCaseHinge,
+    minSlack: result.minSlack,
+    zeroedPatterns: result.zeroed,
+    neurons: net.m,
+    networkObjective: networkObjective(net, data.X, data.y, losses.hinge, o.lambda),
+    trainAccuracy: trainAccuracy(net, data),
+    pgd: pgdReport(attack, o.eps),
+  };
+  if (o.json) {
+    printJson(report);
+    return;
+  }
+  const lines = [
+    datasetLine(data),
+    `robust hinge (ℓ∞, ε=${o.eps}) on ${patterns.count} patterns, λ=${o.lambda}: ${result.iterations} iterations, ${report.ms} ms`,
+    `robust objective ${result.objective.toPrecision(10)}; worst-case hinge on the ε-box ${result.worstCaseHinge.toPrecision(10)} ≥ PGD hinge ${attack.adversarialHinge.toPrecision(10)}`,
+    `ReLU network: ${net.m} neurons, clean objective ${report.networkObjective.toPrecision(10)}, train accuracy ${(100 * report.trainAccuracy).toFixed(1)}%`,
+    pgdLine(attack, o.eps),
+  ];
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
