@@ -23,7 +23,13 @@ import {
   predictFromActivations,
   validateProblem,
 } from "./problem.js";
-import { certify, markCertificate, type SolveResult, type SolverOptions, type TracePoint } from "./result.js";
+import {
+  certify,
+  markCertificate,
+  type SolveResult,
+  type SolverOptions,
+  type TracePoint,
+} from "./result.js";
 import { AdmmSystem } from "./system.js";
 
 export interface AdmmOptions extends SolverOptions {

@@ -14,7 +14,14 @@
  * test/convex/solvers.test.ts).
  */
 import type { Certificate } from "./certificate.js";
-import { fistaLoop, initialState, requireSmooth, smoothPart, solveResult } from "./fista.js";
+import {
+  fistaLoop,
+  initialState,
+  requireSmooth,
+  restartMomentum,
+  smoothPart,
+  solveResult,
+} from "./fista.js";
 import {
   adjoint,
   type ConvexProblem,
@@ -76,22 +83,17 @@ export function augmentedLagrangian(
       stepTol,
       opts.onIter,
     );
-    // Multiplier step γ ← (γ − ρGu)₊ and the largest cone violation at the new u.
-    const gu = coneFromActivations(p, groupActivations(p, state.u));
-    let worst = 0;
-    let scale = 0;
-    for (let j = 0; j < gu.length; j++) {
-      gamma[j] = Math.max(0, gamma[j]! - rho * gu[j]!);
-      worst = Math.max(worst, -gu[j]!);
-      scale = Math.max(scale, Math.abs(gu[j]!));
-    }
+    const { worst, scale } = multiplierStep(
+      gamma,
+      coneFromActivations(p, groupActivations(p, state.u)),
+      rho,
+    );
     // Raise ρ while the violation stalls, but not once it is at rounding level: a huge ρ would
     // amplify the inner solver's error in the multiplier (and so in the certificate).
     if (worst > 0.25 * violation && worst > 1e-12 * scale) rho *= 10;
     violation = Math.min(violation, worst);
     stepTol = Math.max(1e-13, stepTol * 0.1);
-    state.y = Float64Array.from(state.u);
-    state.t = 1;
+    restartMomentum(state);
     smoothPart(p)(state.u, undefined, theta);
     cert = certify(p, state.u, theta, gamma);
     markCertificate(state.trace, cert.certificate);
@@ -99,4 +101,23 @@ export function augmentedLagrangian(
   }
   if (!cert) throw new Error("augmentedLagrangian: no iterations");
   return solveResult(cert, state, converged, t0);
+}
+
+/**
+ * The augmented-Lagrangian multiplier step for constraints c(u) ≥ 0: γ ← (γ − ρ c)₊ in place.
+ * Returns the largest violation max_j(−c_j) and the scale max_j |c_j| it is judged against.
+ */
+export function multiplierStep(
+  gamma: Float64Array,
+  c: Float64Array,
+  rho: number,
+): { worst: number; scale: number } {
+  let worst = 0;
+  let scale = 0;
+  for (let j = 0; j < c.length; j++) {
+    gamma[j] = Math.max(0, gamma[j]! - rho * c[j]!);
+    worst = Math.max(worst, -c[j]!);
+    scale = Math.max(scale, Math.abs(c[j]!));
+  }
+  return { worst, scale };
 }

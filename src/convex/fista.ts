@@ -18,7 +18,13 @@ import {
   predictFromActivations,
   validateProblem,
 } from "./problem.js";
-import { certify, markCertificate, type SolveResult, type SolverOptions, type TracePoint } from "./result.js";
+import {
+  certify,
+  markCertificate,
+  type SolveResult,
+  type SolverOptions,
+  type TracePoint,
+} from "./result.js";
 
 /** Value and gradient of the smooth part at u; `theta` receives −∇ℓ(Fu). */
 type Smooth = (u: Float64Array, grad: Float64Array | undefined, theta?: Float64Array) => number;
@@ -161,4 +167,10 @@ export function solveResult(
     trace: state.trace,
     ms: performance.now() - t0,
   };
+}
+
+/** Restarts FISTA's momentum at the current iterate (after a change of the objective). */
+export function restartMomentum(state: InnerState): void {
+  state.y = Float64Array.from(state.u);
+  state.t = 1;
 }

@@ -30,7 +30,8 @@
  */
 import { InputError } from "../errors.js";
 import type { Rng } from "../rng.js";
-import { fistaLoop, initialState } from "./fista.js";
+import { multiplierStep } from "./al.js";
+import { fistaLoop, initialState, restartMomentum } from "./fista.js";
 import { type Matrix, norm2, timesXt } from "./linalg.js";
 import {
   adjoint,
@@ -302,21 +303,17 @@ export function robustTrain(p: ConvexProblem, eps: number, opts: RobustOptions =
   let violation = Number.POSITIVE_INFINITY;
   for (let stage = 0; stage < stages; stage++) {
     fistaLoop(p, smoothedLagrangian(p, eps, mu, rho, gamma), state, innerIter, 1e-10, opts.onIter);
-    const c = robustSlacks(p, eps, state.u, 2 * p.patterns.count, mu);
-    let worst = 0;
-    let scale = 0;
-    for (let j = 0; j < c.length; j++) {
-      gamma[j] = Math.max(0, gamma[j]! - rho * c[j]!);
-      worst = Math.max(worst, -c[j]!);
-      scale = Math.max(scale, Math.abs(c[j]!));
-    }
+    const { worst, scale } = multiplierStep(
+      gamma,
+      robustSlacks(p, eps, state.u, 2 * p.patterns.count, mu),
+      rho,
+    );
     // Raise ρ while the violation stalls, but not once it is small against the slacks: the final
     // shift removes it at a cost of that order, and a huge ρ would stall FISTA.
     if (worst > 0.25 * violation && worst > 1e-6 * scale) rho *= 10;
     violation = worst;
     mu *= muFactor;
-    state.y = Float64Array.from(state.u);
-    state.t = 1;
+    restartMomentum(state);
   }
   const { u, zeroed } = shiftIntoRobustCones(p, eps, state.u);
   const loss = worstCaseHinge(p, eps, u);
