@@ -7,7 +7,8 @@ import { InputError } from "../errors.js";
 import { commands } from "./commands/index.js";
 
 export async function main(argv: string[]): Promise<number> {
-  if (!process.stdout.listeners("error").includes(exitOnClosedPipe)) process.stdout.on("error", exitOnClosedPipe);
+  if (!process.stdout.listeners("error").includes(exitOnClosedPipe))
+    process.stdout.on("error", exitOnClosedPipe);
   const program = new Command("critkit")
     .description(
       "Criticality and trainability diagnostics for deep networks, from wide-network theory to finite networks.",

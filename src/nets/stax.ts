@@ -251,7 +251,14 @@ export function scale(mu: number): Layer {
     apply: (_jax, _params, x) => x.mul(mu),
     jvp: (_jax, _params, x, t) => [x.mul(mu), t.mul(mu)],
     map: (k) => ({
-      kernel: { ...k, q1: mu * mu * k.q1, q2: mu * mu * k.q2, q12: mu * mu * k.q12, m1: mu * k.m1, m2: mu * k.m2 },
+      kernel: {
+        ...k,
+        q1: mu * mu * k.q1,
+        q2: mu * mu * k.q2,
+        q12: mu * mu * k.q12,
+        m1: mu * k.m1,
+        m2: mu * k.m2,
+      },
       chi: mu * mu,
     }),
   };
@@ -277,7 +284,10 @@ export function sum(...branches: Layer[]): Layer {
       const parts = branches.map((b) => b.init(rng, nIn));
       const nOut = parts[0]!.nOut;
       if (parts.some((p) => p.nOut !== nOut)) {
-        throw new InputError("architecture", `summed branches have different widths: ${parts.map((p) => p.nOut).join(", ")}`);
+        throw new InputError(
+          "architecture",
+          `summed branches have different widths: ${parts.map((p) => p.nOut).join(", ")}`,
+        );
       }
       return { params: parts.map((p) => p.params), nOut };
     },
@@ -289,7 +299,9 @@ export function sum(...branches: Layer[]): Layer {
     jvp(jax, params, x, t) {
       const ps = params as JaxParams[];
       const last = branches.length - 1;
-      const outs = branches.map((b, i) => b.jvp(jax, ps[i]!, i < last ? x.ref : x, i < last ? t.ref : t));
+      const outs = branches.map((b, i) =>
+        b.jvp(jax, ps[i]!, i < last ? x.ref : x, i < last ? t.ref : t),
+      );
       return [outs.map((o) => o[0]).reduce(add), outs.map((o) => o[1]).reduce(add)];
     },
     map(k) {
