@@ -39,7 +39,13 @@ export interface AdmmOptions extends SolverOptions {
   adaptRho?: boolean;
   /** A factorization to reuse (same X, patterns and gated flag). */
   system?: AdmmSystem;
+  /** Weight β of the Gu = s and Fu = z blocks against u = v: their penalty is βρ (default 1). */
   beta?: number;
+  /**
+   * Over-relaxation α (Boyd et al. 2011, §3.4.3; default 1): the split and dual steps use
+   * α·lhs + (1 − α)·split in place of the constraint value lhs (u, Gu or Fu).
+   */
+  alpha?: number;
 }
 
 export function admm(p: ConvexProblem, opts: AdmmOptions = {}): SolveResult {
@@ -78,7 +84,15 @@ export function admm(p: ConvexProblem, opts: AdmmOptions = {}): SolveResult {
     trace.push({ iter, objective: p.loss.value(fu, p.y) + groupNorm(p, u) });
     opts.onIter?.(iter, trace[trace.length - 1]!.objective);
 
-    const { primal2, dual2 } = updateSplit(p, rho, beta, { u, v, a }, { gu, s, b }, { fu, z, c });
+    const { primal2, dual2 } = updateSplit(
+      p,
+      rho,
+      beta,
+      opts.alpha ?? 1,
+      { u, v, a },
+      { gu, s, b },
+      { fu, z, c },
+    );
     if (adaptRho && iter % 10 === 0) {
       const r = Math.sqrt(primal2);
       const dr = rho * Math.sqrt(dual2);
@@ -118,6 +132,7 @@ function updateSplit(
   p: ConvexProblem,
   rho: number,
   beta: number,
+  alpha: number,
   group: { u: Float64Array; v: Float64Array; a: Float64Array },
   cone: { gu: Float64Array; s: Float64Array; b: Float64Array },
   fit: { fu: Float64Array; z: Float64Array; c: Float64Array },
@@ -142,11 +157,12 @@ function updateSplit(
   let dual2 = 0;
   for (const [{ lhs, split, dual }, prox] of blocks) {
     const old = Float64Array.from(split);
-    for (let j = 0; j < split.length; j++) split[j] = lhs[j]! + dual[j]!;
+    const relaxed = lhs.map((x, j) => alpha * x + (1 - alpha) * old[j]!);
+    for (let j = 0; j < split.length; j++) split[j] = relaxed[j]! + dual[j]!;
     prox(split);
     for (let j = 0; j < split.length; j++) {
       const r = lhs[j]! - split[j]!;
-      dual[j] = dual[j]! + r;
+      dual[j] = dual[j]! + relaxed[j]! - split[j]!;
       primal2 += r * r;
       dual2 += (split[j]! - old[j]!) ** 2;
     }

@@ -1,6 +1,7 @@
 /**
- * The ADMM linear system (I + GᵀG + FᵀF) u = r of the convex program, factorized once and
- * reused for every iteration and every penalty ρ.
+ * The ADMM linear system (I + β(GᵀG + FᵀF)) u = r of the convex program, factorized once and
+ * reused for every iteration and every penalty ρ (β weights the cone and loss splits against the
+ * consensus split u = v; β = 1 by default). Below, G and F stand for √β G and √β F.
  *
  * Structure (Bai, Gautam & Sojoudi 2022): since (2D_i − I)² = I, GᵀG is block diagonal with
  * identical blocks XᵀX, so A = I + GᵀG = blockdiag(B), B = I + XᵀX (B = I for gated ReLU).

@@ -103,8 +103,15 @@ describe("critkit convex --json", () => {
         const program = new Command("critkit").exitOverride();
         registerConvex(program);
         await program.parseAsync(
-          ["convex", "--dataset", "iris", "--loss", "logistic", "--solver", solver]
-            .concat(["--patterns", "20", "--lambda", "0.1", "--max-iter", "300", "--json"]),
+          ["convex", "--dataset", "iris", "--loss", "logistic", "--solver", solver].concat([
+            "--patterns",
+            "20",
+            "--lambda",
+            "0.1",
+            "--max-iter",
+            "300",
+            "--json",
+          ]),
           { from: "user" },
         );
       } finally {
