@@ -41,6 +41,7 @@ export { linspace, mlpPhaseDiagram, PHASES, phaseDiagram } from "./theory/phase.
 export {
   apjnFrom,
   depthScale,
+  fitLine,
   fixedPoint,
   fixedPointQ,
   powerLawFit,

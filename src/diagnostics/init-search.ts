@@ -15,6 +15,7 @@
  */
 import { InputError } from "../errors.js";
 import type { Architecture } from "../nets/network.js";
+import { fitLine } from "../theory/recurrence.js";
 import { type MeasureOptions, measureApjn } from "./apjn-profile.js";
 
 export interface InitSearchOptions extends Omit<MeasureOptions, "onProgress" | "l0"> {
@@ -100,18 +101,11 @@ export function fitSlope(
   from: number,
   x: (l: number) => number,
 ): number {
-  const X: number[][] = [];
-  const y: number[] = [];
-  layers.forEach((l, i) => {
-    if (l < from) return;
-    X.push([1, x(l)]);
-    y.push(logJ[i]!);
-  });
-  return weightedLeastSquares(
-    X,
-    y,
-    y.map(() => 1),
-  ).beta[1]!;
+  const keep = layers.flatMap((l, i) => (l >= from ? [i] : []));
+  return fitLine(
+    keep.map((i) => x(layers[i]!)),
+    keep.map((i) => logJ[i]!),
+  ).slope;
 }
 
 /** A quarter of the depth (at least 2): skips the transient of q^l towards q*. */

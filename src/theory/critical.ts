@@ -4,7 +4,7 @@
  */
 import { InputError } from "../errors.js";
 import type { KernelLayer } from "./kernel.js";
-import { type FixedPoint, fixedPoint, fixedPointQ, gaussianKernelChi } from "./recurrence.js";
+import { chiAt, type FixedPoint, fixedPoint, fixedPointQ } from "./recurrence.js";
 import { brent } from "./roots.js";
 
 export interface CriticalPoint extends FixedPoint {
@@ -20,7 +20,7 @@ export function logChiAtFixedPoint(
   q0 = 1,
 ): number {
   const block = blockFor(sigmaW2);
-  return Math.log(gaussianKernelChi(block, fixedPointQ(block, q0)));
+  return Math.log(chiAt(block, fixedPointQ(block, q0)));
 }
 
 const SW2_MIN = 1e-3;

@@ -125,7 +125,7 @@ export function fixedPoint(block: KernelLayer, q0 = 1): FixedPoint {
   const qStar = fixedPointQ(block, q0);
   const qEval = Number.isFinite(qStar) ? qStar : Q_LARGE;
   const Q = varianceMap(block);
-  const chiJ = Q(qEval).chi;
+  const chiJ = chiAt(block, qStar);
   const hq = Math.max(1e-6 * qEval, 1e-9);
   const chiQ = Number.isFinite(qStar)
     ? (Q(qEval + hq).q - Q(Math.max(qEval - hq, 0)).q) / (qEval + hq - Math.max(qEval - hq, 0))
@@ -159,39 +159,51 @@ export function fixedPoint(block: KernelLayer, q0 = 1): FixedPoint {
   };
 }
 
+/** Ordinary least-squares line y ≈ intercept + slope·x, with the r.m.s. residual. */
+export function fitLine(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+): { slope: number; intercept: number; residual: number } {
+  const n = x.length;
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    sx += x[i]!;
+    sy += y[i]!;
+    sxx += x[i]! * x[i]!;
+    sxy += x[i]! * y[i]!;
+  }
+  const slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+  const intercept = (sy - slope * sx) / n;
+  let rss = 0;
+  for (let i = 0; i < n; i++) rss += (y[i]! - intercept - slope * x[i]!) ** 2;
+  return { slope, intercept, residual: Math.sqrt(rss / n) };
+}
+
 /**
- * Fits log J^{0,l} ≈ a − ζ log l by least squares over layers l ∈ [from, to]; returns ζ
- * (J ∝ l^{−ζ}) and the r.m.s. residual of the fit.
+ * Fits log J^{0,l} ≈ a − ζ log l by least squares over layers l ∈ [from, to] (logJ indexed by l);
+ * returns ζ (J ∝ l^{−ζ}) and the r.m.s. residual of the fit.
  */
 export function powerLawFit(
   logJ: ArrayLike<number>,
   from: number,
   to: number,
 ): { zeta: number; residual: number } {
-  let n = 0;
-  let sx = 0;
-  let sy = 0;
-  let sxx = 0;
-  let sxy = 0;
-  for (let l = Math.max(from, 1); l <= to; l++) {
-    const x = Math.log(l);
-    const y = logJ[l]!;
-    n++;
-    sx += x;
-    sy += y;
-    sxx += x * x;
-    sxy += x * y;
-  }
-  const slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-  const intercept = (sy - slope * sx) / n;
-  let rss = 0;
-  for (let l = Math.max(from, 1); l <= to; l++)
-    rss += (logJ[l]! - intercept - slope * Math.log(l)) ** 2;
-  return { zeta: -slope, residual: Math.sqrt(rss / n) };
+  const layers = Array.from(
+    { length: to - Math.max(from, 1) + 1 },
+    (_, i) => Math.max(from, 1) + i,
+  );
+  const fit = fitLine(
+    layers.map(Math.log),
+    layers.map((l) => logJ[l]!),
+  );
+  return { zeta: -fit.slope, residual: fit.residual };
 }
 
 /** χ_J of a block at variance q (q = ∞ evaluates at Q_LARGE). */
-export function gaussianKernelChi(block: KernelLayer, q: number): number {
+export function chiAt(block: KernelLayer, q: number): number {
   return varianceMap(block)(Number.isFinite(q) ? q : Q_LARGE).chi;
 }
 
