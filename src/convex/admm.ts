@@ -26,6 +26,7 @@ import {
 import {
   certify,
   markCertificate,
+  type Rounding,
   type SolveResult,
   type SolverOptions,
   type TracePoint,
@@ -46,6 +47,8 @@ export interface AdmmOptions extends SolverOptions {
    * α·lhs + (1 − α)·split in place of the constraint value lhs (u, Gu or Fu).
    */
   alpha?: number;
+  /** How certified iterates are made cone-feasible (default "project", see `Rounding`). */
+  rounding?: Rounding;
 }
 
 export function admm(p: ConvexProblem, opts: AdmmOptions = {}): SolveResult {
@@ -105,7 +108,7 @@ export function admm(p: ConvexProblem, opts: AdmmOptions = {}): SolveResult {
     if (iter % checkEvery === 0 || iter === maxIter) {
       const theta = c.map((x) => -rho * beta * x);
       const mu = p.gated ? undefined : b.map((x) => -rho * beta * x);
-      const cert = certify(p, v, theta, mu);
+      const cert = certify(p, v, theta, mu, opts.rounding);
       markCertificate(trace, cert.certificate);
       if (!best || cert.certificate.relGap < best.certificate.relGap) best = cert;
       converged = cert.certificate.relGap <= tol;

@@ -45,33 +45,49 @@ export function shiftIntoCones(p: ConvexProblem, u: Float64Array): Float64Array 
 }
 
 /**
- * Cone decomposition of a gated-ReLU solution (Mishkin, Kumar & Pilanci 2022, §3): pattern i's
- * gated weight w_i becomes the ReLU pair (v_i, u_i) = (w_i + z_i, z_i), z_i the least-norm point of
- * {z : a_k·z ≥ b_k ∀k}, a_k = (2d_ik − 1) x_k, b = (−A w_i)₊, so both z_i and w_i + z_i lie in K_i,
- * the predictions are unchanged and ‖v_i‖ + ‖u_i‖ ≤ ‖w_i‖ + 2‖z_i‖. z_i by Hildreth's method
- * (coordinate ascent on the dual max_{μ ≥ 0} bᵀμ − ½‖Aᵀμ‖², z = Aᵀμ; Censor & Zenios 1997, §6.3),
- * `sweeps` passes over the rows; what violation the finite run leaves is removed by `shiftIntoCones`.
+ * Least-norm z with a_k·z ≥ b_k for every row k, a_k = (2d_ik − 1) x_k the rows of pattern i's cone
+ * K_i: Hildreth's method (coordinate ascent on the dual max_{μ ≥ 0} bᵀμ − ½‖Aᵀμ‖², z = Aᵀμ;
+ * Censor & Zenios 1997, §6.3) on a working set of rows: those violated at z = 0, then, after each
+ * run of up to `sweeps` passes over the set, every row violated at the current z, for up to `rounds`
+ * rounds (one full product A z each). Rows outside the set keep μ_k = 0, which is their optimal dual
+ * value when they are not active, so the result is the exact minimizer once no row is violated.
  */
-export function coneDecomposition(p: ConvexProblem, w: Float64Array, sweeps = 200): Float64Array {
+function leastNormInCone(
+  p: ConvexProblem,
+  i: number,
+  b: Float64Array,
+  rowNorm2: Float64Array,
+  sweeps: number,
+  rounds: number,
+): Float64Array {
   const { rows: n, cols: d, data: x } = p.X;
-  const P = p.patterns.count;
-  const relu: ConvexProblem = { ...p, gated: false };
-  const Aw = coneFromActivations(relu, timesXt(p.X, w, P), P);
-  const rowNorm2 = Array.from({ length: n }, (_, k) => norm2(x, k * d, d) ** 2);
-  const out = new Float64Array(2 * P * d);
-  for (let i = 0; i < P; i++) {
-    const z = new Float64Array(d);
-    const mu = new Float64Array(n);
-    const active = (k: number) => (p.patterns.masks[i * n + k] ? 1 : -1);
+  const sign = (k: number) => (p.patterns.masks[i * n + k] ? 1 : -1);
+  const z = new Float64Array(d);
+  const mu = new Float64Array(n);
+  const inSet = new Uint8Array(n);
+  const set: number[] = [];
+  const admit = () => {
+    let added = 0;
+    for (let k = 0; k < n; k++) {
+      if (inSet[k] || rowNorm2[k] === 0) continue;
+      let az = 0;
+      for (let j = 0; j < d; j++) az += x[k * d + j]! * z[j]!;
+      if (sign(k) * az < b[k]!) {
+        inSet[k] = 1;
+        set.push(k);
+        added++;
+      }
+    }
+    return added;
+  };
+  for (let round = 0; round < rounds && admit() > 0; round++) {
     for (let sweep = 0; sweep < sweeps; sweep++) {
       let moved = 0;
-      for (let k = 0; k < n; k++) {
-        const b = Math.max(0, -Aw[i * n + k]!);
-        if (rowNorm2[k] === 0 || (b === 0 && mu[k] === 0)) continue;
-        const sk = active(k);
+      for (const k of set) {
+        const sk = sign(k);
         let az = 0;
-        for (let j = 0; j < d; j++) az += sk * x[k * d + j]! * z[j]!;
-        const next = Math.max(0, mu[k]! + (b - az) / rowNorm2[k]!);
+        for (let j = 0; j < d; j++) az += x[k * d + j]! * z[j]!;
+        const next = Math.max(0, mu[k]! + (b[k]! - sk * az) / rowNorm2[k]!);
         const step = next - mu[k]!;
         if (step === 0) continue;
         mu[k] = next;
@@ -80,6 +96,31 @@ export function coneDecomposition(p: ConvexProblem, w: Float64Array, sweeps = 20
       }
       if (moved === 0) break;
     }
+  }
+  return z;
+}
+
+const rowNorms2 = (X: ConvexProblem["X"]) =>
+  Float64Array.from({ length: X.rows }, (_, k) => norm2(X.data, k * X.cols, X.cols) ** 2);
+
+/**
+ * Cone decomposition of a gated-ReLU solution (Mishkin, Kumar & Pilanci 2022, §3): pattern i's
+ * gated weight w_i becomes the ReLU pair (v_i, u_i) = (w_i + z_i, z_i), z_i the least-norm point of
+ * {z : a_k·z ≥ b_k ∀k}, b = (−A w_i)₊ (`leastNormInCone`), so both z_i and w_i + z_i lie in K_i,
+ * the predictions are unchanged and ‖v_i‖ + ‖u_i‖ ≤ ‖w_i‖ + 2‖z_i‖. What violation the finite
+ * run leaves is removed by `shiftIntoCones`; per pattern the cheaper of that pair and the plain
+ * gate shift of (w_i, 0) is kept.
+ */
+export function coneDecomposition(p: ConvexProblem, w: Float64Array, sweeps = 200): Float64Array {
+  const { rows: n, cols: d } = p.X;
+  const P = p.patterns.count;
+  const relu: ConvexProblem = { ...p, gated: false };
+  const Aw = coneFromActivations(relu, timesXt(p.X, w, P), P);
+  const rowNorm2 = rowNorms2(p.X);
+  const out = new Float64Array(2 * P * d);
+  for (let i = 0; i < P; i++) {
+    const b = Float64Array.from(Aw.subarray(i * n, i * n + n), (a) => Math.max(0, -a));
+    const z = leastNormInCone(p, i, b, rowNorm2, sweeps, 1);
     for (let j = 0; j < d; j++) {
       out[i * d + j] = w[i * d + j]! + z[j]!;
       out[(P + i) * d + j] = z[j]!;
@@ -94,6 +135,34 @@ export function coneDecomposition(p: ConvexProblem, w: Float64Array, sweeps = 20
       for (const g of [i, P + i]) decomposed.set(shifted.subarray(g * d, g * d + d), g * d);
   }
   return decomposed;
+}
+
+/**
+ * Euclidean projection of every ReLU group u_g onto its cone K_i = {w : (2D_i − I) X w ≥ 0}:
+ * u_g + z with z the least-norm point of {z : A_i z ≥ −A_i u_g} (`leastNormInCone`, working set
+ * starting from the violated rows), then `shiftIntoCones` for what the finite run leaves (exactly
+ * feasible). Groups already in their cone are unchanged. Unlike the gate shift this changes the fit, by at most
+ * ‖z‖ per group, which is small when u is nearly feasible (an ADMM iterate near convergence).
+ */
+export function projectOntoCones(
+  p: ConvexProblem,
+  u: Float64Array,
+  sweeps = 50,
+  rounds = 10,
+): Float64Array {
+  const { rows: n, cols: d } = p.X;
+  const P = p.patterns.count;
+  const relu: ConvexProblem = { ...p, gated: false };
+  const slack = coneFromActivations(relu, groupActivations(relu, u));
+  const rowNorm2 = rowNorms2(p.X);
+  const out = Float64Array.from(u);
+  for (let g = 0; g < 2 * P; g++) {
+    const b = Float64Array.from(slack.subarray(g * n, g * n + n), (a) => -a);
+    if (b.every((v) => v <= 0)) continue;
+    const z = leastNormInCone(p, g % P, b, rowNorm2, sweeps, rounds);
+    for (let j = 0; j < d; j++) out[g * d + j] += z[j]!;
+  }
+  return shiftIntoCones(relu, out);
 }
 
 /** The network of Thm 1: one neuron per non-zero group. */

@@ -1,7 +1,7 @@
 /** What every convex solver returns, and the shared way it certifies an iterate. */
 import { type Certificate, certificate } from "./certificate.js";
 import type { ConvexProblem } from "./problem.js";
-import { shiftIntoCones } from "./recover.js";
+import { projectOntoCones, shiftIntoCones } from "./recover.js";
 
 export interface SolverOptions {
   /** Stop when the relative duality gap is at most this. */
@@ -33,14 +33,23 @@ export interface SolveResult {
   ms: number;
 }
 
-/** Feasible version of an iterate (cone shift for ReLU) and its certificate against (θ, μ). */
+/**
+ * How a ReLU iterate is made cone-feasible: "shift" moves each pattern's pair along its gate
+ * (`shiftIntoCones`: same fit, but λ‖s g_i‖ more per violated pair); "project" projects each group
+ * onto its cone (`projectOntoCones`: the fit changes by the small projection steps, so the objective
+ * tracks the iterate's as it nears feasibility — docs/convex.md has the numbers).
+ */
+export type Rounding = "shift" | "project";
+
+/** Feasible version of an iterate (`rounding` for ReLU, default "project") and its certificate against (θ, μ). */
 export function certify(
   p: ConvexProblem,
   u: Float64Array,
   theta: Float64Array,
   mu?: Float64Array,
+  rounding: Rounding = "project",
 ): { u: Float64Array; certificate: Certificate } {
-  const feasible = p.gated ? u : shiftIntoCones(p, u);
+  const feasible = p.gated ? u : (rounding === "shift" ? shiftIntoCones : projectOntoCones)(p, u);
   return { u: feasible, certificate: certificate(p, feasible, theta, mu) };
 }
 
