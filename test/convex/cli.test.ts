@@ -29,6 +29,8 @@ describe("bad input gives an InputError naming the field", () => {
     [["--solver", "sgd"], "--solver"],
     [["--dataset", "mnist"], "--dataset"],
     [["--patterns", "0"], "--patterns"],
+    [["--admm", "1,3,1"], "--admm"],
+    [["--admm", "10,1.8"], "--admm"],
     [["--loss", "hinge"], "--loss"],
     [["--dataset", "iris", "--robust", "--loss", "logistic"], "--loss"],
     [["--dataset", "iris", "--robust", "--eps", "0"], "--eps"],

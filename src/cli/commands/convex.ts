@@ -30,6 +30,7 @@ interface RawOptions {
   loss?: string;
   maxIter?: string;
   tol: string;
+  admm: string;
   seed: string;
   sgdRuns: string;
   robust?: boolean;
@@ -60,6 +61,11 @@ export function registerConvex(program: Command): void {
       "solver iterations (default 1000; 20000 FISTA iterations with --robust)",
     )
     .option("--tol <x>", "relative duality gap to stop at", "1e-6")
+    .option(
+      "--admm <beta,alpha,rho>",
+      "ADMM split weight β, over-relaxation α, initial ρ (bench: 10,1.8,10)",
+      "1,1,1",
+    )
     .option("--seed <n>", "seed for patterns, synthetic data and SGD", "0")
     .option(
       "--sgd-runs <n>",
@@ -100,6 +106,14 @@ function runConvex(raw: RawOptions): void {
   if (robust && !(eps > 0))
     throw new InputError("--eps", `--robust needs a radius > 0, got ${eps}`);
   const json = raw.json ?? false;
+  const admmParts = String(raw.admm).split(",");
+  if (admmParts.length !== 3)
+    throw new InputError("--admm", `expected 'beta,alpha,rho', got '${raw.admm}'`);
+  const [beta, alpha, rho] = [
+    num("--admm", admmParts[0], { minExclusive: 0 }),
+    num("--admm", admmParts[1], { minExclusive: 0, max: 2 }),
+    num("--admm", admmParts[2], { minExclusive: 0 }),
+  ];
 
   const data = loadDataset(dataset, seed);
   if (lossName !== "squared" && data.task !== "binary")
@@ -118,7 +132,10 @@ function runConvex(raw: RawOptions): void {
 
   const bar = progress(maxIter, `convex ${solver}`, json);
   const opts = { tol, maxIter, onIter: (i: number) => i % 10 === 0 && bar.tick(i) };
-  const result = solver === "admm" ? admm(relu, opts) : fistaGated({ ...relu, gated: true }, opts);
+  const result =
+    solver === "admm"
+      ? admm(relu, { ...opts, beta, alpha, rho })
+      : fistaGated({ ...relu, gated: true }, opts);
   bar.stop();
   const u = solver === "admm" ? result.u : coneDecomposition({ ...relu, gated: true }, result.u);
   const reluObjective = convexObjective(relu, u);
