@@ -49,3 +49,22 @@ export function oneOf<const T extends readonly string[]>(
 ): T[number] {
   return parseWith(z.enum(choices as unknown as [string, ...string[]]), option, raw) as T[number];
 }
+
+/** The comma-separated fields of an option value, exactly as many as `names` (named in the error). */
+export function fields(option: string, raw: unknown, names: readonly string[]): string[] {
+  const parts = String(raw).split(",");
+  if (parts.length !== names.length)
+    throw new InputError(option, `expected '${names.join(",")}', got '${String(raw)}'`);
+  return parts;
+}
+
+/** A 'min,max' range: min within `bound`, max > min. */
+export function range(
+  option: string,
+  raw: unknown,
+  bound: { min?: number; minExclusive?: number },
+): [number, number] {
+  const [a, b] = fields(option, raw, ["min", "max"]);
+  const lo = num(option, a, bound);
+  return [lo, num(option, b, { minExclusive: lo })];
+}

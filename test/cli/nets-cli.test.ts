@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { shutdownJax } from "../../src/nets/jax.js";
-import { argv, runCli } from "./run-cli.js";
+import { argv, itRejects, runCli } from "./run-cli.js";
 
 afterAll(shutdownJax);
 
@@ -92,13 +92,5 @@ describe("bad input: one line naming the option, exit 2", () => {
     [["init-search", "--range", "3,1"], /--range: must be > 3/],
     [["init-search", "--scan-points", "1"], /--scan-points/],
   ];
-  for (const [args, message] of cases) {
-    it(`critkit ${args.join(" ")}`, async () => {
-      const r = await runCli(...args);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(message);
-      expect(r.stderr.trim().split("\n")).toHaveLength(1);
-      expect(r.stdout).toBe("");
-    });
-  }
+  itRejects(cases);
 });

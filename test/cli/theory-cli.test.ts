@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { argv, runCli } from "./run-cli.js";
+import { argv, itRejects, runCli } from "./run-cli.js";
 
 describe("critkit critical", () => {
   it("tanh at σ_b² = 0.05 --json: σ_w² ≈ 1.76 with χ_J = 1 and the settings echoed", async () => {
@@ -128,16 +128,7 @@ describe("bad input: one line naming the option, exit code 2, no stack trace", (
     [["phase", "--out", "x.pdf"], /--out: must end in .svg or .png/],
     [["nonsense"], /unknown command/],
   ];
-  for (const [args, message] of cases) {
-    it(`critkit ${args.join(" ")}`, async () => {
-      const r = await runCli(...args);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(message);
-      expect(r.stderr.trim().split("\n")).toHaveLength(1);
-      expect(r.stderr).not.toMatch(/\n\s+at /);
-      expect(r.stdout).toBe("");
-    });
-  }
+  itRejects(cases);
 });
 
 describe("the installed binary", () => {

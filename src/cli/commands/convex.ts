@@ -19,7 +19,7 @@ import { trainGd } from "../../convex/sgd.js";
 import { type Dataset, datasetNames, loadDataset } from "../../data/datasets.js";
 import { InputError } from "../../errors.js";
 import { Rng } from "../../rng.js";
-import { int, num, oneOf } from "../options.js";
+import { fields, int, num, oneOf } from "../options.js";
 import { printJson, progress } from "../output.js";
 
 interface RawOptions {
@@ -106,13 +106,11 @@ function runConvex(raw: RawOptions): void {
   if (robust && !(eps > 0))
     throw new InputError("--eps", `--robust needs a radius > 0, got ${eps}`);
   const json = raw.json ?? false;
-  const admmParts = String(raw.admm).split(",");
-  if (admmParts.length !== 3)
-    throw new InputError("--admm", `expected 'beta,alpha,rho', got '${raw.admm}'`);
+  const admmFields = fields("--admm", raw.admm, ["beta", "alpha", "rho"]);
   const [beta, alpha, rho] = [
-    num("--admm", admmParts[0], { minExclusive: 0 }),
-    num("--admm", admmParts[1], { minExclusive: 0, max: 2 }),
-    num("--admm", admmParts[2], { minExclusive: 0 }),
+    num("--admm", admmFields[0], { minExclusive: 0 }),
+    num("--admm", admmFields[1], { minExclusive: 0, max: 2 }),
+    num("--admm", admmFields[2], { minExclusive: 0 }),
   ];
 
   const data = loadDataset(dataset, seed);

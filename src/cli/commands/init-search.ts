@@ -4,7 +4,7 @@ import { InputError } from "../../errors.js";
 import { shutdownJax } from "../../nets/jax.js";
 import { criticalPoint } from "../../theory/critical.js";
 import { parseArchOptions, withArchOptions } from "../arch-options.js";
-import { int, num } from "../options.js";
+import { int, range } from "../options.js";
 import { printJson, progress } from "../output.js";
 
 export function registerInitSearch(program: Command): void {
@@ -22,11 +22,7 @@ export function registerInitSearch(program: Command): void {
     .option("--json", "print JSON")
     .action(async (o) => {
       const a = parseArchOptions(o);
-      const parts = String(o.range).split(",");
-      if (parts.length !== 2)
-        throw new InputError("--range", `expected 'min,max', got '${o.range}'`);
-      const lo = num("--range", parts[0], { minExclusive: 0 });
-      const hi = num("--range", parts[1], { minExclusive: lo });
+      const [lo, hi] = range("--range", o.range, { minExclusive: 0 });
       const scanPoints = int("--scan-points", o.scanPoints, 3, 200);
       const refinePoints = int("--refine-points", o.refinePoints, 2, 200);
       const bar = progress(

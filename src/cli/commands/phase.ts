@@ -12,7 +12,7 @@ import {
   parseBlockOptions,
   withBlockOptions,
 } from "../network-options.js";
-import { int, num } from "../options.js";
+import { int, range } from "../options.js";
 import { printJson } from "../output.js";
 
 export function registerPhase(program: Command): void {
@@ -77,16 +77,4 @@ export function registerPhase(program: Command): void {
         `${n}×${n} grid at depth ${depth}: ${counts}\n${files.map((f) => `wrote ${f}\n`).join("")}`,
       );
     });
-}
-
-function range(
-  option: string,
-  raw: unknown,
-  bound: { min?: number; minExclusive?: number },
-): [number, number] {
-  const parts = String(raw).split(",");
-  if (parts.length !== 2) throw new InputError(option, `expected 'min,max', got '${String(raw)}'`);
-  const lo = num(option, parts[0], bound);
-  const hi = num(option, parts[1], { minExclusive: lo });
-  return [lo, hi];
 }
