@@ -133,7 +133,8 @@ export function makeOptimizer(jax: JaxModule, config: OptimizerConfig): Optimize
           const scaled = np.multiply(b0, c.momentum);
           b = np.add(scaled, c.dampening === 0 ? g.ref : np.multiply(g.ref, 1 - c.dampening));
         }
-        const d = c.nesterov ? np.add(g, np.multiply(b.ref, c.momentum)) : (g.dispose(), b.ref);
+        if (!c.nesterov) g.dispose();
+        const d = c.nesterov ? np.add(g, np.multiply(b.ref, c.momentum)) : b.ref;
         return [np.subtract(p, np.multiply(d, lr)), [b]];
       }
       case "adam": {
@@ -174,7 +175,9 @@ export function makeOptimizer(jax: JaxModule, config: OptimizerConfig): Optimize
           state.t,
           lr,
         );
-        slotNames.forEach((n, k) => newSlots[n]!.push(s[k]!));
+        slotNames.forEach((n, k) => {
+          newSlots[n]!.push(s[k]!);
+        });
         return q;
       });
       return {

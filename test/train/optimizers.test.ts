@@ -84,8 +84,8 @@ async function runJax(
   const np = jax.numpy;
   // Two leaves in a nested pytree to exercise flatten/unflatten.
   const toTree = (x: Float64Array): JaxParams => ({
-    a: np.array(x.slice(0, 2), { dtype: "float64" }),
-    b: [np.array(x.slice(2), { dtype: "float64" }).reshape([2, 2])],
+    a: np.array(x.slice(0, 2), { dtype: np.float64 }),
+    b: [np.array(x.slice(2), { dtype: np.float64 }).reshape([2, 2])],
   });
   const fromTree = async (t: JaxParams) => {
     const [a, b] = jax.tree.leaves(t) as never[];
