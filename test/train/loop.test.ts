@@ -53,7 +53,7 @@ describe("training loop", () => {
       jax,
       tinyTask(jax, "mse"),
       data,
-      { steps: 100, optimizer: { name: "sgd" }, lr: 0.8, seed: 0, dtype: "float64", evalEvery: 25 },
+      { steps: 60, optimizer: { name: "sgd" }, lr: 0.9, seed: 0, dtype: "float64", evalEvery: 20 },
       initialState(jax, tinyParams(jax, 1, [d, 1], "float64"), { name: "sgd" }),
     );
     const [W, b] = state.params as JaxArray[];
@@ -71,7 +71,7 @@ describe("training loop", () => {
     const losses = state.history.steps.map((s) => s.loss);
     for (let t = 1; t < losses.length; t++)
       expect(losses[t]!).toBeLessThanOrEqual(losses[t - 1]! + 1e-15);
-    expect(state.history.evals.map((e) => e.step)).toEqual([0, 25, 50, 75, 100]);
+    expect(state.history.evals.map((e) => e.step)).toEqual([0, 20, 40, 60]);
   });
 
   it("minibatch SGD: the same seed gives bit-identical metrics, another seed differs", async () => {
@@ -83,10 +83,10 @@ describe("training loop", () => {
     });
     const run = async (seed: number) => {
       const cfg: TrainConfig = {
-        steps: 30,
+        steps: 20,
         batchSize: 16,
         optimizer: { name: "adam", weightDecay: 1e-3 },
-        lr: 0.01,
+        lr: 0.03,
         schedule: "cosine",
         warmup: 5,
         evalEvery: 10,
@@ -108,11 +108,11 @@ describe("training loop", () => {
     const c = await run(12);
     expect(b).toEqual(a);
     expect(c.steps.map((s) => s.loss)).not.toEqual(a.steps.map((s) => s.loss));
-    expect(a.steps).toHaveLength(30);
-    expect(a.evals.map((e) => e.step)).toEqual([0, 10, 20, 30]);
+    expect(a.steps).toHaveLength(20);
+    expect(a.evals.map((e) => e.step)).toEqual([0, 10, 20]);
     // Learning happened: test accuracy above chance (1/3) by the end.
-    expect(a.evals[3]!.testAccuracy!).toBeGreaterThan(0.5);
-    expect(a.evals[3]!.trainLoss).toBeLessThan(a.evals[0]!.trainLoss);
+    expect(a.evals[2]!.testAccuracy!).toBeGreaterThan(0.5);
+    expect(a.evals[2]!.trainLoss).toBeLessThan(a.evals[0]!.trainLoss);
   });
 
   it("data order: every epoch is a permutation, a pure function of (seed, epoch)", () => {
