@@ -9,7 +9,7 @@
  *
  * Writes are atomic against a kill at any moment: the weights go to a temporary file that is
  * renamed into place, then the metadata the same way (the rename of checkpoint.json is the commit
- * point), then older weights files are removed. A reader therefore sees the previous complete
+ * point), then older weights files and temporaries left by a killed writer are removed. A reader therefore sees the previous complete
  * checkpoint or the new one, never a mix. Loading checks everything before building any array and
  * throws InputError naming the offending field; it never writes.
  */
@@ -105,8 +105,13 @@ export async function saveCheckpoint(
   };
   atomicWrite(join(dir, file), bytes);
   atomicWrite(join(dir, META), JSON.stringify(meta));
+  // Older weights, and temporaries a killed writer left behind (one writer per folder).
   for (const f of readdirSync(dir))
-    if (/^weights-\d+\.bin$/.test(f) && f !== file) rmSync(join(dir, f), { force: true });
+    if (
+      (/^weights-\d+\.bin$/.test(f) && f !== file) ||
+      /^(weights-\d+\.bin|checkpoint\.json)\.tmp-\d+$/.test(f)
+    )
+      rmSync(join(dir, f), { force: true });
 }
 
 function atomicWrite(path: string, data: string | Uint8Array): void {

@@ -99,6 +99,7 @@ describe("critkit train", () => {
     expect(j.resumed_from).toBeGreaterThanOrEqual(killedAfter);
     expect(j.curves).toEqual(reference.curves);
     expect(j.evals).toEqual(reference.evals);
+    expect(readdirSync(dir).sort()).toEqual(["checkpoint.json", "weights-80.bin"]);
   }, 60_000);
 
   it("--resume with another architecture or a corrupted file exits 2 naming the field and overwrites nothing", async () => {
