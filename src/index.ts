@@ -10,13 +10,6 @@ export { initSearch } from "./diagnostics/init-search.js";
 export { InputError } from "./errors.js";
 export { loadJax, shutdownJax } from "./nets/jax.js";
 export {
-  type Architecture,
-  instantiate,
-  mixerArchitecture,
-  mlpArchitecture,
-  sampleParams,
-} from "./nets/network.js";
-export {
   act,
   dense,
   type Layer,
@@ -27,7 +20,14 @@ export {
   scale,
   serial,
   sum,
-} from "./nets/stax.js";
+} from "./nets/layers/index.js";
+export {
+  type Architecture,
+  instantiate,
+  mixerArchitecture,
+  mlpArchitecture,
+  sampleParams,
+} from "./nets/network.js";
 export { Rng } from "./rng.js";
 export {
   ACTIVATION_NAMES,

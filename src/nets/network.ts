@@ -12,11 +12,12 @@ import {
   type JaxParams,
   type Layer,
   type LayerNormPlacement,
+  layerJvp,
   type MixerBlockConfig,
   mixerBlock,
   mlpBlock,
   type Parametrization,
-} from "./stax.js";
+} from "./layers/index.js";
 
 export type Dtype = "float32" | "float64";
 
@@ -58,6 +59,8 @@ export function sampleParams(arch: Architecture, seed: number): HostParams[] {
 /**
  * One `apply`/`jvp` pair per layer key for the whole process: networks that differ only in their
  * parameters (a σ_w² scan, other seeds) share compiled steps in the diagnostics' jit caches.
+ * Keys name the function exactly (user-supplied parts such as custom activations enter by
+ * identity), so two layers share a compiled step only if they compute the same function.
  */
 const functions = new Map<string, Pick<FiniteBlock, "apply" | "jvp">>();
 
@@ -69,12 +72,13 @@ export async function instantiate(
 ): Promise<FiniteNetwork> {
   const jax = await loadJax();
   const host = sampleParams(arch, seed);
+  for (const layer of new Set(arch.blocks)) layer.verify?.(jax);
   const blocks = arch.blocks.map((layer, i) => {
     let fns = functions.get(layer.key);
     if (!fns) {
       fns = {
         apply: (params, h) => layer.apply(jax, params, h),
-        jvp: (params, h, t) => layer.jvp(jax, params, h, t),
+        jvp: (params, h, t) => layerJvp(jax, layer, params, h, t),
       };
       functions.set(layer.key, fns);
     }
@@ -131,7 +135,7 @@ export function mlpArchitecture(s: MlpSpec): Architecture {
       parametrization: s.parametrization,
     }),
   );
-  checkSize(s.depth * (s.width * s.width + s.width), "--width");
+  checkSize(s.depth * (s.width * s.width + s.width), "width");
   return {
     inputWidth: s.width,
     blocks: Array.from({ length: s.depth }, (_, l) => kinds[l % kinds.length]!),
@@ -144,7 +148,7 @@ export interface MixerSpec extends MixerBlockConfig {
 
 /** An MLP-Mixer of `depth` blocks on inputs of T tokens × C channels (rows of width T·C). */
 export function mixerArchitecture(s: MixerSpec): Architecture {
-  checkSize(s.depth * 2 * (s.tokens * s.tokenHidden + s.channels * s.channelHidden), "--channels");
+  checkSize(s.depth * 2 * (s.tokens * s.tokenHidden + s.channels * s.channelHidden), "channels");
   const block = mixerBlock(s);
   return {
     inputWidth: s.tokens * s.channels,
