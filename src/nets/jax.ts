@@ -368,3 +368,25 @@ export async function readF64(x: JaxArray): Promise<Float64Array> {
 function readRaw(x: Readable): Promise<ArrayLike<number>> | ArrayLike<number> {
   return runtime?.workers ? x.data() : x.dataSync();
 }
+
+/** A new reference to every array of a pytree (for an op or transform that consumes it). */
+export function refTree<T>(jax: JaxModule, tree: T): T {
+  return jax.tree.ref(tree as never) as T;
+}
+
+/**
+ * `jax.jit(f)` for float32 work, `f` itself (eager) for float64: jax-js 0.1.25 rounds JS number
+ * constants to float32 inside jit even for float64 arrays, gets jit(jvp(grad)) wrong in float64,
+ * and exhausts the heap on jit of a float64 grad. The result has `dispose()` either way.
+ */
+export function jitUnlessF64<F extends (...args: never[]) => unknown>(
+  jax: JaxModule,
+  f: F,
+  dtype: "float32" | "float64",
+): F & { dispose(): void } {
+  if (dtype === "float64") {
+    const eager = ((...args: Parameters<F>) => f(...args)) as F;
+    return Object.assign(eager, { dispose() {} });
+  }
+  return jax.jit(f as never) as unknown as F & { dispose(): void };
+}

@@ -64,6 +64,20 @@ export function sampleParams(arch: Architecture, seed: number): HostParams[] {
  */
 const functions = new Map<string, Pick<FiniteBlock, "apply" | "jvp">>();
 
+/** The process-wide `apply`/`jvp` pair of a layer (see `functions`); runs the layer's checks once. */
+export function blockFunctions(jax: JaxModule, layer: Layer): Pick<FiniteBlock, "apply" | "jvp"> {
+  let fns = functions.get(layer.key);
+  if (!fns) {
+    layer.verify?.(jax);
+    fns = {
+      apply: (params, h) => layer.apply(jax, params, h),
+      jvp: (params, h, t) => layerJvp(jax, layer, params, h, t),
+    };
+    functions.set(layer.key, fns);
+  }
+  return fns;
+}
+
 /** Samples the parameters and moves them to jax in `dtype`. */
 export async function instantiate(
   arch: Architecture,
@@ -71,19 +85,11 @@ export async function instantiate(
   dtype: Dtype = "float32",
 ): Promise<FiniteNetwork> {
   const jax = await loadJax();
-  const host = sampleParams(arch, seed);
-  for (const layer of new Set(arch.blocks)) layer.verify?.(jax);
-  const blocks = arch.blocks.map((layer, i) => {
-    let fns = functions.get(layer.key);
-    if (!fns) {
-      fns = {
-        apply: (params, h) => layer.apply(jax, params, h),
-        jvp: (params, h, t) => layerJvp(jax, layer, params, h, t),
-      };
-      functions.set(layer.key, fns);
-    }
-    return { ...fns, params: toJax(jax, host[i]!, dtype) };
-  });
+  const params = paramsToJax(jax, sampleParams(arch, seed), dtype);
+  const blocks = arch.blocks.map((layer, i) => ({
+    ...blockFunctions(jax, layer),
+    params: params[i]!,
+  }));
   return {
     blocks,
     inputWidth: arch.inputWidth,
@@ -91,6 +97,11 @@ export async function instantiate(
       for (const b of blocks) jax.tree.dispose(b.params as never);
     },
   };
+}
+
+/** Host parameters (float64) as jax arrays of `dtype`. */
+export function paramsToJax(jax: JaxModule, host: HostParams[], dtype: Dtype): JaxParams[] {
+  return host.map((p) => toJax(jax, p, dtype));
 }
 
 function toJax(jax: JaxModule, p: HostParams, dtype: Dtype): JaxParams {
@@ -156,7 +167,8 @@ export function mixerArchitecture(s: MixerSpec): Architecture {
   };
 }
 
-function checkSize(params: number, field: string): void {
+/** Refuses a network of `params` parameters above MAX_PARAM_BYTES (float64), naming `field`. */
+export function checkSize(params: number, field: string): void {
   const bytes = params * 8;
   if (bytes > MAX_PARAM_BYTES) {
     throw new InputError(
