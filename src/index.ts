@@ -12,15 +12,31 @@ export { loadJax, shutdownJax } from "./nets/jax.js";
 export {
   act,
   dense,
+  derivedJvp,
+  type JaxParams,
   type Layer,
+  layerJvp,
   layerNorm,
   mixerBlock,
   mlpBlock,
+  perGroup,
   residual,
   scale,
   serial,
   sum,
+  transposeGroups,
 } from "./nets/layers/index.js";
+export {
+  createModel,
+  LOSS_NAMES,
+  type LossName,
+  lossValue,
+  type Model,
+  mlpModel,
+  modelBlocks,
+  objective,
+  valueAndGrad,
+} from "./nets/model.js";
 export {
   type Architecture,
   instantiate,
