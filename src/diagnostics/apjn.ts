@@ -31,7 +31,7 @@ export type Params = unknown;
 
 export interface Block<P = Params> {
   /** h: [batch, width_in] → [batch, width_out]. Consumes `params` and `h`. */
-  apply: (params: P, h: JaxArray) => JaxArray;
+  apply(params: P, h: JaxArray): JaxArray;
   params: P;
   /**
    * Optional hand-written forward-mode rule for probes that share one primal:
@@ -40,7 +40,7 @@ export interface Block<P = Params> {
    * which costs about 3× the matmuls (replicated primal + a zero tangent for every parameter:
    * jax-js has no symbolic zeros). Consumes `params`, `h` and `t`.
    */
-  jvp?: (params: P, h: JaxArray, t: JaxArray) => [JaxArray, JaxArray];
+  jvp?(params: P, h: JaxArray, t: JaxArray): [JaxArray, JaxArray];
 }
 
 export interface ApjnOptions {

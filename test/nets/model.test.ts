@@ -9,6 +9,7 @@
  * jax-js's "cpu" device, which evaluates with Math.* (exact to ~1e-16; tiny models only).
  */
 import { afterAll, describe, expect, it } from "vitest";
+import { apjnExact } from "../../src/diagnostics/apjn.js";
 import {
   type JaxArray,
   type JaxModule,
@@ -30,6 +31,7 @@ import {
   lossValue,
   type Model,
   mlpModel,
+  modelBlocks,
   objective,
   valueAndGrad,
 } from "../../src/nets/model.js";
@@ -242,4 +244,42 @@ describe("gradients = central finite differences (float64, relative 1e-8 normwis
       expect(err, name).toBeLessThan(tolerance(name));
     });
   }
+});
+
+describe("diagnostics on a model's layers", () => {
+  it("exact APJN through embedding (3 → 4) and readout (4 → 2) of a linear MLP = ‖W₁‖²/4, ‖W₂W₁‖²/2", async () => {
+    const jax = await loadJax();
+    const model = await mlpModel({
+      inputDim: 3,
+      width: 4,
+      depth: 1,
+      outputDim: 2,
+      activation: activation("linear"),
+      sigmaW2: 1.3,
+      sigmaB2: 0.1,
+      loss: "mse",
+      dtype: "float64",
+    });
+    const params = model.init(4);
+    const x = f64(jax, new Rng(2).normals(6), [2, 3]);
+    const logJ = await apjnExact(modelBlocks(model, params), x, { dtype: "float64" });
+    const [embed, readout] = sampleParams(model.architecture, 4) as unknown as [
+      { w: HostTensor },
+      [unknown, { w: HostTensor }],
+    ];
+    const w1 = embed.w.data;
+    const w2 = readout[1].w.data;
+    let n1 = 0;
+    for (const v of w1) n1 += v * v;
+    let n2 = 0;
+    for (let i = 0; i < 2; i++)
+      for (let j = 0; j < 3; j++) {
+        let s = 0;
+        for (let k = 0; k < 4; k++) s += w2[i * 4 + k]! * w1[k * 3 + j]!;
+        n2 += s * s;
+      }
+    expect(logJ[0]).toBeCloseTo(Math.log(n1 / 4), 10);
+    expect(logJ[1]).toBeCloseTo(Math.log(n2 / 2), 10);
+    jax.tree.dispose([params, x] as never);
+  });
 });
