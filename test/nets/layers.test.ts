@@ -185,7 +185,13 @@ describe("hand-written tangent rules = the rule autodiff derives from apply (flo
       const t = f64([2, 3, n]);
       const ref = (a: JaxArray) => a.ref;
       const [y1, t1] = layer.jvp!(jax, jax.tree.map(ref, params as never) as never, x.ref, t.ref);
-      const [y2, t2] = derivedJvp(jax, layer, params, x, t);
+      const [y2, t2] = derivedJvp(
+        jax,
+        (p: JaxParams, h: JaxArray) => layer.apply(jax, p, h),
+        params,
+        x,
+        t,
+      );
       for (const [a, b] of [
         [y1, y2],
         [t1, t2],

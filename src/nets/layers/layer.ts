@@ -61,17 +61,19 @@ export function layerJvp(
   x: JaxArray,
   t: JaxArray,
 ): [JaxArray, JaxArray] {
-  return layer.jvp ? layer.jvp(jax, params, x, t) : derivedJvp(jax, layer, params, x, t);
+  if (layer.jvp) return layer.jvp(jax, params, x, t);
+  return derivedJvp(jax, (p: JaxParams, h: JaxArray) => layer.apply(jax, p, h), params, x, t);
 }
 
 /**
  * The tangent map from jax-js autodiff: jvp of `apply` on the primal replicated once per probe
- * (rows stay independent), x [..., N], t [P, ..., N]. Costs the replicated forward pass.
+ * (rows stay independent), x [..., N], t [P, ..., N]. Costs the replicated forward pass and a
+ * zero tangent per closed-over parameter (jax-js has no symbolic zeros). Consumes params, x, t.
  */
-export function derivedJvp(
+export function derivedJvp<P>(
   jax: JaxModule,
-  layer: Layer,
-  params: JaxParams,
+  apply: (params: P, x: JaxArray) => JaxArray,
+  params: P,
   x: JaxArray,
   t: JaxArray,
 ): [JaxArray, JaxArray] {
@@ -80,11 +82,7 @@ export function derivedJvp(
   const n = x.shape[x.shape.length - 1]!;
   const rows = lead.reduce((a, b) => a * b, 1);
   const xRep = jax.numpy.broadcastTo(x, t.shape).reshape([P * rows, n]);
-  const [yRep, ty] = jax.jvp(
-    (h: JaxArray) => layer.apply(jax, params, h),
-    [xRep],
-    [t.reshape([P * rows, n])],
-  );
+  const [yRep, ty] = jax.jvp((h: JaxArray) => apply(params, h), [xRep], [t.reshape([P * rows, n])]);
   const nOut = ty.shape[1]!;
   return [yRep.reshape([P, ...lead, nOut]).slice(0), ty.reshape([P, ...lead, nOut])];
 }
