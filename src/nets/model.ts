@@ -153,6 +153,10 @@ export interface MlpModelConfig {
   layernorm?: LayerNormPlacement;
   /** residual strength μ of the hidden blocks (0: none) */
   residual?: number;
+  /** factor of the hidden blocks' residual branch, e.g. depth^-β (default 1) */
+  branchScale?: number;
+  /** LayerNorm with a learnable gain and shift */
+  lnAffine?: boolean;
   loss: LossName;
   parametrization?: Parametrization;
   dtype?: Dtype;
@@ -176,9 +180,15 @@ export async function mlpModel(cfg: MlpModelConfig): Promise<Model> {
     sigmaW2: cfg.sigmaW2,
     sigmaB2: cfg.sigmaB2,
     layernorm: cfg.layernorm,
+    lnAffine: cfg.lnAffine,
     parametrization: cfg.parametrization,
   };
-  const hidden = mlpBlock({ ...common, width, mu: cfg.residual ?? 0 });
+  const hidden = mlpBlock({
+    ...common,
+    width,
+    mu: cfg.residual ?? 0,
+    branchScale: cfg.branchScale,
+  });
   const layers: Layer[] = [
     dense(width, cfg.sigmaW2, cfg.sigmaB2, cfg.parametrization),
     ...Array.from({ length: depth - 1 }, () => hidden),
