@@ -4,13 +4,13 @@
  */
 import type { Command } from "commander";
 import { InputError } from "../errors.js";
+import { type Layer, mlpBlock, type Parametrization, serial } from "../nets/layers/index.js";
 import {
   type Architecture,
   type Dtype,
   mixerArchitecture,
   mlpArchitecture,
 } from "../nets/network.js";
-import { type Layer, mlpBlock, type Parametrization, serial } from "../nets/stax.js";
 import { activation } from "../theory/activations.js";
 import { int, num, oneOf } from "./options.js";
 

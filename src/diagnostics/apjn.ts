@@ -24,6 +24,7 @@
  */
 import { InputError, requireInteger } from "../errors.js";
 import { dispose, type JaxArray, type JaxModule, keep, loadJax, readF64 } from "../nets/jax.js";
+import { derivedJvp } from "../nets/layers/layer.js";
 import { Rng } from "../rng.js";
 
 /** A pytree of jax arrays (what `jax.tree` accepts). */
@@ -31,7 +32,7 @@ export type Params = unknown;
 
 export interface Block<P = Params> {
   /** h: [batch, width_in] → [batch, width_out]. Consumes `params` and `h`. */
-  apply: (params: P, h: JaxArray) => JaxArray;
+  apply(params: P, h: JaxArray): JaxArray;
   params: P;
   /**
    * Optional hand-written forward-mode rule for probes that share one primal:
@@ -40,7 +41,7 @@ export interface Block<P = Params> {
    * which costs about 3× the matmuls (replicated primal + a zero tangent for every parameter:
    * jax-js has no symbolic zeros). Consumes `params`, `h` and `t`.
    */
-  jvp?: (params: P, h: JaxArray, t: JaxArray) => [JaxArray, JaxArray];
+  jvp?(params: P, h: JaxArray, t: JaxArray): [JaxArray, JaxArray];
 }
 
 export interface ApjnOptions {
@@ -154,21 +155,11 @@ function jvpStep(jax: JaxModule, block: Block): ChunkStepFn {
   const key = stepKey(block);
   let f = cache.jvp.get(key);
   if (f) return f;
-  const np = jax.numpy;
   const handRule = block.jvp;
   const apply = block.apply;
   const one = (params: unknown, h: JaxArray, tn: JaxArray): [JaxArray, JaxArray] => {
     if (handRule) return handRule(params, h, tn);
-    // Generic rule: jvp of apply on the primal replicated once per probe (rows stay independent).
-    const [p, b, n] = tn.shape;
-    const hRep = np.broadcastTo(h, [p, b, n]).reshape([p * b, n]);
-    const [yRep, tOut] = jax.jvp(
-      (hh: JaxArray) => apply(params, hh),
-      [hRep],
-      [tn.reshape([p * b, n])],
-    );
-    const nOut = tOut.shape[1];
-    return [yRep.reshape([p, b, nOut]).slice(0), tOut.reshape([p, b, nOut])];
+    return derivedJvp(jax, apply, params, h, tn);
   };
   const body = (params: unknown[], h: JaxArray, t: JaxArray, ms: JaxArray) => {
     const out: JaxArray[] = [];

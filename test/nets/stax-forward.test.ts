@@ -161,10 +161,12 @@ describe("MLP-Mixer block", () => {
       depth: 2,
       mu: 1,
     });
-    const host = sampleParams(arch, 7) as Array<{
-      token: Array<{ w: HostTensor; b: HostTensor }>;
-      channel: Array<{ w: HostTensor; b: HostTensor }>;
-    }>;
+    type Mlp = Array<{ w: HostTensor; b: HostTensor }>;
+    // [token mixing [skip, [LN, transpose, token MLP, transpose]], channel mixing [skip, [LN, MLP]]]
+    const host = (sampleParams(arch, 7) as unknown as Mlp[][][][]).map((p) => ({
+      token: p[0]![1]![2]!,
+      channel: p[1]![1]![1]!,
+    }));
     const x = inputs(2, T * C);
     const mlp = (z: Mat, p: Array<{ w: HostTensor; b: HostTensor }>) =>
       addBias(
@@ -317,6 +319,6 @@ describe("network size guard", () => {
         width: 100_000,
         depth: 100,
       }),
-    ).toThrow(/--width: the network would need/);
+    ).toThrow(/^width: the network would need/);
   });
 });
