@@ -15,6 +15,8 @@
  *
  * Ownership follows jax-js: every function consumes its argument.
  */
+import { InputError } from "../errors.js";
+import type { Activation } from "../theory/activations.js";
 import type { JaxArray, JaxModule } from "./jax.js";
 
 /** A float64 scalar constant (an array: survives jit exactly). */
@@ -167,7 +169,7 @@ export function softplus64(jax: JaxModule, x: JaxArray): JaxArray {
  * e^{−s·y²} for s = 1 or 1/2 (W. J. Cody's split): y_h = ⌊16|y|⌋/16 has ≤ 14 significant bits
  * for |y| < 1024, so s·y_h² is exact, and e^{−s y²} = e^{−s y_h²} · e^{−s (|y| − y_h)(|y| + y_h)}.
  */
-function expNegSquare(jax: JaxModule, y: JaxArray, s: 1 | 0.5): JaxArray {
+export function expNegSquare64(jax: JaxModule, y: JaxArray, s: 1 | 0.5): JaxArray {
   const np = jax.numpy;
   const a = np.abs(y);
   const ah = jax.lax.stopGradient(np.floor(a.ref.mul(num(jax, 16))).mul(num(jax, 1 / 16)));
@@ -245,25 +247,25 @@ export function erf64(jax: JaxModule, x: JaxArray): JaxArray {
   const a = np.abs(x.ref);
   const small = a.ref.lessEqual(ERF_THRESH);
   const inner = x.ref.mul(erfSmallRatio(jax, x.ref));
-  const e = expNegSquare(jax, a.ref, 1);
+  const e = expNegSquare64(jax, a.ref, 1);
   const outer = np.sign(x).mul(num(jax, 1).sub(e.mul(erfcScaled(jax, a))));
   return np.where(small, inner, outer);
 }
 
 /** erfc x, accurate in the far right tail (relative) too. */
 export function erfc64(jax: JaxModule, x: JaxArray): JaxArray {
-  return erfcWith(jax, x.ref, expNegSquare(jax, x, 1));
+  return erfcWith(jax, x.ref, expNegSquare64(jax, x, 1));
 }
 
 /** Φ(x) = erfc(−x/√2)/2 with e^{−x²/2} split on x itself (accurate in the lower tail). */
 export function normalCdf64(jax: JaxModule, x: JaxArray): JaxArray {
   const t = x.ref.mul(num(jax, -Math.SQRT1_2));
-  return erfcWith(jax, t, expNegSquare(jax, x, 0.5)).mul(num(jax, 0.5));
+  return erfcWith(jax, t, expNegSquare64(jax, x, 0.5)).mul(num(jax, 0.5));
 }
 
 /** ϕ(x) = e^{−x²/2}/√(2π). */
 export function normalPdf64(jax: JaxModule, x: JaxArray): JaxArray {
-  return expNegSquare(jax, x, 0.5).mul(num(jax, 1 / Math.sqrt(2 * Math.PI)));
+  return expNegSquare64(jax, x, 0.5).mul(num(jax, 1 / Math.sqrt(2 * Math.PI)));
 }
 
 /** π/2 in three parts (fdlibm): PIO2_1 has 33 significant bits, k·PIO2_1 exact for |k| < 2^20. */
@@ -320,4 +322,72 @@ export function cos64(jax: JaxModule, x: JaxArray): JaxArray {
   const [s, c] = sinCos64(jax, x);
   s.dispose();
   return c;
+}
+
+/** φ and [φ, φ′] of one activation on float64 arrays (the shape of stax's activation ops). */
+export interface ActivationOp64 {
+  f(jax: JaxModule, x: JaxArray): JaxArray;
+  /** φ(x) and φ′(x) from shared intermediates (φ′ null: identity) */
+  fd(jax: JaxModule, x: JaxArray): [JaxArray, JaxArray | null];
+}
+
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+
+/**
+ * The float64 ops of each built-in activation kind (conventions of src/theory/activations.ts),
+ * built from the accurate functions above; φ′ by the closed forms below (the same derivatives
+ * that autodiff of φ gives, test/nets/f64.test.ts checks both). Throws InputError for kinds
+ * without a float64 path (custom activations).
+ */
+export function activationOp64(phi: Activation): ActivationOp64 {
+  const np = (jax: JaxModule) => jax.numpy;
+  const fromF = (
+    f: ActivationOp64["f"],
+    df: (jax: JaxModule, x: JaxArray) => JaxArray,
+  ): ActivationOp64 => ({ f, fd: (jax, x) => [f(jax, x.ref), df(jax, x)] });
+  switch (phi.kind) {
+    case "relu":
+    case "leaky_relu": {
+      // φ = x or αx, φ′ = 1 or α (α as a float64 array: exact under jit too)
+      const a = phi.params.alpha ?? 0;
+      return fromF(
+        (jax, x) => np(jax).where(x.ref.greater(0), x.ref, x.mul(num(jax, a))),
+        (jax, x) => np(jax).where(x.greater(0), num(jax, 1), num(jax, a)),
+      );
+    }
+    case "linear":
+      return { f: (_jax, x) => x, fd: (_jax, x) => [x, null] };
+    case "tanh":
+      return fromF(tanh64, sech264);
+    case "erf":
+      return fromF(erf64, (jax, x) => expNegSquare64(jax, x, 1).mul(num(jax, TWO_OVER_SQRT_PI)));
+    case "gelu":
+      // φ = x Φ(x), φ′ = Φ(x) + x ϕ(x)
+      return fromF(
+        (jax, x) => x.ref.mul(normalCdf64(jax, x)),
+        (jax, x) => normalCdf64(jax, x.ref).add(x.ref.mul(normalPdf64(jax, x))),
+      );
+    case "silu":
+      // φ = x σ(x), φ′ = σ(x) (1 + x σ(−x)) (σ(−x) = 1 − σ(x) without cancellation)
+      return fromF(
+        (jax, x) => x.ref.mul(sigmoid64(jax, x)),
+        (jax, x) =>
+          sigmoid64(jax, x.ref).mul(
+            x.ref.mul(sigmoid64(jax, x.mul(num(jax, -1)))).add(num(jax, 1)),
+          ),
+      );
+    case "sigmoid":
+      return fromF(sigmoid64, (jax, x) =>
+        sigmoid64(jax, x.ref).mul(sigmoid64(jax, x.mul(num(jax, -1)))),
+      );
+    case "softplus":
+      return fromF(softplus64, sigmoid64);
+    case "sin":
+      return { f: sin64, fd: (jax, x) => sinCos64(jax, x) };
+    default:
+      throw new InputError(
+        "activation",
+        `'${phi.name}' has no float64 implementation (only the built-in activations do): use dtype float32`,
+      );
+  }
 }

@@ -368,3 +368,19 @@ export async function readF64(x: JaxArray): Promise<Float64Array> {
 function readRaw(x: Readable): Promise<ArrayLike<number>> | ArrayLike<number> {
   return runtime?.workers ? x.data() : x.dataSync();
 }
+
+/**
+ * `jax.jit(fn)` for float32 work, `fn` itself (run eagerly) for float64. Inside jit, @jax-js/jax
+ * 0.1.25 rounds JS number constants to float32 even for float64 operands (x·(1/3) in float64
+ * comes out off by 4e-9 relative; test/nets/f64.test.ts keeps checking it), and jit of float64
+ * gradients has exhausted the heap and given wrong jvp-of-grad values. Eager float64 runs each
+ * op as its own kernel: slower, but every constant stays float64.
+ */
+export function jitUnlessF64<A extends unknown[], R>(
+  jax: JaxModule,
+  fn: (...args: A) => R,
+  dtype: string,
+): ((...args: A) => R) & { dispose(): void } {
+  if (dtype === "float64") return Object.assign((...args: A) => fn(...args), { dispose() {} });
+  return jax.jit(fn as never) as unknown as ((...args: A) => R) & { dispose(): void };
+}

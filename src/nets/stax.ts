@@ -17,6 +17,7 @@ import { InputError } from "../errors.js";
 import type { Rng } from "../rng.js";
 import type { Activation } from "../theory/activations.js";
 import type { Kernel, KernelLayer, KernelStep } from "../theory/kernel.js";
+import { activationOp64 } from "./f64.js";
 import type { JaxArray, JaxModule } from "./jax.js";
 
 /** A parameter tensor on the host, float64 (cast to the network's dtype when moved to jax). */
@@ -104,16 +105,18 @@ export function dense(
 
 /** Elementwise φ on a centred Gaussian field: q' = E[φ(u)²], q12' = E[φ(u1)φ(u2)], χ = E[φ′(u)²]. */
 export function act(phi: Activation): Layer {
-  const op = activationOp(phi);
+  const op32 = activationOp(phi);
+  // float64 arrays get critkit's accurate kernels (jax-js's f64 exp/tanh/erf/… are f32-accurate)
+  const opFor = (x: JaxArray) => (x.dtype === "float64" ? activationOp64(phi) : op32);
   return {
     name: phi.name,
     key: phi.name,
     hasTheory: true,
     endsWithDense: false,
     init: (_rng, nIn) => ({ params: [], nOut: nIn }),
-    apply: (jax, _params, x) => op.f(jax, x),
+    apply: (jax, _params, x) => opFor(x).f(jax, x),
     jvp(jax, _params, x, t) {
-      const [y, d] = op.fd(jax, x);
+      const [y, d] = opFor(x).fd(jax, x);
       return [y, d ? t.mul(d) : t];
     },
     map: (k) => {
