@@ -9,7 +9,7 @@ import { jacobianExact } from "../../src/diagnostics/apjn.js";
 import * as F from "../../src/nets/f64.js";
 import { type JaxArray, type JaxModule, loadJax } from "../../src/nets/jax.js";
 import { instantiate, mlpArchitecture, sampleParams } from "../../src/nets/network.js";
-import { act, dense, type HostTensor } from "../../src/nets/stax.js";
+import { act, dense, type HostTensor, LAYERNORM_EPS } from "../../src/nets/stax.js";
 import { Rng } from "../../src/rng.js";
 import { ACTIVATION_NAMES, activation } from "../../src/theory/activations.js";
 import * as R from "./reference64.js";
@@ -327,9 +327,38 @@ describe("float64 MLP forward and backward, every op vs a plain-JS float64 refer
   }
 });
 
+/** LayerNorm of a row (ε = 1e-5, population variance) and its Jacobian (1/s)(I − 11ᵀ/N − y yᵀ/N). */
+function layerNormJs(x: number[]): { y: number[]; jac: number[] } {
+  const N = x.length;
+  const m = x.reduce((a, b) => a + b, 0) / N;
+  const v = x.reduce((a, b) => a + (b - m) ** 2, 0) / N;
+  const s = Math.sqrt(v + LAYERNORM_EPS);
+  const y = x.map((u) => (u - m) / s);
+  const jac = Array.from({ length: N * N }, (_, k) => {
+    const [i, j] = [Math.floor(k / N), k % N];
+    return ((i === j ? 1 : 0) - 1 / N - (y[i]! * y[j]!) / N) / s;
+  });
+  return { y, jac };
+}
+
+const matmulSq = (a: number[], b: number[], N: number) =>
+  Array.from({ length: N * N }, (_, k) => {
+    const [i, j] = [Math.floor(k / N), k % N];
+    let s = 0;
+    for (let p = 0; p < N; p++) s += a[i * N + p]! * b[p * N + j]!;
+    return s;
+  });
+
 describe("APJN in float64 vs a plain-JS float64 Jacobian", () => {
-  for (const name of ["tanh", "gelu", "softplus", "sin"]) {
-    it(`${name}: ∂h^L/∂h^0 within 1e-12 (normwise)`, async () => {
+  for (const [name, layernorm, mu] of [
+    ["tanh", "none", 0],
+    ["gelu", "none", 0],
+    ["softplus", "none", 0],
+    ["sin", "none", 0],
+    ["erf", "pre", 0.5],
+    ["silu", "post", 1],
+  ] as const) {
+    it(`${name}, LayerNorm ${layernorm}, μ = ${mu}: ∂h^L/∂h^0 within 1e-12 (normwise)`, async () => {
       const ref = refActivation(name);
       const [N, depth] = [6, 4];
       const arch = mlpArchitecture({
@@ -338,25 +367,41 @@ describe("APJN in float64 vs a plain-JS float64 Jacobian", () => {
         sigmaB2: 0.05,
         width: N,
         depth,
+        layernorm,
+        mu,
       });
-      const host = sampleParams(arch, 2) as unknown as [unknown, Dense][];
+      const host = sampleParams(arch, 2);
       const net = await instantiate(arch, 2, "float64");
       const x0 = Array.from(new Rng(4).normals(N), (v) => 2 * v);
-      // J ← W diag(φ′(h)) J, h ← W φ(h) + b
-      let J: number[] = Array.from({ length: N * N }, (_, k) => (k % (N + 1) === 0 ? 1 : 0));
+      const eye: number[] = Array.from({ length: N * N }, (_, k) => (k % (N + 1) === 0 ? 1 : 0));
+      const diag = (d: number[]) => eye.map((v, k) => v * d[k % N]!);
+      // block: h' = μ h + W u + b, u = φ(LN h) | LN(φ h) | φ(h); J ← (μ I + W ∂u/∂h) J
+      let J = eye;
       let h = x0;
-      for (const [, { w, b }] of host) {
-        const d = h.map(ref.df);
-        const a = h.map(ref.f);
-        const Jn = new Array<number>(N * N).fill(0);
-        for (let i = 0; i < N; i++)
-          for (let k = 0; k < N; k++)
-            for (let j = 0; j < N; j++)
-              Jn[i * N + k]! += w.data[i * N + j]! * d[j]! * J[j * N + k]!;
-        h = Array.from({ length: N }, (_, i) =>
-          a.reduce((s, v, j) => s + w.data[i * N + j]! * v, b.data[i]!),
+      for (const p of host) {
+        const ps = (mu ? (p as unknown as unknown[])[1] : p) as unknown[];
+        const { w, b } = ps[ps.length - 1] as Dense;
+        let u: number[];
+        let du: number[];
+        if (layernorm === "pre") {
+          const n = layerNormJs(h);
+          u = n.y.map(ref.f);
+          du = matmulSq(diag(n.y.map(ref.df)), n.jac, N);
+        } else if (layernorm === "post") {
+          const n = layerNormJs(h.map(ref.f));
+          u = n.y;
+          du = matmulSq(n.jac, diag(h.map(ref.df)), N);
+        } else {
+          u = h.map(ref.f);
+          du = diag(h.map(ref.df));
+        }
+        const Wm = Array.from(w.data);
+        const block = matmulSq(Wm, du, N).map((v, k) => v + mu * eye[k]!);
+        J = matmulSq(block, J, N);
+        h = Array.from(
+          { length: N },
+          (_, i) => mu * h[i]! + u.reduce((s, v, j) => s + Wm[i * N + j]! * v, b.data[i]!),
         );
-        J = Jn;
       }
       const input = f64(x0, [1, N]);
       const got = await jacobianExact(net.blocks as never, input, { dtype: "float64" });
