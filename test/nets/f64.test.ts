@@ -12,6 +12,7 @@ import { instantiate, mlpArchitecture, sampleParams } from "../../src/nets/netwo
 import { act, dense, type HostTensor, LAYERNORM_EPS } from "../../src/nets/stax.js";
 import { Rng } from "../../src/rng.js";
 import { ACTIVATION_NAMES, activation } from "../../src/theory/activations.js";
+import { argv, runCli } from "../cli/run-cli.js";
 import * as R from "./reference64.js";
 
 let jax: JaxModule;
@@ -412,4 +413,45 @@ describe("APJN in float64 vs a plain-JS float64 Jacobian", () => {
       expect(err / scale).toBeLessThan(1e-12);
     });
   }
+});
+
+describe("critkit apjn --dtype float64", () => {
+  it("log J^{0,l} equals the plain-JS float64 Hutchinson estimate with the same probes to 1e-12", async () => {
+    const [N, depth, P] = [6, 3, 3];
+    const r = await runCli(
+      ...argv(
+        `apjn --dtype float64 --activation gelu --sigma-w2 1.8 --width ${N} --depth ${depth} --seeds 1 --inputs 1 --probes ${P} --json`,
+      ),
+    );
+    expect(r.code).toBe(0);
+    const got = JSON.parse(r.stdout).log_apjn as number[];
+    // the CLI's network (seed 0), input (Rng(seed ^ 0x5eed)) and probes (Rng(seed + 1))
+    const ref = refActivation("gelu");
+    const arch = mlpArchitecture({
+      activations: [activation("gelu")],
+      sigmaW2: 1.8,
+      sigmaB2: 0.05,
+      width: N,
+      depth,
+    });
+    const host = sampleParams(arch, 0) as unknown as [unknown, Dense][];
+    let h = Array.from(new Rng(0 ^ 0x5eed).normals(N));
+    let t = Array.from({ length: P }, (_, p) =>
+      Array.from(new Rng(1).normals(P * N)).slice(p * N, (p + 1) * N),
+    );
+    for (const [l, [, { w, b }]] of host.entries()) {
+      const d = h.map(ref.df);
+      const a = h.map(ref.f);
+      t = t.map((v) =>
+        Array.from({ length: N }, (_, i) =>
+          v.reduce((s, x, j) => s + w.data[i * N + j]! * d[j]! * x, 0),
+        ),
+      );
+      h = Array.from({ length: N }, (_, i) =>
+        a.reduce((s, v, j) => s + w.data[i * N + j]! * v, b.data[i]!),
+      );
+      const meanSq = t.reduce((s, v) => s + v.reduce((u, x) => u + x * x, 0) / N, 0) / P;
+      expect(Math.abs(got[l + 1]! - Math.log(meanSq))).toBeLessThan(1e-12);
+    }
+  });
 });
