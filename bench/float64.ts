@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/float64.ts`: the numbers of docs/float64.md. Max error (ulp) of critkit's float64
  * functions and their autodiff derivatives against the plain-JS float64 references of
- * test/nets/reference64.ts on the test's sweep (−40…40 step 0.025 plus extremes), beside the
+ * test/nets/reference64.ts on a sweep of −40…40 in steps of 0.025 plus extremes, beside the
  * relative error of jax-js's own float64 function; then the cost of the float64 path against the
  * float32 one (APJN of a tanh MLP, elementwise tanh).
  */
@@ -146,7 +146,7 @@ for (const dtype of ["float32", "float64"] as const) {
     await apjnEmpirical(net.blocks as never, inputs, { probes, dtype });
   }, 3);
   console.log(
-    `  ${dtype}${dtype === "float64" ? " (accurate kernels, eager)" : " (jit)"}: ${ms.toFixed(0)} ms`,
+    `  ${dtype} (${dtype === "float64" ? "eager steps, jit-compiled accurate φ′ kernel" : "jit"}): ${ms.toFixed(0)} ms`,
   );
   inputs.dispose();
   net.dispose();

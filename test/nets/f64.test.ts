@@ -75,11 +75,11 @@ describe("the jax-js float64 ops the path is built from", () => {
   });
 });
 
-// Dense sweep: −40…40 in steps of 0.025 (offset so 0 and the branch edges are hit separately),
+// Dense sweep: −40…40 in steps of 0.04 (offset so 0 and the branch edges are hit separately),
 // tiny, huge and overflow-edge arguments.
 const SWEEP = (() => {
   const xs: number[] = [0, -0, 0.35, -0.35, 0.46875, -0.46875, 4, -4];
-  for (let i = -1600; i <= 1600; i++) xs.push(i / 40 + 0.0013);
+  for (let i = -1000; i <= 1000; i++) xs.push(i / 25 + 0.0013);
   for (const e of [-300, -100, -30, -16, -8, -4])
     for (const s of [1, -1, 1.7, -3.3]) xs.push(s * 10 ** e);
   xs.push(1e300, -1e300, 709, -709, 745, -745, 1e5, -1e5);
@@ -233,7 +233,7 @@ describe("float64 MLP forward and backward, every op vs a plain-JS float64 refer
   for (const name of ACTIVATION_NAMES.filter((a) => a !== "swish")) {
     it(`${name}: each op within 1e-14 relative (dot products: of Σ|terms|)`, async () => {
       const ref = refActivation(name);
-      const [B, N, depth] = [3, 8, 3];
+      const [B, N, depth] = [3, 8, 2];
       const arch = mlpArchitecture({
         activations: [activation(name)],
         sigmaW2: 2,
@@ -354,8 +354,6 @@ describe("APJN in float64 vs a plain-JS float64 Jacobian", () => {
   for (const [name, layernorm, mu] of [
     ["tanh", "none", 0],
     ["gelu", "none", 0],
-    ["softplus", "none", 0],
-    ["sin", "none", 0],
     ["erf", "pre", 0.5],
     ["silu", "post", 1],
   ] as const) {
