@@ -108,6 +108,21 @@ for (const [name, f, ref, dref, own, dom] of rows) {
   const ownErr = own ? maxRel(own(jax, arr(pts)).dataSync(), want).toExponential(1) : "—";
   console.log(`| ${name} | ${fErr.toFixed(0)} | ${dErr} | ${ownErr} |`);
 }
+const pos: number[] = [5e-324, 1e-310, Number.MAX_VALUE];
+for (let u = -323; u <= 308; u += 0.037) pos.push(10 ** u);
+for (let i = -2000; i <= 2000; i++) pos.push(1 + i * 1e-4);
+const logErr = maxUlp(F.log64(jax, arr(pos)).dataSync(), pos.map(Math.log));
+const mid = pos.filter((x) => x > 1e-300 && x < 1e300);
+const dlogErr = maxUlp(
+  jax
+    .grad((x: JaxArray) => F.log64(jax, x).sum())(arr(mid))
+    .dataSync(),
+  mid.map((x) => 1 / x),
+);
+const ownLog = maxRel(np.log(arr(mid)).dataSync(), mid.map(Math.log));
+console.log(
+  `| log, x ∈ [5e-324, 1.8e308] | ${logErr.toFixed(0)} | ${dlogErr.toFixed(0)} | ${ownLog.toExponential(1)} |`,
+);
 const us = Array.from({ length: 2001 }, (_, i) => i / 2000);
 console.log(
   `| log(1+u), u ∈ [0,1] | ${maxUlp(F.log1pUnit64(jax, arr(us)).dataSync(), us.map(Math.log1p)).toFixed(0)} | — | ${maxRel(np.log1p(arr(us)).dataSync(), us.map(Math.log1p)).toExponential(1)} |`,

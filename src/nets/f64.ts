@@ -121,6 +121,46 @@ export function log1pUnit64(jax: JaxModule, u: JaxArray): JaxArray {
 }
 
 /**
+ * log x for every float64 x (log 0 = −∞, log of a negative = NaN): the exponent comes from the
+ * float32 bit pattern of x·2^{−m} (exact int32 bit ops), where the power of two 2^{−m} (m a
+ * multiple of 200, from comparisons) first brings x into float32's exponent range; then
+ * x = 2^E·μ with μ ∈ (0.707, 1.414] exactly, and log x = E ln2 + 2 atanh((μ−1)/(μ+1)).
+ */
+export function log64(jax: JaxModule, x: JaxArray): JaxArray {
+  const np = jax.numpy;
+  let tier = num(jax, 0);
+  for (let j = 0; j < 10; j++)
+    tier = tier.add(
+      np.where(x.ref.greaterEqual(num(jax, 2 ** (-900 + 200 * j))), num(jax, 1), num(jax, 0)),
+    );
+  const shift = jax.lax.stopGradient(num(jax, 1000).sub(tier.mul(num(jax, 200))));
+  const s1 = np.floor(shift.ref.mul(num(jax, 0.5)));
+  const s2 = shift.ref.sub(s1.ref);
+  const xs = x.ref.mul(pow2(jax, s1)).mul(pow2(jax, s2));
+  const bits = jax.lax.bitcastConvertType(
+    np.clip(xs.ref, 0, 2 ** 120).astype(np.float32),
+    np.int32,
+  );
+  const e0 = jax.lax.stopGradient(
+    np.floor(bits.astype(np.float64).mul(num(jax, 2 ** -23))).sub(num(jax, 127)),
+  );
+  const m0 = xs.mul(pow2(jax, e0.ref.mul(num(jax, -1))));
+  const big = m0.ref.greater(Math.SQRT2);
+  const m = np.where(big.ref, m0.ref.mul(num(jax, 0.5)), m0);
+  const e = e0.add(np.where(big, num(jax, 1), num(jax, 0))).sub(shift);
+  const f = m.sub(num(jax, 1));
+  const s = f.ref.div(f.add(num(jax, 2)));
+  const series = horner(jax, s.ref.mul(s.ref), ATANH_POLY).mul(s);
+  const y = e.ref.mul(num(jax, LN2_HI)).add(e.mul(num(jax, LN2_LO)).add(series));
+  const special = np.where(
+    x.ref.equal(0),
+    num(jax, Number.NEGATIVE_INFINITY),
+    np.where(x.ref.less(0), num(jax, Number.NaN), num(jax, Number.POSITIVE_INFINITY)),
+  );
+  return np.where(x.ref.greater(0).mul(np.isfinite(x)), y, special);
+}
+
+/**
  * [|x|, sign] with sign = ±1 (+1 at 0) as where-selections, so autodiff gives d|x|/dx = ±1 at 0
  * too (jax-js differentiates abs and sign to 0 there).
  */
