@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { jacobianExact } from "../../src/diagnostics/apjn.js";
 import * as F from "../../src/nets/f64.js";
-import { type JaxArray, type JaxModule, loadJax } from "../../src/nets/jax.js";
+import { type JaxArray, type JaxModule, jitUnlessF64, loadJax } from "../../src/nets/jax.js";
 import { instantiate, mlpArchitecture, sampleParams } from "../../src/nets/network.js";
 import { act, dense, type HostTensor, LAYERNORM_EPS } from "../../src/nets/stax.js";
 import { Rng } from "../../src/rng.js";
@@ -72,6 +72,16 @@ describe("the jax-js float64 ops the path is built from", () => {
     expect(viaArray(f64([1])).dataSync()[0]).toBe(1 / 3);
     third.dispose();
     viaArray.dispose();
+  });
+
+  it("jitUnlessF64 runs float64 eagerly (JS constants exact) and jit-compiles float32", () => {
+    const scale = (x: JaxArray) => x.mul(1 / 3);
+    const f64Step = jitUnlessF64(jax, scale, "float64");
+    expect(f64Step(f64([1])).dataSync()[0]).toBe(1 / 3);
+    const f32Step = jitUnlessF64(jax, scale, "float32");
+    const one = jax.numpy.array(new Float32Array([1]), { dtype: jax.numpy.float32 });
+    expect(f32Step(one).dataSync()[0]).toBe(Math.fround(1 / 3));
+    f32Step.dispose();
   });
 });
 
