@@ -176,18 +176,17 @@ export function refTree<T>(jax: JaxModule, tree: T): T {
 }
 
 /**
- * `jax.jit(f)` for float32 work, `f` itself (eager) for float64: jax-js 0.1.25 rounds JS number
- * constants to float32 inside jit even for float64 arrays, gets jit(jvp(grad)) wrong in float64,
- * and exhausts the heap on jit of a float64 grad. The result has `dispose()` either way.
+ * `jax.jit(fn)` for float32 work, `fn` itself (run eagerly) for float64. Inside jit, @jax-js/jax
+ * 0.1.25 rounds JS number constants to float32 even for float64 operands (x·(1/3) in float64
+ * comes out off by 4e-9 relative; test/nets/f64.test.ts keeps checking it), and jit of float64
+ * gradients has exhausted the heap and given wrong jvp-of-grad values. Eager float64 runs each
+ * op as its own kernel: slower, but every constant stays float64.
  */
-export function jitUnlessF64<F extends (...args: never[]) => unknown>(
+export function jitUnlessF64<A extends unknown[], R>(
   jax: JaxModule,
-  f: F,
-  dtype: "float32" | "float64",
-): F & { dispose(): void } {
-  if (dtype === "float64") {
-    const eager = ((...args: Parameters<F>) => f(...args)) as F;
-    return Object.assign(eager, { dispose() {} });
-  }
-  return jax.jit(f as never) as unknown as F & { dispose(): void };
+  fn: (...args: A) => R,
+  dtype: string,
+): ((...args: A) => R) & { dispose(): void } {
+  if (dtype === "float64") return Object.assign((...args: A) => fn(...args), { dispose() {} });
+  return jax.jit(fn as never) as unknown as ((...args: A) => R) & { dispose(): void };
 }

@@ -1,7 +1,8 @@
 /** Elementwise activation layers: φ from the activation record (src/theory/activations.ts). */
 import { InputError } from "../../errors.js";
 import type { Activation } from "../../theory/activations.js";
-import type { JaxModule } from "../jax.js";
+import { type ActivationOp64, activationOp64 } from "../f64.js";
+import type { JaxArray, JaxModule } from "../jax.js";
 import { type Layer, noParams } from "./layer.js";
 
 /** Points where a custom activation's jax op is checked against its scalar φ. */
@@ -12,10 +13,14 @@ const verified = new WeakSet<Activation>();
  * Elementwise φ on a centred Gaussian field: q' = E[φ(u)²], q12' = E[φ(u1)φ(u2)], χ = E[φ′(u)²].
  * The finite pass runs the activation's jax op; its tangent map is the op's φ′ fast path when it
  * has one, else jax-js autodiff of the op. An activation without an op (a custom φ given only as
- * a JS function) has theory but refuses to run on a finite network.
+ * a JS function) has theory but refuses to run on a finite network. Float64 arrays of a built-in
+ * activation run critkit's accurate kernels (src/nets/f64.ts: jax-js's own float64 exp/tanh/erf
+ * are float32-accurate); a custom activation runs its own op in every dtype.
  */
 export function act(phi: Activation): Layer {
   const op = phi.op;
+  const op64 = (x: JaxArray): ActivationOp64 | undefined =>
+    x.dtype === "float64" && phi.kind !== "custom" ? activationOp64(phi) : undefined;
   const missing = (): never => {
     throw new InputError(
       "activation",
@@ -28,10 +33,10 @@ export function act(phi: Activation): Layer {
     hasTheory: true,
     fresh: () => false,
     init: noParams,
-    apply: (jax, _params, x) => (op ? op.f(jax, x) : missing()),
+    apply: (jax, _params, x) => (op64(x) ?? op ?? missing()).f(jax, x),
     jvp: op?.fd
       ? (jax, _params, x, t) => {
-          const [y, d] = op.fd!(jax, x);
+          const [y, d] = (op64(x) ?? op).fd!(jax, x);
           return [y, d ? t.mul(d) : t];
         }
       : undefined,
