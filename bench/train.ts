@@ -5,7 +5,8 @@
  *
  * critkit's step is exactly what `train` runs per update: the jit'ed value-and-gradient of the
  * objective, then the SGD update of src/train/optimizers.ts (jit per leaf), then the loss read back to JS.
- * The model is src/train/mlp-adapter.ts. Times are medians after warm-up (tracing and compilation
+ * The model is the plain ReLU MLP below, written to match the numpy reference line for line (the
+ * same weights are handed to both). Times are medians after warm-up (tracing and compilation
  * excluded); both sides get the same weights and data (a temporary float32 file) and the note
  * reports the losses of the first two steps from each (a check that the steps agree).
  */
@@ -15,7 +16,6 @@ import { join } from "node:path";
 import { type JaxArray, jaxRuntime, loadJax, readF32 } from "../src/nets/jax.js";
 import type { JaxParams } from "../src/nets/stax.js";
 import { Rng } from "../src/rng.js";
-import { mlpTask } from "../src/train/mlp-adapter.js";
 import { makeOptimizer } from "../src/train/optimizers.js";
 import { isNumpyError, runNumpy } from "./numpy.js";
 import type { BenchRow } from "./types.js";
@@ -29,14 +29,17 @@ export async function run(): Promise<BenchRow[]> {
   const jax = await loadJax();
   const np = jax.numpy;
   const rt = jaxRuntime();
-  const task = mlpTask(jax, {
-    inputDim: WIDTH,
-    width: WIDTH,
-    depth: 2,
-    outputDim: WIDTH,
-    loss: "mse",
-    dtype: "float32",
-  });
+  // f = relu(relu(x W1 + b1) W2 + b2) W3 + b3, loss ½ mean over the batch of ‖f − y‖²
+  const objective = (params: JaxParams, x: JaxArray, y: JaxArray): JaxArray => {
+    const layers = params as { w: JaxArray; b: JaxArray }[];
+    let h = x;
+    layers.forEach((l, i) => {
+      const z = np.add(np.matmul(h, l.w), l.b);
+      h = i < layers.length - 1 ? jax.nn.relu(z) : z;
+    });
+    const r = np.subtract(h, y);
+    return np.multiply(np.sum(np.multiply(r.ref, r)), 0.5 / N);
+  };
   const rng = new Rng(5);
   const ws = [0, 1, 2].map(() =>
     Float32Array.from(rng.normals(WIDTH * WIDTH, Math.sqrt(2 / WIDTH))),
@@ -52,7 +55,7 @@ export async function run(): Promise<BenchRow[]> {
   }));
   const x = np.array(xData, { shape: [N, WIDTH] });
   const y = np.array(yData, { shape: [N, WIDTH] });
-  const lossAndGrad = jax.jit(jax.valueAndGrad(task.objective));
+  const lossAndGrad = jax.jit(jax.valueAndGrad(objective));
   const sgd = makeOptimizer(jax, { name: "sgd" });
   let state = sgd.init(params);
   const step = async () => {

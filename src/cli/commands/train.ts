@@ -12,7 +12,9 @@ import {
 } from "../../data/training.js";
 import { InputError } from "../../errors.js";
 import { loadJax, shutdownJax } from "../../nets/jax.js";
+import { mlpModel, objective } from "../../nets/model.js";
 import { lineSpec, writePlot } from "../../report/plot.js";
+import { activation } from "../../theory/activations.js";
 import {
   hasCheckpoint,
   loadCheckpoint,
@@ -20,7 +22,6 @@ import {
   saveCheckpoint,
 } from "../../train/checkpoint.js";
 import { initialState, resolveTrainConfig, type TrainConfig, train } from "../../train/loop.js";
-import { mlpTask } from "../../train/mlp-adapter.js";
 import { optimizerNames, slotNames, weightDecayModes } from "../../train/optimizers.js";
 import { scheduleNames } from "../../train/schedules.js";
 import { int, num, oneOf } from "../options.js";
@@ -31,6 +32,11 @@ interface RawOptions {
   arch: string;
   width: string;
   depth: string;
+  activation: string;
+  sigmaW2: string;
+  sigmaB2: string;
+  layernorm: string;
+  residual: string;
   optimizer: string;
   lr: string;
   steps: string;
@@ -60,6 +66,11 @@ export function registerTrain(program: Command): void {
     .option("--arch <name>", "architecture (mlp)", "mlp")
     .option("--width <n>", "hidden width", "256")
     .option("--depth <n>", "hidden layers", "4")
+    .option("--activation <name>", "activation of the hidden layers", "relu")
+    .option("--sigma-w2 <v>", "weight variance σ_w² (W ~ N(0, σ_w²/fan_in))", "2")
+    .option("--sigma-b2 <v>", "bias variance σ_b²", "0")
+    .option("--layernorm <where>", "none | pre | post", "none")
+    .option("--residual <mu>", "residual strength μ of the hidden blocks (0: none)", "0")
     .option("--optimizer <name>", optimizerNames.join(" | "), "sgd")
     .option("--lr <x>", "peak learning rate (> 0)", "0.1")
     .option("--steps <n>", "number of updates", "2000")
@@ -87,6 +98,11 @@ async function runTrain(raw: RawOptions): Promise<void> {
   const arch = oneOf("--arch", raw.arch, ["mlp"] as const);
   const width = int("--width", raw.width, 1, 65_536);
   const depth = int("--depth", raw.depth, 0, 1000);
+  const phi = activation(raw.activation, "--activation");
+  const sigmaW2 = num("--sigma-w2", raw.sigmaW2, { minExclusive: 0, max: 1e6 });
+  const sigmaB2 = num("--sigma-b2", raw.sigmaB2, { min: 0, max: 1e6 });
+  const layernorm = oneOf("--layernorm", raw.layernorm, ["none", "pre", "post"] as const);
+  const residual = num("--residual", raw.residual, { min: 0, max: 1e3 });
   const optimizer = oneOf("--optimizer", raw.optimizer, optimizerNames);
   const lr = num("--lr", raw.lr, { minExclusive: 0 });
   const steps = int("--steps", raw.steps, 1, 100_000_000);
@@ -150,6 +166,11 @@ async function runTrain(raw: RawOptions): Promise<void> {
     arch,
     width,
     depth,
+    activation: phi.name,
+    sigmaW2,
+    sigmaB2,
+    layernorm,
+    residual,
     dtype,
     seed,
     steps,
@@ -166,17 +187,23 @@ async function runTrain(raw: RawOptions): Promise<void> {
   };
 
   const jax = await loadJax();
-  const task = mlpTask(jax, {
+  const model = await mlpModel({
     inputDim: data.inputDim,
     width,
     depth,
     outputDim: data.outputDim,
+    activation: phi,
+    sigmaW2,
+    sigmaB2,
+    layernorm,
+    residual,
     loss: data.task === "classification" ? "cross_entropy" : "mse",
     dtype,
   });
+  const task = { objective: objective(model), predict: model.apply };
   const bar = progress(steps, "train", json);
   try {
-    const init = task.init(seed);
+    const init = model.init(seed);
     let state = initialState(jax, init, optConfig);
     let resumedFrom: number | null = null;
     if (dir !== undefined && raw.resume && hasCheckpoint(dir)) {
