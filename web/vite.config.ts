@@ -1,0 +1,83 @@
+/**
+ * The explorer page (web/): `npm run explorer` serves it, `npm run build:web` builds it into
+ * web/dist. The page imports critkit's own modules (../src), bundled for the browser.
+ */
+import { createHash } from "node:crypto";
+import { defineConfig, type Plugin } from "vite";
+
+/**
+ * src/nets/jax.ts reaches node:* modules only through dynamic imports behind a Node check; in the
+ * browser bundle they become modules that throw if ever loaded (instead of Vite's externalized
+ * stubs and warnings), so the page provably never needs a Node built-in.
+ */
+const nodeOnly: Plugin = {
+  name: "critkit-node-only",
+  enforce: "pre",
+  resolveId: (id) => (id.startsWith("node:") ? `\0node-only:${id}` : null),
+  load: (id) =>
+    id.startsWith("\0node-only:")
+      ? `throw new Error("${id.slice("\0node-only:".length)} is Node-only and must not load in a browser");`
+      : null,
+};
+
+/**
+ * Offline once loaded: emits sw.js, a service worker that caches every file of the build at
+ * install (a new cache per build) and answers from that cache first.
+ */
+const offline: Plugin = {
+  name: "critkit-offline",
+  apply: "build",
+  // Only the built page registers it (the dev server has no sw.js); data-offline-ready tells tests.
+  transformIndexHtml: () => [
+    {
+      tag: "script",
+      injectTo: "body",
+      children: `if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("./sw.js").then(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((r) => navigator.serviceWorker.addEventListener("controllerchange", r, { once: true }));
+    }
+    document.body.dataset.offlineReady = "true";
+  });
+}`,
+    },
+  ],
+  generateBundle(_options, bundle) {
+    const files = [...new Set(["./", "./index.html", ...Object.keys(bundle).map((f) => `./${f}`)])];
+    const version = createHash("sha256").update(files.join("\n")).digest("hex").slice(0, 12);
+    this.emitFile({
+      type: "asset",
+      fileName: "sw.js",
+      source: `const CACHE = "critkit-explorer-${version}";
+const FILES = ${JSON.stringify(files)};
+self.addEventListener("install", (e) => {
+  e.waitUntil(caches.open(CACHE).then((c) => c.addAll(FILES)).then(() => self.skipWaiting()));
+});
+self.addEventListener("activate", (e) => {
+  e.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+self.addEventListener("fetch", (e) => {
+  if (e.request.method !== "GET") return;
+  e.respondWith(caches.match(e.request, { ignoreSearch: true, ignoreVary: true }).then((hit) => hit || fetch(e.request)));
+});
+`,
+    });
+  },
+};
+
+export default defineConfig({
+  root: import.meta.dirname,
+  base: "./",
+  plugins: [nodeOnly, offline],
+  build: { outDir: "dist", emptyOutDir: true, target: "es2022", chunkSizeWarningLimit: 2000 },
+  worker: { format: "es", plugins: () => [nodeOnly] },
+  esbuild: { target: "es2022" },
+  optimizeDeps: { esbuildOptions: { target: "es2022" } },
+  server: { host: "127.0.0.1" },
+  preview: { host: "127.0.0.1" },
+});
