@@ -208,9 +208,9 @@ empiricalWorker.onmessage = (e: MessageEvent<EmpiricalReply>) => {
       `${logJL.toPrecision(4)} ± ${(r.relStderr[L - 1]! / LN10).toPrecision(2)}`,
     );
     show("chi-measured", chi, chi.toPrecision(4));
-    show("device", r.device, `on ${r.device}`);
+    show("device", r.device, `@jax-js/jax on ${r.device}, float32`);
     $("measure-setup").textContent =
-      `${req.seeds} networks of width ${req.settings.width}, ${req.inputs} inputs × ${req.probes} probes each (@jax-js/jax on ${r.device}, float32)`;
+      `${req.seeds} networks of width ${req.settings.width}, ${req.inputs} inputs × ${req.probes} probes each`;
     show("empirical-status", r.ms, `${r.ms.toFixed(0)} ms on ${r.device}`);
     if (sameSettings(req.settings, settings)) {
       drawDepth(theoryProfile(settings).logJ);
