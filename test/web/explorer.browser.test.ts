@@ -86,6 +86,26 @@ describe.skipIf(!available)(title, () => {
     const curveBefore = await page.getAttribute("#theory-line", "points");
     const markerBefore = Number(await page.getAttribute("#phase-marker", "cx"));
 
+    // Timed in the page: from the slider's input event to the next painted frame, five moves.
+    const times: number[] = [];
+    for (const v of ["2", "2.1", "2.2", "2.3", "2.4"]) {
+      times.push(
+        await page.evaluate(
+          (v) =>
+            new Promise<number>((resolve) => {
+              const slider = document.getElementById("sigma-w2") as HTMLInputElement;
+              const start = performance.now();
+              slider.value = v;
+              slider.dispatchEvent(new Event("input", { bubbles: true }));
+              requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - start)));
+            }),
+          v,
+        ),
+      );
+    }
+    times.sort((a, b) => a - b);
+    console.log(`theory update to painted frame: ${times.map((t) => t.toFixed(1)).join(", ")} ms`);
+    expect(times[2]).toBeLessThan(100);
     await page.locator("#sigma-w2").fill("2.4");
     const e = expected("tanh", 2.4, 0.05, "none", 0, 20);
     await expectTheory(e);
