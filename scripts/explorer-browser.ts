@@ -52,6 +52,8 @@ export interface ExplorerBrowser {
   page: Page;
   /** console errors and uncaught page errors seen so far */
   errors: string[];
+  /** every URL the page (and its workers) requested */
+  requests: string[];
   close: () => Promise<void>;
 }
 
@@ -69,6 +71,8 @@ export async function openExplorer(
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
+  const requests: string[] = [];
+  context.on("request", (r) => requests.push(r.url()));
   page.on("pageerror", (e) => errors.push(e.message));
   page.on("console", (m) => {
     if (m.type() === "error") errors.push(m.text());
@@ -78,6 +82,7 @@ export async function openExplorer(
     context,
     page,
     errors,
+    requests,
     close: async () => {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

@@ -44,7 +44,8 @@ const offline: Plugin = {
     },
   ],
   generateBundle(_options, bundle) {
-    const files = [...new Set(["./", "./index.html", ...Object.keys(bundle).map((f) => `./${f}`)])];
+    const built = Object.keys(bundle).filter((f) => !f.includes("node-only")); // never loaded
+    const files = [...new Set(["./", "./index.html", ...built.map((f) => `./${f}`)])];
     const version = createHash("sha256").update(files.join("\n")).digest("hex").slice(0, 12);
     this.emitFile({
       type: "asset",

@@ -160,5 +160,8 @@ describe.skipIf(!available)(title, () => {
     mkdirSync("test-artifacts", { recursive: true });
     await page.screenshot({ path: "test-artifacts/explorer.png", fullPage: true });
     expect(browser.errors).toEqual([]);
+    // The Node-only modules of src/nets/jax.ts are never loaded in the browser.
+    expect(browser.requests.some((u) => u.includes("empirical.worker"))).toBe(true);
+    expect(browser.requests.filter((u) => u.includes("node-only"))).toEqual([]);
   });
 });

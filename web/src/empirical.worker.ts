@@ -50,34 +50,50 @@ function pickDevice(choice: EmpiricalRequest["device"]): Promise<string> {
 
 scope.onmessage = async (e) => {
   const r = e.data;
+  const failed = (err: unknown): EmpiricalReply => ({
+    id: r.id,
+    ok: false,
+    error: String((err as Error)?.message ?? err),
+  });
+  let reply: EmpiricalReply;
   try {
-    const dev = await pickDevice(r.device);
-    const s = r.settings;
-    const start = performance.now();
-    const arch = mlpArchitecture({
-      activations: [activationFor(s.activation)],
-      sigmaW2: s.sigmaW2,
-      sigmaB2: s.sigmaB2,
-      width: s.width,
-      depth: s.depth,
-      layernorm: s.layernorm,
-      mu: s.mu,
-    });
-    const profile = await measureApjn(arch, {
-      seeds: Array.from({ length: r.seeds }, (_, i) => i + 1),
-      inputs: r.inputs,
-      probes: r.probes,
-      q0: Q0,
-    });
-    scope.postMessage({
-      id: r.id,
-      ok: true,
-      logJ: profile.logJ,
-      relStderr: profile.relStderr,
-      device: dev,
-      ms: performance.now() - start,
-    });
+    reply = await measure(r, await pickDevice(r.device));
   } catch (err) {
-    scope.postMessage({ id: r.id, ok: false, error: String((err as Error)?.message ?? err) });
+    reply = failed(err);
+    if ((await device?.catch(() => "")) === "webgpu") {
+      // WebGPU is young in jax-js: fall back to Wasm for good rather than show nothing.
+      (await loadJax()).defaultDevice("wasm");
+      device = Promise.resolve("wasm");
+      reply = await measure(r, "wasm").catch(failed);
+    }
   }
+  scope.postMessage(reply);
 };
+
+async function measure(r: EmpiricalRequest, dev: string): Promise<EmpiricalReply> {
+  const s = r.settings;
+  const start = performance.now();
+  const arch = mlpArchitecture({
+    activations: [activationFor(s.activation)],
+    sigmaW2: s.sigmaW2,
+    sigmaB2: s.sigmaB2,
+    width: s.width,
+    depth: s.depth,
+    layernorm: s.layernorm,
+    mu: s.mu,
+  });
+  const profile = await measureApjn(arch, {
+    seeds: Array.from({ length: r.seeds }, (_, i) => i + 1),
+    inputs: r.inputs,
+    probes: r.probes,
+    q0: Q0,
+  });
+  return {
+    id: r.id,
+    ok: true,
+    logJ: profile.logJ,
+    relStderr: profile.relStderr,
+    device: dev,
+    ms: performance.now() - start,
+  };
+}
