@@ -93,8 +93,21 @@ function drawDepth(theory: Float64Array): void {
   $("measured-points").classList.toggle("stale", !current);
 }
 
+/**
+ * Input events are coalesced to one theory update per frame (a dragged slider fires many), so a
+ * slow setting (an unbounded activation whose variance explodes over 100 layers) delays frames
+ * instead of queueing updates. The time shown runs from the first input of the frame.
+ */
+let inputSince: number | undefined;
+function onInput(): void {
+  if (inputSince !== undefined) return;
+  inputSince = performance.now();
+  requestAnimationFrame(updateTheory);
+}
+
 function updateTheory(): void {
-  const start = performance.now();
+  const start = inputSince ?? performance.now();
+  inputSince = undefined;
   settings = readControls();
   $("sigma-w2-value").textContent = settings.sigmaW2.toFixed(2);
   $("sigma-b2-value").textContent = settings.sigmaB2.toFixed(3);
@@ -224,7 +237,7 @@ empiricalWorker.onmessage = (e: MessageEvent<EmpiricalReply>) => {
 
 // ---------------------------------------------------------------------------------------------
 
-$("controls").addEventListener("input", updateTheory);
+$("controls").addEventListener("input", onInput);
 $("phase-svg").addEventListener("click", (e) => {
   const svg = e.currentTarget as SVGSVGElement;
   const box = svg.getBoundingClientRect();
@@ -232,7 +245,7 @@ $("phase-svg").addEventListener("click", (e) => {
   const clamp = (v: number, [lo, hi]: [number, number]) => Math.min(hi, Math.max(lo, v));
   input("sigma-w2").value = String(clamp(w, SIGMA_W2_RANGE));
   input("sigma-b2").value = String(clamp(b, SIGMA_B2_RANGE));
-  updateTheory();
+  onInput();
 });
 writeControls(settings);
 updateTheory();
