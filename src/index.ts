@@ -2,8 +2,16 @@
  * critkit's library API. Theory (float64, no tensor engine): activations, layer kernel maps,
  * recurrences, fixed points, critical points, phase diagrams. Finite networks (@jax-js/jax):
  * architectures from the same layers, the empirical APJN, the numerical criticality test.
+ * Training (src/train): optimizers, schedules, the training loop, checkpoints; data splits.
  */
 
+export {
+  oneHot,
+  stratifiedSplit,
+  type TrainingSet,
+  trainingDatasetNames,
+  trainingSet,
+} from "./data/training.js";
 export { apjnEmpirical, apjnExact, apjnToOutput, jacobianExact } from "./diagnostics/apjn.js";
 export { measureApjn, theoryApjn } from "./diagnostics/apjn-profile.js";
 export { initSearch } from "./diagnostics/init-search.js";
@@ -48,3 +56,18 @@ export {
   propagate,
 } from "./theory/recurrence.js";
 export { tabulated } from "./theory/tabulate.js";
+export {
+  hasCheckpoint,
+  loadCheckpoint,
+  type RunConfig,
+  saveCheckpoint,
+} from "./train/checkpoint.js";
+export {
+  initialState,
+  type TrainConfig,
+  type TrainState,
+  type TrainTask,
+  train,
+} from "./train/loop.js";
+export { makeOptimizer, type Optimizer, type OptimizerConfig } from "./train/optimizers.js";
+export { makeSchedule, type ScheduleConfig } from "./train/schedules.js";
