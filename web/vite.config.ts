@@ -6,17 +6,25 @@ import { createHash } from "node:crypto";
 import { defineConfig, type Plugin } from "vite";
 
 /**
- * src/nets/jax.ts reaches node:* modules only through dynamic imports behind a Node check; in the
- * browser bundle they become modules that throw if ever loaded (instead of Vite's externalized
- * stubs and warnings), so the page provably never needs a Node built-in.
+ * Node built-ins in the browser bundle. src/nets/jax.ts reaches node:* only through dynamic
+ * imports behind a Node check, and the public entry also re-exports Node-only modules (data files,
+ * checkpoints) the page never calls. Here each built-in becomes a side-effect-free module whose
+ * every export throws when used, so tree-shaking drops whatever the page does not call and
+ * anything that slips through fails loudly (the browser test checks none is ever requested).
  */
+const NODE_ONLY = "\0node-only:";
 const nodeOnly: Plugin = {
   name: "critkit-node-only",
   enforce: "pre",
-  resolveId: (id) => (id.startsWith("node:") ? `\0node-only:${id}` : null),
+  resolveId: (id) =>
+    id.startsWith("node:") ? { id: `${NODE_ONLY}${id}`, moduleSideEffects: false } : null,
   load: (id) =>
-    id.startsWith("\0node-only:")
-      ? `throw new Error("${id.slice("\0node-only:".length)} is Node-only and must not load in a browser");`
+    id.startsWith(NODE_ONLY)
+      ? {
+          code: `export const nodeOnly = new Proxy({}, { get(_, name) { throw new Error("${id.slice(NODE_ONLY.length)}: " + String(name) + " is Node-only and must not be used in a browser"); } });
+export default nodeOnly;`,
+          syntheticNamedExports: "nodeOnly",
+        }
       : null,
 };
 
@@ -44,7 +52,10 @@ const offline: Plugin = {
     },
   ],
   generateBundle(_options, bundle) {
-    const built = Object.keys(bundle).filter((f) => !f.includes("node-only")); // never loaded
+    // code only: not the never-loaded Node-only stubs, nor data files of Node-only modules
+    const built = Object.keys(bundle).filter(
+      (f) => /\.(js|css|html)$/.test(f) && !f.includes("node-only"),
+    );
     const files = [...new Set(["./", "./index.html", ...built.map((f) => `./${f}`)])];
     const version = createHash("sha256").update(files.join("\n")).digest("hex").slice(0, 12);
     this.emitFile({
