@@ -18,14 +18,22 @@ const nodeOnly: Plugin = {
   enforce: "pre",
   resolveId: (id) =>
     id.startsWith("node:") ? { id: `${NODE_ONLY}${id}`, moduleSideEffects: false } : null,
-  load: (id) =>
-    id.startsWith(NODE_ONLY)
-      ? {
-          code: `export const nodeOnly = new Proxy({}, { get(_, name) { throw new Error("${id.slice(NODE_ONLY.length)}: " + String(name) + " is Node-only and must not be used in a browser"); } });
-export default nodeOnly;`,
-          syntheticNamedExports: "nodeOnly",
-        }
-      : null,
+  async load(id) {
+    if (!id.startsWith(NODE_ONLY)) return null;
+    const name = id.slice(NODE_ONLY.length);
+    // The built-in's own export names (this config runs in Node), each bound to a stand-in that
+    // throws when called, constructed or read: importing is harmless, using is an error.
+    const exports = Object.keys(await import(name)).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k));
+    return [
+      `const fail = (what) => { throw new Error(\`${name}: \${what} is Node-only and must not be used in a browser\`); };`,
+      'const stub = (what) => new Proxy(function () {}, { apply: () => fail(what), construct: () => fail(what), get: (_, k) => fail(what + "." + String(k)) });',
+      ...exports.map((k) =>
+        k === "default"
+          ? `export default stub("default");`
+          : `export const ${k} = stub(${JSON.stringify(k)});`,
+      ),
+    ].join("\n");
+  },
 };
 
 /**
