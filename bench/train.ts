@@ -4,7 +4,7 @@
  * same step with a hand-written backward pass).
  *
  * critkit's step is exactly what `train` runs per update: the jit'ed value-and-gradient of the
- * objective, then the eager SGD update of src/train/optimizers.ts, then the loss read back to JS.
+ * objective, then the SGD update of src/train/optimizers.ts (jit per leaf), then the loss read back to JS.
  * The model is src/train/mlp-adapter.ts. Times are medians after warm-up (tracing and compilation
  * excluded); both sides get the same weights and data (a temporary float32 file) and the note
  * reports the losses of the first two steps from each (a check that the steps agree).
@@ -86,6 +86,7 @@ export async function run(): Promise<BenchRow[]> {
   }
   jax.tree.dispose([params, x, y] as never);
   lossAndGrad.dispose();
+  sgd.dispose();
   await rm(file, { force: true });
 
   const ms = Math.min(...ours);

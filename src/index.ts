@@ -18,24 +18,40 @@ export { initSearch } from "./diagnostics/init-search.js";
 export { InputError } from "./errors.js";
 export { loadJax, shutdownJax } from "./nets/jax.js";
 export {
+  act,
+  dense,
+  derivedJvp,
+  type JaxParams,
+  type Layer,
+  layerJvp,
+  layerNorm,
+  mixerBlock,
+  mlpBlock,
+  perGroup,
+  residual,
+  scale,
+  serial,
+  sum,
+  transposeGroups,
+} from "./nets/layers/index.js";
+export {
+  createModel,
+  LOSS_NAMES,
+  type LossName,
+  lossValue,
+  type Model,
+  mlpModel,
+  modelBlocks,
+  objective,
+  valueAndGrad,
+} from "./nets/model.js";
+export {
   type Architecture,
   instantiate,
   mixerArchitecture,
   mlpArchitecture,
   sampleParams,
 } from "./nets/network.js";
-export {
-  act,
-  dense,
-  type Layer,
-  layerNorm,
-  mixerBlock,
-  mlpBlock,
-  residual,
-  scale,
-  serial,
-  sum,
-} from "./nets/stax.js";
 export { Rng } from "./rng.js";
 export {
   ACTIVATION_NAMES,

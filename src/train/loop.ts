@@ -202,6 +202,7 @@ export async function train(
     if (last?.step !== state.step) await record(state);
     return state;
   } finally {
+    optimizer.dispose();
     jax.tree.dispose(full as never);
     if (compiled) {
       (lossAndGrad as unknown as { dispose(): void }).dispose();

@@ -13,8 +13,8 @@
  * the plain gradient.
  *
  * Ownership: `step` consumes `params`, `grads` and `state` and returns new ones (strict jax-js
- * ownership: every input array is used exactly once or disposed). Run float64 eagerly: inside
- * `jit` jax-js rounds JS number constants (η, β, ε) to float32.
+ * ownership: every input array is used exactly once or disposed). The per-leaf update is jit'ed
+ * with every scalar passed as an array argument, so float64 stays float64 (see `leafStep`).
  */
 import { InputError, requireNumber } from "../errors.js";
 import type { JaxArray, JaxModule } from "../nets/jax.js";
@@ -64,6 +64,8 @@ export interface Optimizer {
     state: OptimizerState,
     lr: number,
   ): { params: JaxParams; state: OptimizerState };
+  /** Frees the compiled update kernels. */
+  dispose(): void;
 }
 
 /** Validates the config (InputError naming the field) and fills in the PyTorch defaults. */
@@ -102,62 +104,99 @@ const SLOTS: Record<OptimizerName, readonly string[]> = {
   adam: ["m", "v"],
 };
 
+/** The optimizer's state slots (one pytree each, shaped like the parameters). */
+export const slotNames = (name: OptimizerName): readonly string[] => SLOTS[name];
+
 /** An optimizer over pytrees of jax-js arrays (module `jax` from `loadJax()`). */
 export function makeOptimizer(jax: JaxModule, config: OptimizerConfig): Optimizer {
   const np = jax.numpy;
   const c = resolveOptimizerConfig(config);
-  const slotNames = SLOTS[c.name];
+  const slots = SLOTS[c.name];
   const l2 = c.wdMode === "l2" && c.weightDecay > 0;
   const decoupled = c.wdMode === "decoupled" && c.weightDecay > 0;
 
-  /** One leaf: returns the new parameter and its new slot values (inputs consumed). */
+  /**
+   * Every scalar (η, 1 − ηλ, λ, μ, 1 − τ, β₁, β₂, ε, the bias corrections) enters the jit'ed leaf
+   * update as a 0-d array of the parameter's dtype, never as a JS number: inside jit jax-js
+   * rounds JS constants to float32, and eagerly it compiles a kernel per distinct constant (a
+   * schedule or the bias correction, changing every step, grew memory by ~100 KB a step).
+   */
+  type H = Record<string, JaxArray>;
   const leafStep = (
     p: JaxArray,
     g: JaxArray,
     slots: JaxArray[],
-    t: number,
-    lr: number,
+    first: boolean,
+    h: H,
   ): [JaxArray, JaxArray[]] => {
-    if (l2) g = np.add(g, np.multiply(p.ref, c.weightDecay));
-    if (decoupled) p = np.multiply(p, 1 - lr * c.weightDecay);
+    if (l2) g = np.add(g, np.multiply(p.ref, h.wd!));
+    if (decoupled) p = np.multiply(p, h.decay!);
     switch (c.name) {
       case "sgd":
-        return [np.subtract(p, np.multiply(g, lr)), []];
+        return [np.subtract(p, np.multiply(g, h.lr!)), []];
       case "momentum": {
         const [b0] = slots as [JaxArray];
         let b: JaxArray;
-        if (t === 0) {
+        if (first) {
           b0.dispose();
           b = g.ref;
         } else {
-          const scaled = np.multiply(b0, c.momentum);
-          b = np.add(scaled, c.dampening === 0 ? g.ref : np.multiply(g.ref, 1 - c.dampening));
+          b = np.add(np.multiply(b0, h.mu!), np.multiply(g.ref, h.undamped!));
         }
         if (!c.nesterov) g.dispose();
-        const d = c.nesterov ? np.add(g, np.multiply(b.ref, c.momentum)) : b.ref;
-        return [np.subtract(p, np.multiply(d, lr)), [b]];
+        const d = c.nesterov ? np.add(g, np.multiply(b.ref, h.mu2!)) : b.ref;
+        return [np.subtract(p, np.multiply(d, h.lr!)), [b]];
       }
       case "adam": {
         const [m0, v0] = slots as [JaxArray, JaxArray];
-        const m = np.add(m0.ref, np.multiply(np.subtract(g.ref, m0), 1 - c.beta1));
-        const v = np.add(np.multiply(v0, c.beta2), np.multiply(np.multiply(g.ref, g), 1 - c.beta2));
-        const bc1 = 1 - c.beta1 ** (t + 1);
-        const bc2 = 1 - c.beta2 ** (t + 1);
-        const denom = np.add(np.divide(np.sqrt(v.ref), Math.sqrt(bc2)), c.eps);
-        const update = np.multiply(np.divide(m.ref, denom), lr / bc1);
+        const m = np.add(m0.ref, np.multiply(np.subtract(g.ref, m0), h.oneMinusB1!));
+        const v = np.add(np.multiply(v0, h.b2!), np.multiply(np.multiply(g.ref, g), h.oneMinusB2!));
+        const denom = np.add(np.divide(np.sqrt(v.ref), h.sqrtBc2!), h.eps!);
+        const update = np.multiply(np.divide(m.ref, denom), h.stepSize!);
         return [np.subtract(p, update), [m, v]];
       }
     }
   };
+  const compiled = {
+    first: jax.jit((p: JaxArray, g: JaxArray, s: JaxArray[], h: H) => leafStep(p, g, s, true, h)),
+    rest: jax.jit((p: JaxArray, g: JaxArray, s: JaxArray[], h: H) => leafStep(p, g, s, false, h)),
+  };
+  /** The scalars this configuration uses at update t with learning rate lr. */
+  const scalars = (t: number, lr: number): Record<string, number> => {
+    const h: Record<string, number> = {};
+    if (l2) h.wd = c.weightDecay;
+    if (decoupled) h.decay = 1 - lr * c.weightDecay;
+    if (c.name === "sgd") h.lr = lr;
+    if (c.name === "momentum") {
+      h.lr = lr;
+      if (t > 0) Object.assign(h, { mu: c.momentum, undamped: 1 - c.dampening });
+      if (c.nesterov) h.mu2 = c.momentum;
+    }
+    if (c.name === "adam") {
+      Object.assign(h, {
+        oneMinusB1: 1 - c.beta1,
+        b2: c.beta2,
+        oneMinusB2: 1 - c.beta2,
+        sqrtBc2: Math.sqrt(1 - c.beta2 ** (t + 1)),
+        eps: c.eps,
+        stepSize: lr / (1 - c.beta1 ** (t + 1)),
+      });
+    }
+    return h;
+  };
 
   return {
     config: c,
-    slotNames,
+    slotNames: slots,
+    dispose() {
+      compiled.first.dispose();
+      compiled.rest.dispose();
+    },
     init(params) {
       const leaves = jax.tree.leaves(params) as JaxArray[];
-      const slots: Record<string, JaxArray[]> = {};
-      for (const s of slotNames) slots[s] = leaves.map((p) => np.zerosLike(p.ref));
-      return { t: 0, slots };
+      const zeros: Record<string, JaxArray[]> = {};
+      for (const s of slots) zeros[s] = leaves.map((p) => np.zerosLike(p.ref));
+      return { t: 0, slots: zeros };
     },
     step(params, grads, state, lr) {
       requireNumber("lr", lr, (x) => x > 0, "> 0");
@@ -166,16 +205,20 @@ export function makeOptimizer(jax: JaxModule, config: OptimizerConfig): Optimize
       if (gLeaves.length !== pLeaves.length)
         throw new Error(`gradient has ${gLeaves.length} leaves, parameters ${pLeaves.length}`);
       const newSlots: Record<string, JaxArray[]> = {};
-      for (const s of slotNames) newSlots[s] = [];
+      for (const s of slots) newSlots[s] = [];
+      const hostScalars = scalars(state.t, lr);
       const newLeaves = pLeaves.map((p, i) => {
-        const [q, s] = leafStep(
+        const h = Object.fromEntries(
+          Object.entries(hostScalars).map(([k, v]) => [k, np.array(v, { dtype: p.dtype })]),
+        );
+        const f = state.t === 0 ? compiled.first : compiled.rest;
+        const [q, s] = f(
           p,
           gLeaves[i]!,
-          slotNames.map((n) => state.slots[n]![i]!),
-          state.t,
-          lr,
-        );
-        slotNames.forEach((n, k) => {
+          slots.map((n) => state.slots[n]![i]!),
+          h,
+        ) as [JaxArray, JaxArray[]];
+        slots.forEach((n, k) => {
           newSlots[n]!.push(s[k]!);
         });
         return q;

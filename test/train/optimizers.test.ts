@@ -106,6 +106,7 @@ async function runJax(
     ({ params, state } = opt.step(params, toTree(gradAt(host)), state, lr(t)));
   }
   jax.tree.dispose(state.slots as never);
+  opt.dispose();
   return fromTree(params);
 }
 

@@ -21,7 +21,7 @@ import {
 } from "../../train/checkpoint.js";
 import { initialState, resolveTrainConfig, type TrainConfig, train } from "../../train/loop.js";
 import { mlpTask } from "../../train/mlp-adapter.js";
-import { makeOptimizer, optimizerNames, weightDecayModes } from "../../train/optimizers.js";
+import { optimizerNames, slotNames, weightDecayModes } from "../../train/optimizers.js";
 import { scheduleNames } from "../../train/schedules.js";
 import { int, num, oneOf } from "../options.js";
 import { printJson, progress } from "../output.js";
@@ -186,7 +186,7 @@ async function runTrain(raw: RawOptions): Promise<void> {
           config: runConfig,
           dtype,
           template: state.params,
-          slots: makeOptimizer(jax, optConfig).slotNames,
+          slots: slotNames(optimizer),
         });
       } catch (e) {
         if (e instanceof InputError) throw new InputError("--resume", e.message);
