@@ -29,14 +29,31 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`critkit: ${e.message}\n`);
       return 2;
     }
+    const io = ioFailure(e);
+    if (io) {
+      process.stderr.write(`critkit: ${io}\n`);
+      return 1;
+    }
     process.stderr.write(`critkit: internal error: ${(e as Error).message}\n`);
     if (process.env.CRITKIT_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     return 1;
   }
 }
 
-/** `critkit … | head` closes stdout early: stop quietly instead of crashing on EPIPE. */
+/** A failed read or write of the system (full disk, closed pipe, I/O error) as one line, or null. */
+function ioFailure(e: unknown): string | null {
+  const err = e as NodeJS.ErrnoException;
+  if (!err || typeof err.code !== "string" || typeof err.syscall !== "string") return null;
+  const what = err.path ? ` ${err.path}` : "";
+  return `cannot ${err.syscall}${what}: ${err.code}`;
+}
+
+/**
+ * stdout fails: `critkit … | head` closes it early (EPIPE: stop quietly, exit 0); a full device
+ * (ENOSPC) or another I/O error prints one line on stderr and exits 1, never a stack trace.
+ */
 function exitOnClosedPipe(e: NodeJS.ErrnoException): void {
   if (e.code === "EPIPE") process.exit(0);
-  throw e;
+  process.stderr.write(`critkit: cannot write to stdout: ${e.code ?? e.message}\n`);
+  process.exit(1);
 }

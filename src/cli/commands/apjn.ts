@@ -1,11 +1,10 @@
 import type { Command } from "commander";
 import { measureApjn, theoryApjn } from "../../diagnostics/apjn-profile.js";
-import { InputError } from "../../errors.js";
 import { shutdownJax } from "../../nets/jax.js";
-import { lineSpec, writePlot } from "../../report/plot.js";
+import { lineSpec, PLOT_EXTENSIONS, renderPlot } from "../../report/plot.js";
 import { parseArchOptions, withArchOptions } from "../arch-options.js";
 import { int, num } from "../options.js";
-import { printJson, progress } from "../output.js";
+import { checkOutputFile, printJson, progress, writeFileAtomic } from "../output.js";
 
 export function registerApjn(program: Command): void {
   withArchOptions(
@@ -25,8 +24,8 @@ export function registerApjn(program: Command): void {
       const sigmaW2 = num("--sigma-w2", o.sigmaW2, { minExclusive: 0 });
       const arch = a.archFor(sigmaW2);
       const l0 = int("--l0", o.l0, 0, arch.blocks.length - 1);
-      if (o.out !== undefined && !/\.(svg|png)$/i.test(String(o.out)))
-        throw new InputError("--out", `must end in .svg or .png, got '${o.out}'`);
+      const out =
+        o.out === undefined ? undefined : checkOutputFile("--out", o.out, PLOT_EXTENSIONS);
       const bar = progress(a.seeds.length, "networks", Boolean(o.json));
       try {
         const prof = await measureApjn(arch, {
@@ -57,19 +56,17 @@ export function registerApjn(program: Command): void {
           rel_stderr: rel,
           log_theory: logTheory,
         };
-        if (o.out) {
+        if (out) {
           const series = [{ name: "finite (± s.e.)", x: layers, y: logJ, yErr: rel }];
           if (logTheory)
             series.push({ name: "theory", x: layers, y: logTheory, yErr: rel.map(() => 0) });
-          await writePlot(
-            String(o.out),
-            lineSpec({
-              series,
-              xTitle: "layer l",
-              yTitle: `log J^{${l0},l}`,
-              title: `APJN: ${a.settings.activation}, σ_w² = ${sigmaW2}, σ_b² = ${a.sigmaB2}`,
-            }),
-          );
+          const plot = lineSpec({
+            series,
+            xTitle: "layer l",
+            yTitle: `log J^{${l0},l}`,
+            title: `APJN: ${a.settings.activation}, σ_w² = ${sigmaW2}, σ_b² = ${a.sigmaB2}`,
+          });
+          await writeFileAtomic(out, await renderPlot(out, plot));
         }
         if (o.json) return printJson(result);
         process.stdout.write(`layer      log J (finite)      s.e.   log J (theory)\n`);
@@ -79,7 +76,7 @@ export function registerApjn(program: Command): void {
             `${String(layers[i]).padStart(5)}  ${logJ[i]!.toFixed(4).padStart(16)}  ${rel[i]!.toFixed(4).padStart(8)}  ${logTheory ? logTheory[i]!.toFixed(4).padStart(15) : "      (no theory)"}\n`,
           );
         }
-        if (o.out) process.stdout.write(`wrote ${o.out}\n`);
+        if (out) process.stdout.write(`wrote ${out}\n`);
       } finally {
         bar.stop();
         await shutdownJax();

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { InputError } from "../../errors.js";
 import { phaseHeatmap } from "../../report/phase-plot.js";
-import { writePlot } from "../../report/plot.js";
+import { PLOT_EXTENSIONS, renderPlot } from "../../report/plot.js";
 import { criticalLine } from "../../theory/critical.js";
 import { linspace, mlpPhaseDiagram, PHASES, phaseDiagram, quadspace } from "../../theory/phase.js";
 import { depthScale } from "../../theory/recurrence.js";
@@ -13,7 +12,7 @@ import {
   withBlockOptions,
 } from "../network-options.js";
 import { int, range } from "../options.js";
-import { printJson } from "../output.js";
+import { checkOutputFile, printJson, writeFileAtomic } from "../output.js";
 
 export function registerPhase(program: Command): void {
   withBlockOptions(
@@ -25,7 +24,7 @@ export function registerPhase(program: Command): void {
     .option("--sb2 <min,max>", "σ_b² range", "0,0.5")
     .option("--grid <n>", "grid points per axis (≤ 1024)", "128")
     .option("--depth <L>", "depth of the recurrence", "100")
-    .option("--out <file>", "plot file (.svg or .png)", "phase.svg")
+    .option("--out <file>", "plot file (.svg or .png; default phase.svg, none with --json)")
     .option("--png", "also write a PNG beside the SVG")
     .option("--no-critical-line", "do not overlay the critical line")
     .option("--json", "print the grid as JSON")
@@ -35,9 +34,10 @@ export function registerPhase(program: Command): void {
       const [b0, b1] = range("--sb2", o.sb2, { min: 0 });
       const n = int("--grid", o.grid, 2, 1024);
       const depth = int("--depth", o.depth, 1, 100_000);
-      const out = String(o.out);
-      if (!/\.(svg|png)$/i.test(out))
-        throw new InputError("--out", `must end in .svg or .png, got '${out}'`);
+      const target = o.out ?? (o.json && !o.png ? undefined : "phase.svg");
+      const files = target === undefined ? [] : [checkOutputFile("--out", target, PLOT_EXTENSIONS)];
+      if (o.png && files[0]?.toLowerCase().endsWith(".svg"))
+        files.push(checkOutputFile("--png", files[0].replace(/\.svg$/i, ".png")));
       const sw2 = linspace(w0, w1, n);
       const sb2 = linspace(b0, b1, n);
       const plain = b.layernorm === "none" && b.mu === 0;
@@ -47,10 +47,8 @@ export function registerPhase(program: Command): void {
       const line = o.criticalLine
         ? criticalLine(blockFamily(b), quadspace(b0, b1, Math.min(n, 32)), b.q0, [w0, w1])
         : [];
-      const spec = phaseHeatmap(grid, b.activation.name, line);
-      const files = [out];
-      if (o.png && out.toLowerCase().endsWith(".svg")) files.push(out.replace(/\.svg$/i, ".png"));
-      for (const file of files) await writePlot(file, spec);
+      const spec = files.length > 0 ? phaseHeatmap(grid, b.activation.name, line) : undefined;
+      for (const file of files) await writeFileAtomic(file, await renderPlot(file, spec!));
       const rows = (a: ArrayLike<number>) =>
         Array.from({ length: n }, (_, i) => Array.from(a).slice(i * n, (i + 1) * n));
       if (o.json) {
