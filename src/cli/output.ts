@@ -27,6 +27,35 @@ export function warn(warnings: string[], message: string): void {
   process.stderr.write(`critkit: warning: ${message}\n`);
 }
 
+/** log of the largest double: e^x overflows above it (and underflows to 0 below −745). */
+const LOG_DOUBLE_MAX = Math.log(Number.MAX_VALUE);
+
+/**
+ * e^v for each log value v, NaN (null in JSON) where e^v leaves the float64 range; warns once,
+ * naming the first such layer, that `name` is null there and `logName` holds its logarithm.
+ */
+export function expOfLogs(
+  logs: ArrayLike<number>,
+  layers: ArrayLike<number>,
+  name: string,
+  logName: string,
+  warnings: string[],
+): number[] {
+  const inRange = (v: number) => Math.abs(v) < LOG_DOUBLE_MAX;
+  const first = Array.from(logs).findIndex((v) => Number.isFinite(v) && !inRange(v));
+  if (first >= 0)
+    warn(
+      warnings,
+      `${name} leaves the float64 range at layer ${layers[first]}: it is null (0 or ∞) there; ${logName} holds its logarithm`,
+    );
+  return Array.from(logs, (v) => (inRange(v) ? Math.exp(v) : Number.NaN));
+}
+
+/** Index of the first value that is not a finite number, or −1. */
+export function firstNonFinite(values: ArrayLike<number>): number {
+  return Array.from(values).findIndex((v) => !Number.isFinite(v));
+}
+
 /** A value as it may appear in a message: at most 60 characters. */
 export function shown(raw: unknown): string {
   const s = String(raw);

@@ -188,7 +188,7 @@ export function layerNorm(eps = LAYERNORM_EPS, affine = false): Layer {
         kernel: {
           q1: (v1 - eps) / v1,
           q2: (v2 - eps) / v2,
-          q12: (k.q12 - k.m1 * k.m2) / Math.sqrt(v1 * v2),
+          q12: (k.q12 - k.m1 * k.m2) / (Math.sqrt(v1) * Math.sqrt(v2)),
           m1: 0,
           m2: 0,
           gaussian: k.gaussian,

@@ -16,12 +16,14 @@ export interface Kernel {
 
 /** A centred Gaussian input pair with variances q1, q2 and correlation c. */
 export function gaussianKernel(q1: number, q2 = q1, c = 1): Kernel {
-  return { q1, q2, q12: c * Math.sqrt(q1 * q2), m1: 0, m2: 0, gaussian: true };
+  // √q1·√q2, not √(q1 q2): the product overflows for q ≳ 1e154
+  const q12 = q1 === q2 ? c * q1 : c * Math.sqrt(q1) * Math.sqrt(q2);
+  return { q1, q2, q12, m1: 0, m2: 0, gaussian: true };
 }
 
 /** The correlation of the pair, q12/√(q1 q2) (1 when a variance is 0). */
 export function correlation(k: Kernel): number {
-  const d = Math.sqrt(k.q1 * k.q2);
+  const d = Math.sqrt(k.q1) * Math.sqrt(k.q2);
   return d > 0 ? k.q12 / d : 1;
 }
 

@@ -12,7 +12,7 @@ import {
   withBlockOptions,
 } from "../network-options.js";
 import { int, range } from "../options.js";
-import { checkOutputFile, printJson, writeFileAtomic } from "../output.js";
+import { checkOutputFile, printJson, warn, writeFileAtomic } from "../output.js";
 
 export function registerPhase(program: Command): void {
   withBlockOptions(
@@ -44,6 +44,12 @@ export function registerPhase(program: Command): void {
       const grid = plain
         ? mlpPhaseDiagram(b.activation, sw2, sb2, depth, b.q0)
         : phaseDiagram(blockFamily(b, tabulated(b.activation)), sw2, sb2, depth, b.q0);
+      const warnings: string[] = [];
+      if (grid.overflowPoints > 0)
+        warn(
+          warnings,
+          `q^l overflows the float64 range before depth ${depth} at ${grid.overflowPoints} of ${n * n} grid points: their q and log_apjn are null (log χ_J and phase from the last finite layer)`,
+        );
       const line = o.criticalLine
         ? criticalLine(blockFamily(b), quadspace(b0, b1, Math.min(n, 32)), b.q0, [w0, w1])
         : [];
@@ -66,6 +72,7 @@ export function registerPhase(program: Command): void {
           ),
           critical_line: line.map((p) => ({ sigma_b2: p.sigmaB2, sigma_w2: p.sigmaW2 })),
           plots: files,
+          warnings,
         });
       }
       const counts = PHASES.map((p, i) => `${p} ${grid.phase.filter((x) => x === i).length}`).join(
