@@ -15,7 +15,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .version("0.1.0")
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(`${oneLine(s.trimEnd())}\n`) });
   for (const register of commands) register(program);
   try {
     await program.parseAsync(argv);
@@ -26,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     if (e instanceof InputError) {
-      process.stderr.write(`critkit: ${e.message}\n`);
+      process.stderr.write(`critkit: ${oneLine(e.message)}\n`);
       return 2;
     }
     const io = ioFailure(e);
@@ -38,6 +38,12 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.CRITKIT_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     return 1;
   }
+}
+
+/** A message on one line of at most 400 characters. */
+function oneLine(message: string): string {
+  const s = message.replace(/\s*\n\s*/g, " ");
+  return s.length > 400 ? `${s.slice(0, 399)}…` : s;
 }
 
 /** A failed read or write of the system (full disk, closed pipe, I/O error) as one line, or null. */

@@ -8,7 +8,7 @@ import { accessSync, constants, realpathSync, rmSync, statSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
-import { InputError } from "../errors.js";
+import { InputError, shown } from "../errors.js";
 
 /** Prints a JSON document; non-finite numbers become null (JSON has no Infinity/NaN). */
 export function printJson(value: unknown): void {
@@ -54,12 +54,6 @@ export function expOfLogs(
 /** Index of the first value that is not a finite number, or −1. */
 export function firstNonFinite(values: ArrayLike<number>): number {
   return Array.from(values).findIndex((v) => !Number.isFinite(v));
-}
-
-/** A value as it may appear in a message: at most 60 characters. */
-export function shown(raw: unknown): string {
-  const s = String(raw);
-  return s.length > 60 ? `${s.slice(0, 40)}… (${s.length} characters)` : s;
 }
 
 /** Folders where an output file is never written: kernel interfaces, not storage. */

@@ -10,7 +10,7 @@
  * Conventions follow PyTorch / neural-tangents: erf is plain erf(z); gelu is exact z·Φ(z);
  * silu(z) = z·sigmoid(z); softplus(z) = log(1 + e^z); leaky_relu(z) = max(z, αz).
  */
-import { InputError } from "../errors.js";
+import { InputError, shown } from "../errors.js";
 import { expect1, expect2 } from "./quadrature.js";
 import { erf, normalCdf, normalPdf } from "./special.js";
 
@@ -240,13 +240,13 @@ export function activation(spec: string, field = "activation", order = DEFAULT_O
   if (!m || !(ACTIVATION_NAMES as readonly string[]).includes(name)) {
     throw new InputError(
       field,
-      `unknown activation '${spec}' (known: ${ACTIVATION_NAMES.join(", ")})`,
+      `unknown activation '${shown(spec)}' (known: ${ACTIVATION_NAMES.join(", ")})`,
     );
   }
   if (name === "leaky_relu") {
     const alpha = arg === undefined || arg === "" ? 0.01 : Number(arg);
     if (!Number.isFinite(alpha) || alpha < 0 || alpha >= 1)
-      throw new InputError(field, `leaky_relu slope must be in [0, 1), got '${arg}'`);
+      throw new InputError(field, `leaky_relu slope must be in [0, 1), got '${shown(arg)}'`);
     return leakyRelu(alpha);
   }
   if (arg !== undefined) throw new InputError(field, `activation '${name}' takes no parameter`);

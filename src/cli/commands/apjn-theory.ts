@@ -25,7 +25,7 @@ export function registerApjnTheory(program: Command): void {
     .action((o) => {
       const b = parseBlockOptions(o);
       const sigmaW2 = num("--sigma-w2", o.sigmaW2, { minExclusive: 0 });
-      const depth = int("--depth", o.depth, 1, 1_000_000);
+      const depth = int("--depth", o.depth, 1, 100_000);
       const l0 = int("--l0", o.l0, 0, depth - 1);
       const c0 = num("--c0", o.c0, { min: -1, max: 1 });
       const block = blockFamily(b)(sigmaW2);

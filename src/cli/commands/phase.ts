@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { InputError } from "../../errors.js";
 import { phaseHeatmap } from "../../report/phase-plot.js";
 import { PLOT_EXTENSIONS, renderPlot } from "../../report/plot.js";
 import { criticalLine } from "../../theory/critical.js";
@@ -13,6 +14,9 @@ import {
 } from "../network-options.js";
 import { int, range } from "../options.js";
 import { checkOutputFile, printJson, warn, writeFileAtomic } from "../output.js";
+
+/** Most layer steps (grid points × depth) a phase diagram may take: about a minute. */
+const MAX_LAYER_STEPS = 2 ** 30;
 
 export function registerPhase(program: Command): void {
   withBlockOptions(
@@ -34,6 +38,11 @@ export function registerPhase(program: Command): void {
       const [b0, b1] = range("--sb2", o.sb2, { min: 0 });
       const n = int("--grid", o.grid, 2, 1024);
       const depth = int("--depth", o.depth, 1, 100_000);
+      if (n * n * depth > MAX_LAYER_STEPS)
+        throw new InputError(
+          "--depth",
+          `--grid² × --depth = ${n * n * depth} layer steps exceeds ${MAX_LAYER_STEPS} (minutes of work): reduce --grid or --depth`,
+        );
       const target = o.out ?? (o.json && !o.png ? undefined : "phase.svg");
       const files = target === undefined ? [] : [checkOutputFile("--out", target, PLOT_EXTENSIONS)];
       if (o.png && files[0]?.toLowerCase().endsWith(".svg"))
