@@ -16,7 +16,7 @@
 import { InputError } from "../errors.js";
 import type { Rng } from "../rng.js";
 import type { Activation } from "../theory/activations.js";
-import type { Kernel, KernelLayer, KernelStep } from "../theory/kernel.js";
+import { geometricMean, type Kernel, type KernelLayer, type KernelStep } from "../theory/kernel.js";
 import type { JaxArray, JaxModule } from "./jax.js";
 
 /** A parameter tensor on the host, float64 (cast to the network's dtype when moved to jax). */
@@ -188,7 +188,7 @@ export function layerNorm(eps = LAYERNORM_EPS, affine = false): Layer {
         kernel: {
           q1: (v1 - eps) / v1,
           q2: (v2 - eps) / v2,
-          q12: (k.q12 - k.m1 * k.m2) / (Math.sqrt(v1) * Math.sqrt(v2)),
+          q12: (k.q12 - k.m1 * k.m2) / geometricMean(v1, v2),
           m1: 0,
           m2: 0,
           gaussian: k.gaussian,

@@ -11,6 +11,7 @@
  * silu(z) = z·sigmoid(z); softplus(z) = log(1 + e^z); leaky_relu(z) = max(z, αz).
  */
 import { InputError, shown } from "../errors.js";
+import { geometricMean } from "./kernel.js";
 import { expect1, expect2 } from "./quadrature.js";
 import { erf, normalCdf, normalPdf } from "./special.js";
 
@@ -84,7 +85,7 @@ export function makeActivation(spec: ActivationSpec, order = DEFAULT_ORDER): Act
 
 /** c = q12/√(q1 q2) clamped to [−1, 1], and θ = arccos c. */
 function angle(q1: number, q2: number, q12: number): { norm: number; c: number; theta: number } {
-  const norm = Math.sqrt(q1) * Math.sqrt(q2);
+  const norm = geometricMean(q1, q2);
   const c = norm > 0 ? Math.min(1, Math.max(-1, q12 / norm)) : 1;
   return { norm, c, theta: Math.acos(c) };
 }
