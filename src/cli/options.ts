@@ -22,7 +22,7 @@ const numeric = z
   .string()
   .trim()
   .refine((s) => DECIMAL.test(s) && Number.isFinite(Number(s)), {
-    message: "must be a finite decimal number",
+    message: "must be a finite number",
   })
   .transform(Number);
 
