@@ -174,6 +174,8 @@ describe("critkit under hostile input", () => {
     await fc.assert(
       fc.asyncProperty(runs, async ({ command, args }) => {
         const r = await runCli(command, ...args);
+        if (process.env.FUZZ_LOG)
+          process.stderr.write(`fuzz ${r.code} ${command} ${args.join(" ").slice(0, 200)}\n`);
         const own = new Set(table.get(command)!.map((o) => o.long));
         const where = `critkit ${[command, ...args].join(" ").slice(0, 300)}\n${r.stderr.slice(0, 500)}`;
         expect(r.stderr, where).not.toMatch(/\n\s+at |internal error/);
