@@ -206,7 +206,7 @@ describe("critkit under hostile input", () => {
       }),
       // fixed for CI; FUZZ_SEED / FUZZ_RUNS explore further
       {
-        numRuns: Number(process.env.FUZZ_RUNS ?? 30),
+        numRuns: Number(process.env.FUZZ_RUNS ?? 60),
         seed: Number(process.env.FUZZ_SEED ?? 20261205),
       },
     );
