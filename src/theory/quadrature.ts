@@ -183,7 +183,7 @@ const WIDE_RATIO = 2 ** 16;
  * ½ log₂ q panels (500 at q = 1e300, and a quadratic cost in expect2); there the integrand is a
  * polynomial of low degree in z (the activation at its linear or constant asymptote times
  * e^{−z²/2} with z ≤ 2⁻⁶) on [64 s, 2⁻⁶], which panels 2¹⁶ times wider integrate exactly: at most
- * 48 panels for any finite q.
+ * 56 panels for any finite q (test/theory/overflow.test.ts checks against large-q asymptotics).
  */
 function panelEdges(s: number): number[] {
   const edges: number[] = [0];
