@@ -10,6 +10,7 @@ import { mlpPhaseDiagram, phaseDiagram } from "../../src/theory/phase.js";
 import { expect1, gaussianRule } from "../../src/theory/quadrature.js";
 import { depthScale, propagate } from "../../src/theory/recurrence.js";
 import { erf } from "../../src/theory/special.js";
+import { argv, itRejects, runCli } from "../cli/run-cli.js";
 
 const HUGE = [1e16, 1e20, 1e50, 1e100, 1e200, 1e300];
 
@@ -79,4 +80,33 @@ describe("the recurrence where q^l overflows", () => {
     expect(depthScale(1 - 2 ** -52)).toBe(Number.POSITIVE_INFINITY);
     expect(depthScale(Math.exp(-0.01))).toBeCloseTo(100, 10);
   });
+});
+
+describe("the CLI says where values over- or underflow", () => {
+  it("apjn-theory --residual 100: warning with the overflow layer on stderr and in JSON, nulls after it", async () => {
+    const r = await runCli(
+      ...argv(
+        "apjn-theory --activation linear --sigma-w2 1 --sigma-b2 0 --residual 100 --depth 100 --json",
+      ),
+    );
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    const layer = Math.ceil(Math.log(Number.MAX_VALUE) / Math.log(10001));
+    expect(j.warnings.some((w: string) => w.includes(`at layer ${layer}`))).toBe(true);
+    expect(r.stderr).toMatch(new RegExp(`critkit: warning: q\\^l exceeds .* at layer ${layer}`));
+    expect(j.q[layer - 1]).toBeGreaterThan(1e300);
+    expect(j.q[layer + 1]).toBeNull();
+    expect(j.power_law).toBeNull();
+  });
+
+  it("critical --json: ξ_c of a critical point is null (infinite), as the README says", async () => {
+    const j = JSON.parse((await runCli(...argv("critical --json"))).stdout);
+    expect(j.xi_c).toBeNull();
+    expect(j.warnings).toEqual([]);
+  });
+
+  itRejects([
+    [argv("critical --sigma-b2 1e300"), /^critkit: --sigma-b2: no critical point/],
+    [argv("apjn-theory --sigma-w2 0x10"), /--sigma-w2: must be a finite number, got '0x10'/],
+  ]);
 });
