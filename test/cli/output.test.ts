@@ -1,9 +1,11 @@
 /** Output files: checked before any work, written atomically, nothing left behind on failure. */
 import { spawn } from "node:child_process";
 import {
+  closeSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   writeFileSync,
@@ -87,6 +89,31 @@ console.log("finished");`;
     expect(out).not.toMatch(/finished/);
     expect(code).toBe(130);
     expect(readdirSync(sub)).toEqual([]);
+  });
+});
+
+describe("stdout on a full device", () => {
+  it.runIf(existsSync("/dev/full"))("prints one line on stderr, no stack trace", async () => {
+    const script = `import { main } from ${JSON.stringify(join(import.meta.dirname, "../../src/cli/main.ts"))};
+process.exitCode = await main(["node", "critkit", "critical"]);`;
+    const full = openSync("/dev/full", "w");
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", script],
+      {
+        cwd: join(import.meta.dirname, "../.."),
+        stdio: ["ignore", full, "pipe"],
+      },
+    );
+    let err = "";
+    child.stderr!.on("data", (d) => {
+      err += d;
+    });
+    const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    closeSync(full);
+    expect(code).toBe(1);
+    expect(err.trim().split("\n")).toHaveLength(1);
+    expect(err).toMatch(/^critkit: cannot write .*ENOSPC/);
   });
 });
 
