@@ -158,6 +158,6 @@ describe("the installed binary", () => {
       { encoding: "utf8" },
     );
     expect(bad.status).toBe(2);
-    expect(bad.stderr.trim()).toBe("critkit: --sigma-b2: must be a finite number");
+    expect(bad.stderr.trim()).toBe("critkit: --sigma-b2: must be a finite number, got 'oops'");
   });
 });
