@@ -152,7 +152,10 @@ export function gaussianRule(q: number, order: number, smooth: boolean): GaussRu
   if (!(q < Number.POSITIVE_INFINITY))
     throw new RangeError(`a Gaussian rule needs a finite variance, got q = ${q}`);
   if (smooth && q <= 1) return gaussHermite(order);
-  const s = Math.min(1, 1 / Math.sqrt(q));
+  // above 2⁵², s is rounded down to a power of 2 (edges still at |u| ≈ 1, 2, 4, …): a few
+  // hundred rules serve every variance, so recurrences and sweeps reuse them from the cache
+  const s =
+    q > Q_GRADED ? 2 ** Math.floor(Math.log2(1 / Math.sqrt(q))) : Math.min(1, 1 / Math.sqrt(q));
   const key = `${order}:${s}`;
   const hit = panelCache.get(key);
   if (hit) return hit;
