@@ -4,9 +4,10 @@
  * clone, which skips its devDependencies) keeps a dist/ that is already there, and otherwise
  * builds nothing and says how to get one, instead of failing with "tsc: not found".
  */
+
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { spawnSync } from "node:child_process";
 
 let tsc;
 try {
