@@ -49,7 +49,7 @@ export function criticalPoint(blockFor: (sigmaW2: number) => KernelLayer, q0 = 1
       const fp = fixedPoint(blockFor(sigmaW2), q0);
       if (!(Math.abs(fp.chiJ - 1) < 1e-6)) {
         throw new InputError(
-          "--sigma-b2",
+          "sigmaB2",
           `no critical point: χ_J(q*) jumps across 1 at σ_w² ≈ ${sigmaW2.toPrecision(6)} (the fixed point q* reached from q0 = ${q0} disappears there: a discontinuous order-to-chaos transition)`,
         );
       }
@@ -62,7 +62,7 @@ export function criticalPoint(blockFor: (sigmaW2: number) => KernelLayer, q0 = 1
     return { sigmaW2: Number.NaN, everywhere: true, ...fixedPoint(blockFor(1), q0) };
   }
   throw new InputError(
-    "--sigma-b2",
+    "sigmaB2",
     `no critical point: χ_J(q*) does not cross 1 for σ_w² in [${SW2_MIN}, ${SW2_MAX}] (log χ_J from ${F(SW2_MIN).toPrecision(3)} to ${flo.toPrecision(3)})`,
   );
 }
