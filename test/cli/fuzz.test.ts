@@ -28,6 +28,7 @@ const FAST: Record<string, { args: string[]; costly?: boolean }> = {
     args: ["--width", "8", "--depth", "6", "--seeds", "2", "--inputs", "2", "--probes", "2"],
   },
   convex: { args: ["--patterns", "5", "--max-iter", "20"] },
+  train: { args: ["--width", "8", "--depth", "1", "--steps", "3", "--eval-every", "1"] },
 };
 
 /** The registered commands and their options, read from the real program. */
@@ -120,10 +121,10 @@ const refusedPaths = () =>
 const badFiles = () => fc.oneof(refusedPaths(), fc.constantFrom(join(dir, "sub"), "x.pdf"));
 
 function valueFor(command: string, option: Option): fc.Arbitrary<string> {
-  if (option.long === "--out-dir")
+  if (option.long === "--out-dir" || option.long === "--checkpoint")
     return FAST[command]!.costly
       ? refusedPaths()
-      : fc.oneof(refusedPaths(), fc.constant(join(dir, "out")));
+      : fc.oneof(refusedPaths(), fc.constant(join(dir, `out-${option.long.slice(2)}`)));
   if (option.long === "--out")
     return FAST[command]!.costly
       ? refusedPaths()

@@ -3,7 +3,6 @@
  * per-step minibatch loss and periodic train/test loss and accuracy; optional checkpoints that a
  * later `--resume` continues bit-identically, and a plot of the curves.
  */
-import { existsSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import {
   type TrainingDatasetName,
@@ -13,7 +12,7 @@ import {
 import { InputError } from "../../errors.js";
 import { loadJax, shutdownJax } from "../../nets/jax.js";
 import { mlpModel, objective } from "../../nets/model.js";
-import { lineSpec, writePlot } from "../../report/plot.js";
+import { lineSpec, PLOT_EXTENSIONS, renderPlot } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import {
   hasCheckpoint,
@@ -25,7 +24,13 @@ import { initialState, resolveTrainConfig, type TrainConfig, train } from "../..
 import { optimizerNames, slotNames, weightDecayModes } from "../../train/optimizers.js";
 import { scheduleNames } from "../../train/schedules.js";
 import { int, num, oneOf } from "../options.js";
-import { printJson, progress } from "../output.js";
+import {
+  checkOutputDir,
+  checkOutputFile,
+  printJson,
+  progress,
+  writeFileAtomic,
+} from "../output.js";
 
 interface RawOptions {
   dataset: string;
@@ -131,14 +136,9 @@ async function runTrain(raw: RawOptions): Promise<void> {
       "--checkpoint",
       `${dir} already holds a checkpoint; pass --resume to continue it, or choose another folder`,
     );
-  if (dir !== undefined && existsSync(dir) && !statSync(dir).isDirectory())
-    throw new InputError("--checkpoint", `${dir} exists and is not a folder`);
-  if (raw.out !== undefined) {
-    if (!/\.(svg|png)$/i.test(raw.out))
-      throw new InputError("--out", `must end in .svg or .png, got '${raw.out}'`);
-    if (existsSync(raw.out) && statSync(raw.out).isDirectory())
-      throw new InputError("--out", `${raw.out} is a folder`);
-  }
+  if (dir !== undefined) checkOutputDir("--checkpoint", dir);
+  const out =
+    raw.out === undefined ? undefined : checkOutputFile("--out", raw.out, PLOT_EXTENSIONS);
 
   const data = trainingSet(dataset, { seed, testFraction });
   const optConfig = {
@@ -261,20 +261,23 @@ async function runTrain(raw: RawOptions): Promise<void> {
         test_accuracy: h.evals.map((e) => e.testAccuracy),
       },
     };
-    if (raw.out !== undefined) {
-      await writePlot(
-        raw.out,
-        lineSpec({
-          series: [
-            { name: "minibatch loss", x: result.curves.step, y: result.curves.loss },
-            { name: "train loss", x: result.evals.step, y: result.evals.train_loss },
-            { name: "test loss", x: result.evals.step, y: result.evals.test_loss },
-          ],
-          xTitle: "step",
-          yTitle: "loss",
-          logY: true,
-          title: `${dataset}: ${arch} width ${width} depth ${depth}, ${optimizer} lr ${lr}`,
-        }),
+    if (out !== undefined) {
+      await writeFileAtomic(
+        out,
+        await renderPlot(
+          out,
+          lineSpec({
+            series: [
+              { name: "minibatch loss", x: result.curves.step, y: result.curves.loss },
+              { name: "train loss", x: result.evals.step, y: result.evals.train_loss },
+              { name: "test loss", x: result.evals.step, y: result.evals.test_loss },
+            ],
+            xTitle: "step",
+            yTitle: "loss",
+            logY: true,
+            title: `${dataset}: ${arch} width ${width} depth ${depth}, ${optimizer} lr ${lr}`,
+          }),
+        ),
       );
     }
     if (json) return printJson(result);
@@ -286,7 +289,7 @@ async function runTrain(raw: RawOptions): Promise<void> {
       process.stdout.write(
         `${String(e.step).padStart(5)}  ${e.trainLoss.toExponential(4).padStart(11)}  ${e.testLoss.toExponential(4).padStart(11)}  ${pct(e.trainAccuracy).padStart(9)}  ${pct(e.testAccuracy).padStart(8)}\n`,
       );
-    if (raw.out !== undefined) process.stdout.write(`wrote ${raw.out}\n`);
+    if (out !== undefined) process.stdout.write(`wrote ${out}\n`);
   } finally {
     bar.stop();
     await shutdownJax();

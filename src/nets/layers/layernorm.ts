@@ -1,4 +1,5 @@
 /** LayerNorm over the features (the last axis). */
+
 import { geometricMean } from "../../theory/kernel.js";
 import type { JaxArray, JaxModule } from "../jax.js";
 import type { JaxParams, Layer } from "./layer.js";
