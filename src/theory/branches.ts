@@ -13,7 +13,7 @@
  * critical point of the branch it is on (continuous), or where that branch vanishes in a
  * saddle-node or its basin boundary passes q^0 (a jump of q*: discontinuous).
  *
- * S is sampled at 12 points per decade on q ∈ [1e-12, 1e12]; extrema and roots are refined
+ * S is sampled at 12 points per decade on q ∈ [max(Q(0; 0), 1e-12), 1e12]; extrema and roots are refined
  * with `localExtrema`/`allRoots` (which also catch pairs between samples). A block family whose
  * Q and χ_J are affine in σ_w² (every `mlpBlock`: σ_w² enters only through its last dense
  * layer) gets S in closed form from two evaluations; any other is solved for σ_w² by Brent.
@@ -124,7 +124,9 @@ export function fixedPointBranches(
   };
   const S = (x: number) => curve(x).s;
 
-  const xLo = Math.log(Q_SMALL);
+  // every fixed point has q = Q(q; σ_w²) ≥ Q(0; 0)
+  const zeroFixed = mapAt(0, 0).q === 0 && mapAt(1, 0).q === 0;
+  const xLo = Math.log(Math.max(mapAt(0, 0).q, Q_SMALL));
   const xHi = Math.log(Q_LARGE);
   const n = Math.ceil(((xHi - xLo) / Math.LN10) * PER_DECADE) + 1;
   const xs = Float64Array.from({ length: n }, (_, i) => xLo + ((xHi - xLo) * i) / (n - 1));
@@ -133,7 +135,6 @@ export function fixedPointBranches(
   const sMax = Math.max(...ss.filter(Number.isFinite));
   const sMin = Math.min(...ss.filter(Number.isFinite));
   const flat = sMax - sMin <= 1e-12 * Math.abs(sMax);
-  const zeroFixed = mapAt(0, 0).q === 0 && mapAt(1, 0).q === 0;
 
   // saddle-nodes: interior extrema of S at σ_w² ≥ 0
   const extrema = flat
