@@ -163,7 +163,7 @@ describe("bad input: one line naming the option, exit code 2, no stack trace", (
       ["apjn-theory", "--sigma-w2", "1", "--depth", "0"],
       /--depth: must be an integer in \[1, 1000000\]/,
     ],
-    [["apjn-theory", "--sigma-w2", "-2"], /--sigma-w2: must be > 0/],
+    [["apjn-theory", "--sigma-w2", "-2"], /--sigma-w2: must be ≥ 0/],
     [["apjn-theory", "--sigma-w2", "1", "--l0", "5", "--depth", "5"], /--l0/],
     [["apjn-theory"], /--sigma-w2/],
     [["phase", "--grid", "5000"], /--grid: must be an integer in \[2, 1024\]/],
