@@ -137,15 +137,14 @@ export function fixedPointBranches(
   const flat = sMax - sMin <= 1e-12 * Math.abs(sMax);
 
   // saddle-nodes: interior extrema of S at σ_w² ≥ 0
-  const extrema = flat
-    ? []
-    : localExtrema(S, xs, ss, X_TOL).filter((e) => e.fx >= 0 && e.fx <= SW2_MAX);
+  const allExtrema = flat ? [] : localExtrema(S, xs, ss, X_TOL);
+  const extrema = allExtrema.filter((e) => e.fx >= 0 && e.fx <= SW2_MAX);
   const saddleNodes = extrema.map((e) => ({ sigmaW2: e.fx, qStar: Math.exp(e.x) }));
 
   // nodes: samples plus extrema, so S is monotone between consecutive nodes
   const nodes = [
     ...Array.from(xs, (x, i) => ({ x, s: ss[i]! })),
-    ...extrema.map((e) => ({ x: e.x, s: e.fx })),
+    ...allExtrema.map((e) => ({ x: e.x, s: e.fx })),
   ].sort((a, b) => a.x - b.x);
 
   // finite branches: monotone pieces of S where S ≥ 0
