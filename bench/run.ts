@@ -1,20 +1,22 @@
 /**
  * `npm run bench` (= `tsx bench/run.ts [name...]`): runs every bench module below, prints one table
  * (name, critkit ms, numpy reference ms, ratio = ms / ref — below 1 means critkit is faster — and a
- * note) and writes the rows to .bench/latest.json (git-ignored).
+ * note) and writes the rows to .bench/latest.json (git-ignored). The rows of the modules that ran
+ * also replace those modules' rows in bench/results.json (committed), from which `npm run readme`
+ * builds the README's benchmark table, so the table is always a measured one.
  *
  * Modules are imported dynamically: one whose file does not exist yet is skipped with a note, one
  * that throws is reported and makes the exit status 1, the others still run.
  * Optional arguments keep only the modules whose name contains one of them: `npm run bench -- theory`.
  */
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { BenchModule, BenchRow } from "./types.js";
 
 /** Bench modules, relative to this folder; each exports `run(): Promise<BenchRow[]>`. */
-export const MODULES = ["theory.ts", "apjn.ts", "convex.ts"];
+export const MODULES = ["theory.ts", "apjn.ts", "convex.ts", "train.ts"];
 
 export interface BenchReport {
   date: string;
@@ -113,7 +115,33 @@ async function main(argv: string[]): Promise<number> {
     `${JSON.stringify(report, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2)}\n`,
   );
   console.log(`wrote ${out}`);
+  await mergeResults(report);
   return report.failed.length ? 1 : 0;
+}
+
+/** Replaces, in bench/results.json, the rows of every module that produced rows in this run. */
+async function mergeResults(report: BenchReport): Promise<void> {
+  const path = fileURLToPath(new URL("./results.json", import.meta.url));
+  const ran = new Set(report.rows.map((r) => r.module));
+  if (!ran.size) return;
+  const old = existsSync(path)
+    ? (JSON.parse(await readFile(path, "utf8")) as BenchReport)
+    : { rows: [] as BenchReport["rows"] };
+  const rows = [...old.rows.filter((r) => !ran.has(r.module)), ...report.rows].sort(
+    (a, b) => MODULES.indexOf(a.module) - MODULES.indexOf(b.module),
+  );
+  const merged = {
+    date: report.date,
+    node: report.node,
+    cpu: report.cpu,
+    cores: report.cores,
+    rows,
+  };
+  await writeFile(
+    path,
+    `${JSON.stringify(merged, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2)}\n`,
+  );
+  console.log(`updated ${path}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -4,10 +4,12 @@
  */
 export class InputError extends Error {
   constructor(
+    /** the library's name of the offending field (e.g. "sigmaW2"); the CLI maps it to a flag */
     readonly field: string,
-    message: string,
+    /** what is wrong, without the field */
+    readonly detail: string,
   ) {
-    super(`${field}: ${message}`);
+    super(`${field}: ${detail}`);
     this.name = "InputError";
   }
 }

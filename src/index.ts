@@ -2,13 +2,49 @@
  * critkit's library API. Theory (float64, no tensor engine): activations, layer kernel maps,
  * recurrences, fixed points, critical points, phase diagrams. Finite networks (@jax-js/jax):
  * architectures from the same layers, the empirical APJN, the numerical criticality test.
+ * Training (src/train): optimizers, schedules, the training loop, checkpoints; data splits.
  */
 
+export {
+  oneHot,
+  stratifiedSplit,
+  type TrainingSet,
+  trainingDatasetNames,
+  trainingSet,
+} from "./data/training.js";
 export { apjnEmpirical, apjnExact, apjnToOutput, jacobianExact } from "./diagnostics/apjn.js";
 export { measureApjn, theoryApjn } from "./diagnostics/apjn-profile.js";
 export { initSearch } from "./diagnostics/init-search.js";
 export { InputError } from "./errors.js";
 export { loadJax, shutdownJax } from "./nets/jax.js";
+export {
+  act,
+  dense,
+  derivedJvp,
+  type JaxParams,
+  type Layer,
+  layerJvp,
+  layerNorm,
+  mixerBlock,
+  mlpBlock,
+  perGroup,
+  residual,
+  scale,
+  serial,
+  sum,
+  transposeGroups,
+} from "./nets/layers/index.js";
+export {
+  createModel,
+  LOSS_NAMES,
+  type LossName,
+  lossValue,
+  type Model,
+  mlpModel,
+  modelBlocks,
+  objective,
+  valueAndGrad,
+} from "./nets/model.js";
 export {
   type Architecture,
   instantiate,
@@ -16,18 +52,6 @@ export {
   mlpArchitecture,
   sampleParams,
 } from "./nets/network.js";
-export {
-  act,
-  dense,
-  type Layer,
-  layerNorm,
-  mixerBlock,
-  mlpBlock,
-  residual,
-  scale,
-  serial,
-  sum,
-} from "./nets/stax.js";
 export { Rng } from "./rng.js";
 export {
   ACTIVATION_NAMES,
@@ -53,3 +77,18 @@ export {
   propagate,
 } from "./theory/recurrence.js";
 export { tabulated } from "./theory/tabulate.js";
+export {
+  hasCheckpoint,
+  loadCheckpoint,
+  type RunConfig,
+  saveCheckpoint,
+} from "./train/checkpoint.js";
+export {
+  initialState,
+  type TrainConfig,
+  type TrainState,
+  type TrainTask,
+  train,
+} from "./train/loop.js";
+export { makeOptimizer, type Optimizer, type OptimizerConfig } from "./train/optimizers.js";
+export { makeSchedule, type ScheduleConfig } from "./train/schedules.js";

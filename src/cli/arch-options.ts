@@ -4,13 +4,13 @@
  */
 import type { Command } from "commander";
 import { InputError } from "../errors.js";
+import { type Layer, mlpBlock, type Parametrization, serial } from "../nets/layers/index.js";
 import {
   type Architecture,
   type Dtype,
   mixerArchitecture,
   mlpArchitecture,
 } from "../nets/network.js";
-import { type Layer, mlpBlock, type Parametrization, serial } from "../nets/stax.js";
 import { activation } from "../theory/activations.js";
 import { int, num, oneOf } from "./options.js";
 
@@ -91,6 +91,11 @@ export function parseArchOptions(o: Record<string, unknown>): ArchOptions {
   if (arch === "mixer") {
     if (activations.length > 1)
       throw new InputError("--activation", "the mixer takes one activation");
+    // docs/float64.md: what test/nets/f64.test.ts proves the float64 path for
+    if (common.dtype === "float64")
+      process.stderr.write(
+        "critkit: warning: --dtype float64 with --arch mixer: the Mixer's float64 forward pass is checked against a float64 reference (1e-13), its Jacobian is not: APJN digits beyond float32 are unverified\n",
+      );
     const m = {
       tokens: int("--tokens", o.tokens, 1, 4096),
       channels: int("--channels", o.channels, 1, 65536),

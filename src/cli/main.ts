@@ -26,13 +26,23 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     if (e instanceof InputError) {
-      process.stderr.write(`critkit: ${e.message}\n`);
+      process.stderr.write(`critkit: ${flagOf(program, e.field)}: ${e.detail}\n`);
       return 2;
     }
     process.stderr.write(`critkit: internal error: ${(e as Error).message}\n`);
     if (process.env.CRITKIT_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     return 1;
   }
+}
+
+/**
+ * The command-line flag of a library field: sigmaW2 → --sigma-w2 when some command has that
+ * option; other fields (already flags, or not options, e.g. "architecture") stay as they are.
+ */
+export function flagOf(program: Command, field: string): string {
+  const flag = `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const known = program.commands.some((c) => c.options.some((o) => o.long === flag));
+  return !field.startsWith("-") && known ? flag : field;
 }
 
 /** `critkit … | head` closes stdout early: stop quietly instead of crashing on EPIPE. */

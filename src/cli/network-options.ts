@@ -3,7 +3,7 @@
  * placement, residual strength, input variance q^0, quadrature order.
  */
 import type { Command } from "commander";
-import { type LayerNormPlacement, mlpBlock } from "../nets/stax.js";
+import { type LayerNormPlacement, mlpBlock } from "../nets/layers/index.js";
 import { type Activation, activation } from "../theory/activations.js";
 import type { KernelLayer } from "../theory/kernel.js";
 import { int, num, oneOf } from "./options.js";

@@ -97,24 +97,56 @@ function binary(
   };
 }
 
+/** Raw features and integer class labels of a shipped classification dataset (all classes). */
+export interface LabelledData {
+  features: number[][];
+  labels: number[];
+  /** Class names; label k is classes[k]. */
+  classes: string[];
+}
+
+const IRIS_CLASSES = ["setosa", "versicolor", "virginica"];
+
+export function irisData(): LabelledData {
+  return {
+    features: getNumbers(),
+    labels: getClasses().map((c) => IRIS_CLASSES.indexOf(c)),
+    classes: IRIS_CLASSES,
+  };
+}
+
+export function digitsData(): LabelledData {
+  const { features, labels } = parseCsv(
+    gunzipSync(readFileSync(dataFile("digits.csv.gz"))).toString("utf8"),
+    "digits.csv.gz",
+  );
+  return { features, labels, classes: Array.from({ length: 10 }, (_, k) => String(k)) };
+}
+
+/** Label 1 = benign, 0 = malignant (scikit-learn's coding). */
+export function breastCancerData(): LabelledData {
+  const { features, labels } = parseCsv(
+    readFileSync(dataFile("breast_cancer.csv"), "utf8"),
+    "breast_cancer.csv",
+    1,
+  );
+  return { features, labels, classes: ["malignant", "benign"] };
+}
+
 export function iris(): Dataset {
-  const classes = getClasses();
-  const keep = classes.map((c, i) => (c === "setosa" ? -1 : i)).filter((i) => i >= 0);
-  const x = getNumbers();
+  const { features, labels } = irisData();
+  const keep = labels.map((l, i) => (l === 0 ? -1 : i)).filter((i) => i >= 0);
   return binary(
     "iris",
-    keep.map((i) => x[i]!),
-    keep.map((i) => (classes[i] === "versicolor" ? 1 : 0)),
+    keep.map((i) => features[i]!),
+    keep.map((i) => labels[i]!),
     (l) => l === 1,
     "versicolor (+1) vs virginica (−1), 100 flowers, 4 features",
   );
 }
 
 export function digits(): Dataset {
-  const { features, labels } = parseCsv(
-    gunzipSync(readFileSync(dataFile("digits.csv.gz"))).toString("utf8"),
-    "digits.csv.gz",
-  );
+  const { features, labels } = digitsData();
   return binary(
     "digits",
     features,
@@ -125,11 +157,7 @@ export function digits(): Dataset {
 }
 
 export function breastCancer(): Dataset {
-  const { features, labels } = parseCsv(
-    readFileSync(dataFile("breast_cancer.csv"), "utf8"),
-    "breast_cancer.csv",
-    1,
-  );
+  const { features, labels } = breastCancerData();
   return binary(
     "breast_cancer",
     features,

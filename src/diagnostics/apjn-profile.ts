@@ -54,7 +54,7 @@ export async function measureApjn(arch: Architecture, o: MeasureOptions): Promis
       dtype: dt,
     });
     try {
-      const r = await apjnEmpirical(net.blocks as never, inputs, {
+      const r = await apjnEmpirical(net.blocks, inputs, {
         probes: o.probes,
         l0,
         dtype: o.dtype,

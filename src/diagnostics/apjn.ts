@@ -23,7 +23,16 @@
  * follow jax-js conventions and consume their array arguments (the engine passes fresh refs).
  */
 import { InputError, requireInteger } from "../errors.js";
-import { dispose, type JaxArray, type JaxModule, keep, loadJax, readF64 } from "../nets/jax.js";
+import {
+  dispose,
+  type JaxArray,
+  type JaxModule,
+  jitUnlessF64,
+  keep,
+  loadJax,
+  readF64,
+} from "../nets/jax.js";
+import { derivedJvp } from "../nets/layers/layer.js";
 import { Rng } from "../rng.js";
 
 /** A pytree of jax arrays (what `jax.tree` accepts). */
@@ -31,7 +40,7 @@ export type Params = unknown;
 
 export interface Block<P = Params> {
   /** h: [batch, width_in] → [batch, width_out]. Consumes `params` and `h`. */
-  apply: (params: P, h: JaxArray) => JaxArray;
+  apply(params: P, h: JaxArray): JaxArray;
   params: P;
   /**
    * Optional hand-written forward-mode rule for probes that share one primal:
@@ -40,7 +49,7 @@ export interface Block<P = Params> {
    * which costs about 3× the matmuls (replicated primal + a zero tangent for every parameter:
    * jax-js has no symbolic zeros). Consumes `params`, `h` and `t`.
    */
-  jvp?: (params: P, h: JaxArray, t: JaxArray) => [JaxArray, JaxArray];
+  jvp?(params: P, h: JaxArray, t: JaxArray): [JaxArray, JaxArray];
 }
 
 export interface ApjnOptions {
@@ -98,20 +107,25 @@ interface StepCache {
   jvp: WeakMap<object, ChunkStepFn & { dispose(): void }>;
   vjp: WeakMap<object, StepFn & { dispose(): void }>;
 }
-let cache: StepCache = { forward: new WeakMap(), jvp: new WeakMap(), vjp: new WeakMap() };
+const emptyCache = (): StepCache => ({
+  forward: new WeakMap(),
+  jvp: new WeakMap(),
+  vjp: new WeakMap(),
+});
+/** One cache per dtype: float64 steps are not jit'ed (see jitUnlessF64). */
+let caches: Record<Dtype, StepCache> = { float32: emptyCache(), float64: emptyCache() };
 
 /** Drops the cached jit'ed steps (they are rebuilt on demand). */
 export function clearApjnCache(): void {
-  cache = { forward: new WeakMap(), jvp: new WeakMap(), vjp: new WeakMap() };
+  caches = { float32: emptyCache(), float64: emptyCache() };
 }
 
-function forwardStep(jax: JaxModule, block: Block): ApplyFn {
+function forwardStep(jax: JaxModule, block: Block, dtype: Dtype): ApplyFn {
   const key = block.apply;
+  const cache = caches[dtype];
   let f = cache.forward.get(key);
   if (!f) {
-    f = jax.jit((params: unknown, h: JaxArray) => block.apply(params, h)) as unknown as ApplyFn & {
-      dispose(): void;
-    };
+    f = jitUnlessF64(jax, (params: unknown, h: JaxArray) => block.apply(params, h), dtype);
     cache.forward.set(key, f);
   }
   return f;
@@ -150,25 +164,16 @@ function stepKey(block: Block): object {
   return block.jvp ?? block.apply;
 }
 
-function jvpStep(jax: JaxModule, block: Block): ChunkStepFn {
+function jvpStep(jax: JaxModule, block: Block, dtype: Dtype): ChunkStepFn {
   const key = stepKey(block);
+  const cache = caches[dtype];
   let f = cache.jvp.get(key);
   if (f) return f;
-  const np = jax.numpy;
   const handRule = block.jvp;
   const apply = block.apply;
   const one = (params: unknown, h: JaxArray, tn: JaxArray): [JaxArray, JaxArray] => {
     if (handRule) return handRule(params, h, tn);
-    // Generic rule: jvp of apply on the primal replicated once per probe (rows stay independent).
-    const [p, b, n] = tn.shape;
-    const hRep = np.broadcastTo(h, [p, b, n]).reshape([p * b, n]);
-    const [yRep, tOut] = jax.jvp(
-      (hh: JaxArray) => apply(params, hh),
-      [hRep],
-      [tn.reshape([p * b, n])],
-    );
-    const nOut = tOut.shape[1];
-    return [yRep.reshape([p, b, nOut]).slice(0), tOut.reshape([p, b, nOut])];
+    return derivedJvp(jax, apply, params, h, tn);
   };
   const body = (params: unknown[], h: JaxArray, t: JaxArray, ms: JaxArray) => {
     const out: JaxArray[] = [];
@@ -180,7 +185,7 @@ function jvpStep(jax: JaxModule, block: Block): ChunkStepFn {
     ms.dispose();
     return [h, t, out] as [JaxArray, JaxArray, JaxArray[]];
   };
-  f = jax.jit(body) as unknown as ChunkStepFn & { dispose(): void };
+  f = jitUnlessF64(jax, body, dtype);
   cache.jvp.set(key, f);
   return f;
 }
@@ -189,8 +194,9 @@ function jvpStep(jax: JaxModule, block: Block): ChunkStepFn {
  * jit'ed reverse step: (params, h [B,N] = input of the block, u [P,B,N'] unnormalised,
  * msPrev [P,B]) → [u' [P,B,N], ms [P,B]] with u' = J_blockᵀ (u rescaled to unit mean square).
  */
-function vjpStep(jax: JaxModule, block: Block): StepFn {
+function vjpStep(jax: JaxModule, block: Block, dtype: Dtype): StepFn {
   const key = block.apply;
+  const cache = caches[dtype];
   let f = cache.vjp.get(key);
   if (f) return f;
   const np = jax.numpy;
@@ -208,7 +214,7 @@ function vjpStep(jax: JaxModule, block: Block): StepFn {
     const ms = rowMeanSq(jax, uNext.ref);
     return [uNext, ms];
   };
-  f = jax.jit(body) as unknown as StepFn & { dispose(): void };
+  f = jitUnlessF64(jax, body, dtype);
   cache.vjp.set(key, f);
   return f;
 }
@@ -303,7 +309,7 @@ function checkOptions(blocks: Block[], opts: ApjnOptions): { l0: number; probes:
 /** Runs blocks [from, to) on h (consumed) with the jit'ed forward of each kind. */
 function forwardRange(prep: Prepared, blocks: Block[], h: JaxArray, from: number, to: number) {
   for (let l = from; l < to; l++) {
-    h = forwardStep(prep.jax, blocks[l])(refTree(prep.jax, prep.params[l]), h);
+    h = forwardStep(prep.jax, blocks[l], prep.dtype)(refTree(prep.jax, prep.params[l]), h);
   }
   return h;
 }
@@ -380,7 +386,7 @@ async function sweepForward(
       const msIn = opts.renormalise ? ms : ones();
       if (!opts.renormalise) ms.dispose();
       const params = prep.params.slice(l, l + k).map((p) => refTree(jax, p));
-      const [hN, tN, msOut] = jvpStep(jax, blocks[l])(params, h, t, msIn);
+      const [hN, tN, msOut] = jvpStep(jax, blocks[l], prep.dtype)(params, h, t, msIn);
       h = hN;
       t = tN;
       ms = keep(msOut[k - 1]);
@@ -421,7 +427,7 @@ export async function apjnToOutput(
     let h = prep.h0;
     for (let l = 0; l < L; l++) {
       acts.push(keep(h));
-      h = forwardStep(jax, blocks[l])(refTree(jax, prep.params[l]), h);
+      h = forwardStep(jax, blocks[l], prep.dtype)(refTree(jax, prep.params[l]), h);
     }
     const [B, NL] = h.shape;
     h.dispose();
@@ -442,7 +448,7 @@ export async function apjnToOutput(
       }
     };
     for (let l = L - 1; l >= 0; l--) {
-      const step = vjpStep(jax, blocks[l]);
+      const step = vjpStep(jax, blocks[l], prep.dtype);
       const hl = acts.pop()!;
       const width = hl.shape[1];
       const [uN, sqN] = step(refTree(jax, prep.params[l]), hl, u, sq);

@@ -122,7 +122,7 @@ export async function initSearch(
   o: InitSearchOptions,
 ): Promise<InitSearchResult> {
   const [lo, hi] = o.range;
-  if (!(lo > 0 && hi > lo)) throw new InputError("--range", `need 0 < min < max, got ${lo},${hi}`);
+  if (!(lo > 0 && hi > lo)) throw new InputError("range", `need 0 < min < max, got ${lo},${hi}`);
   const total = (o.scanPoints + o.refinePoints + 1) * o.seeds.length;
   let done = 0;
   let passes = 0;
@@ -156,8 +156,8 @@ export async function initSearch(
   if (cross < 0 && !flat) {
     const r = scan.map((p) => p.rate.toFixed(3)).join(", ");
     throw new InputError(
-      "--range",
-      `the APJN rate log χ_J does not cross 0 for σ_w² in [${lo}, ${hi}] (rates: ${r}); widen --range`,
+      "range",
+      `the APJN rate log χ_J does not cross 0 for σ_w² in [${lo}, ${hi}] (rates: ${r}); widen the range`,
     );
   }
   let sigmaW2: number;

@@ -12,11 +12,12 @@ import {
   type JaxParams,
   type Layer,
   type LayerNormPlacement,
+  layerJvp,
   type MixerBlockConfig,
   mixerBlock,
   mlpBlock,
   type Parametrization,
-} from "./stax.js";
+} from "./layers/index.js";
 
 export type Dtype = "float32" | "float64";
 
@@ -58,8 +59,24 @@ export function sampleParams(arch: Architecture, seed: number): HostParams[] {
 /**
  * One `apply`/`jvp` pair per layer key for the whole process: networks that differ only in their
  * parameters (a σ_w² scan, other seeds) share compiled steps in the diagnostics' jit caches.
+ * Keys name the function exactly (user-supplied parts such as custom activations enter by
+ * identity), so two layers share a compiled step only if they compute the same function.
  */
 const functions = new Map<string, Pick<FiniteBlock, "apply" | "jvp">>();
+
+/** The process-wide `apply`/`jvp` pair of a layer (see `functions`); runs the layer's checks once. */
+export function blockFunctions(jax: JaxModule, layer: Layer): Pick<FiniteBlock, "apply" | "jvp"> {
+  let fns = functions.get(layer.key);
+  if (!fns) {
+    layer.verify?.(jax);
+    fns = {
+      apply: (params, h) => layer.apply(jax, params, h),
+      jvp: (params, h, t) => layerJvp(jax, layer, params, h, t),
+    };
+    functions.set(layer.key, fns);
+  }
+  return fns;
+}
 
 /** Samples the parameters and moves them to jax in `dtype`. */
 export async function instantiate(
@@ -68,18 +85,11 @@ export async function instantiate(
   dtype: Dtype = "float32",
 ): Promise<FiniteNetwork> {
   const jax = await loadJax();
-  const host = sampleParams(arch, seed);
-  const blocks = arch.blocks.map((layer, i) => {
-    let fns = functions.get(layer.key);
-    if (!fns) {
-      fns = {
-        apply: (params, h) => layer.apply(jax, params, h),
-        jvp: (params, h, t) => layer.jvp(jax, params, h, t),
-      };
-      functions.set(layer.key, fns);
-    }
-    return { ...fns, params: toJax(jax, host[i]!, dtype) };
-  });
+  const params = paramsToJax(jax, sampleParams(arch, seed), dtype);
+  const blocks = arch.blocks.map((layer, i) => ({
+    ...blockFunctions(jax, layer),
+    params: params[i]!,
+  }));
   return {
     blocks,
     inputWidth: arch.inputWidth,
@@ -87,6 +97,11 @@ export async function instantiate(
       for (const b of blocks) jax.tree.dispose(b.params as never);
     },
   };
+}
+
+/** Host parameters (float64) as jax arrays of `dtype`. */
+export function paramsToJax(jax: JaxModule, host: HostParams[], dtype: Dtype): JaxParams[] {
+  return host.map((p) => toJax(jax, p, dtype));
 }
 
 function toJax(jax: JaxModule, p: HostParams, dtype: Dtype): JaxParams {
@@ -131,7 +146,7 @@ export function mlpArchitecture(s: MlpSpec): Architecture {
       parametrization: s.parametrization,
     }),
   );
-  checkSize(s.depth * (s.width * s.width + s.width), "--width");
+  checkSize(s.depth * (s.width * s.width + s.width), "width");
   return {
     inputWidth: s.width,
     blocks: Array.from({ length: s.depth }, (_, l) => kinds[l % kinds.length]!),
@@ -144,7 +159,7 @@ export interface MixerSpec extends MixerBlockConfig {
 
 /** An MLP-Mixer of `depth` blocks on inputs of T tokens × C channels (rows of width T·C). */
 export function mixerArchitecture(s: MixerSpec): Architecture {
-  checkSize(s.depth * 2 * (s.tokens * s.tokenHidden + s.channels * s.channelHidden), "--channels");
+  checkSize(s.depth * 2 * (s.tokens * s.tokenHidden + s.channels * s.channelHidden), "channels");
   const block = mixerBlock(s);
   return {
     inputWidth: s.tokens * s.channels,
@@ -152,7 +167,8 @@ export function mixerArchitecture(s: MixerSpec): Architecture {
   };
 }
 
-function checkSize(params: number, field: string): void {
+/** Refuses a network of `params` parameters above MAX_PARAM_BYTES (float64), naming `field`. */
+export function checkSize(params: number, field: string): void {
   const bytes = params * 8;
   if (bytes > MAX_PARAM_BYTES) {
     throw new InputError(

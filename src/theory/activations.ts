@@ -11,6 +11,19 @@
  * silu(z) = z·sigmoid(z); softplus(z) = log(1 + e^z); leaky_relu(z) = max(z, αz).
  */
 import { InputError } from "../errors.js";
+import {
+  type ActivationOp,
+  erfOp,
+  geluOp,
+  leakyReluOp,
+  linearOp,
+  mathFunctionOp,
+  sigmoidOp,
+  siluOp,
+  sinOp,
+  softplusOp,
+  tanhOp,
+} from "./activation-ops.js";
 import { expect1, expect2 } from "./quadrature.js";
 import { erf, normalCdf, normalPdf } from "./special.js";
 
@@ -29,6 +42,13 @@ export interface Activation extends GaussianMaps {
   readonly name: string;
   /** registry key, e.g. "leaky_relu" */
   readonly kind: string;
+  /**
+   * Identifies the function: equal keys compute the same φ. Built-ins use their name; every
+   * custom activation gets a key of its own (two customs named "tanh" are different functions).
+   */
+  readonly key: string;
+  /** φ as a jax-js op for finite networks; null when φ is known only as a JS function */
+  readonly op: ActivationOp | null;
   readonly params: Readonly<Record<string, number>>;
   f(x: number): number;
   df(x: number): number;
@@ -44,6 +64,9 @@ export interface ActivationSpec {
   params?: Record<string, number>;
   f: (x: number) => number;
   df: (x: number) => number;
+  op?: ActivationOp | null;
+  /** defaults to `name` */
+  key?: string;
   closed?: Partial<Pick<GaussianMaps, "cov" | "dcov" | "mean">>;
   homogeneous?: boolean;
   /** φ and φ′ are analytic (no kinks): quadrature may use Gauss–Hermite */
@@ -79,6 +102,8 @@ export function makeActivation(spec: ActivationSpec, order = DEFAULT_ORDER): Act
   return {
     name: spec.name,
     kind: spec.kind ?? spec.name,
+    key: spec.key ?? spec.name,
+    op: spec.op ?? null,
     params: spec.params ?? {},
     f,
     df,
@@ -116,6 +141,7 @@ function leakyRelu(alpha: number): Activation {
     f: (x) => (x > 0 ? x : alpha * x),
     df: (x) => (x > 0 ? 1 : alpha),
     homogeneous: true,
+    op: leakyReluOp(alpha),
     closed: {
       cov: (q1, q2, q12) => {
         const { norm, c, theta } = angle(q1, q2, q12);
@@ -143,6 +169,7 @@ const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 const erfActivation = makeActivation({
   name: "erf",
   f: erf,
+  op: erfOp,
   df: (x) => TWO_OVER_SQRT_PI * Math.exp(-x * x),
   closed: {
     cov: (q1, q2, q12) =>
@@ -158,6 +185,7 @@ const sinActivation = makeActivation({
   name: "sin",
   f: Math.sin,
   df: Math.cos,
+  op: sinOp,
   closed: {
     cov: (q1, q2, q12) => Math.exp(-(q1 + q2) / 2) * Math.sinh(q12),
     dcov: (q1, q2, q12) => Math.exp(-(q1 + q2) / 2) * Math.cosh(q12),
@@ -169,6 +197,7 @@ const linearActivation = makeActivation({
   name: "linear",
   f: (x) => x,
   df: () => 1,
+  op: linearOp,
   homogeneous: true,
   closed: { cov: (_q1, _q2, q12) => q12, dcov: () => 1, mean: () => 0 },
 });
@@ -191,15 +220,17 @@ const closedFormActivations: Record<string, Activation> = {
 };
 
 const quadratureActivations: Record<string, ActivationSpec> = {
-  tanh: { name: "tanh", f: Math.tanh, df: sech2, smooth: true },
+  tanh: { name: "tanh", f: Math.tanh, df: sech2, op: tanhOp, smooth: true },
   gelu: {
     name: "gelu",
+    op: geluOp,
     f: (x) => x * normalCdf(x),
     df: (x) => normalCdf(x) + x * normalPdf(x),
     smooth: true,
   },
   silu: {
     name: "silu",
+    op: siluOp,
     smooth: true,
     f: (x) => x * sigmoid(x),
     df: (x) => {
@@ -209,6 +240,7 @@ const quadratureActivations: Record<string, ActivationSpec> = {
   },
   sigmoid: {
     name: "sigmoid",
+    op: sigmoidOp,
     smooth: true,
     f: sigmoid,
     df: (x) => {
@@ -218,6 +250,7 @@ const quadratureActivations: Record<string, ActivationSpec> = {
   },
   softplus: {
     name: "softplus",
+    op: softplusOp,
     smooth: true,
     f: (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))),
     df: sigmoid,
@@ -265,31 +298,67 @@ export function activation(spec: string, field = "activation", order = DEFAULT_O
   return makeActivation(make, order);
 }
 
+let customCount = 0;
+
 /**
- * A user-supplied activation (library API): φ and φ′ as functions; Gaussian maps by quadrature
- * (declare `smooth` only for analytic φ: it enables Gauss–Hermite, which is inaccurate at kinks).
- * φ′ is checked against a central finite difference at a few points so a wrong derivative is
- * caught early rather than producing a wrong critical line.
+ * φ′ by a fourth-order central difference (h = 10⁻³: truncation ~1e-12·|φ⁽⁵⁾|, rounding ~1e-13),
+ * the theory's derivative of a custom activation given without one.
+ */
+export function numericDerivative(f: (x: number) => number): (x: number) => number {
+  const h = 1e-3;
+  return (x) => (8 * (f(x + h) - f(x - h)) - (f(x + 2 * h) - f(x - 2 * h))) / (12 * h);
+}
+
+export interface CustomActivationOptions {
+  order?: number;
+  smooth?: boolean;
+  /**
+   * φ as a jax-js op, for finite networks. Default: the op of `f` when `f` is itself one of
+   * Math.sin, Math.cos, Math.tanh, Math.exp, Math.abs; otherwise the activation has theory only
+   * and a finite network refuses it (InputError on field "activation"). Finite networks check
+   * the op against `f` before use.
+   */
+  op?: ActivationOp;
+}
+
+/**
+ * A user-supplied activation (library API): φ (and optionally φ′) as functions; Gaussian maps by
+ * quadrature (declare `smooth` only for analytic φ: it enables Gauss–Hermite, which is inaccurate
+ * at kinks). A given φ′ is checked against a central finite difference at a few points so a wrong
+ * derivative is caught early rather than producing a wrong critical line; without one the theory
+ * uses `numericDerivative(f)` and finite networks differentiate the op with jax-js autodiff.
+ * Every call makes a distinct function identity (`key`), whatever its name.
  */
 export function customActivation(
   name: string,
   f: (x: number) => number,
-  df: (x: number) => number,
-  opts: { order?: number; smooth?: boolean } = {},
+  df?: (x: number) => number,
+  opts: CustomActivationOptions = {},
 ): Activation {
-  for (const x of [-1.7, -0.3, 0.4, 1.3]) {
-    const h = 1e-5;
-    const fd = (f(x + h) - f(x - h)) / (2 * h);
-    const d = df(x);
-    if (!Number.isFinite(d) || Math.abs(fd - d) > 1e-4 * (1 + Math.abs(fd))) {
-      throw new InputError(
-        "activation",
-        `derivative of '${name}' disagrees with finite differences at x = ${x}: df = ${d}, fd = ${fd}`,
-      );
+  if (df) {
+    for (const x of [-1.7, -0.3, 0.4, 1.3]) {
+      const h = 1e-5;
+      const fd = (f(x + h) - f(x - h)) / (2 * h);
+      const d = df(x);
+      if (!Number.isFinite(d) || Math.abs(fd - d) > 1e-4 * (1 + Math.abs(fd))) {
+        throw new InputError(
+          "activation",
+          `derivative of '${name}' disagrees with finite differences at x = ${x}: df = ${d}, fd = ${fd}`,
+        );
+      }
     }
   }
+  const op = opts.op ?? mathFunctionOp(f);
   return makeActivation(
-    { name, kind: "custom", f, df, smooth: opts.smooth ?? false },
+    {
+      name,
+      kind: "custom",
+      key: `custom#${++customCount}(${name})`,
+      f,
+      df: df ?? numericDerivative(f),
+      op,
+      smooth: opts.smooth ?? false,
+    },
     opts.order ?? DEFAULT_ORDER,
   );
 }

@@ -32,13 +32,13 @@ export function criticalPoint(
   if (!t) {
     const [lo, hi] = [analysis.reachedAt(1e-3).chiJ, analysis.reachedAt(SW2_MAX).chiJ];
     throw new InputError(
-      "--sigma-w2",
+      "sigmaW2",
       `no critical point: χ_J(q*) does not cross 1 for σ_w² in [0, ${SW2_MAX}] (χ_J from ${lo.toPrecision(3)} to ${hi.toPrecision(3)})`,
     );
   }
   if (!t.continuous) {
     throw new InputError(
-      "--sigma-b2",
+      "sigmaB2",
       `no critical point: χ_J(q*) jumps across 1 at σ_w² ≈ ${t.sigmaW2.toPrecision(6)} (the fixed point q* reached from q0 = ${q0} ${t.cause === "saddle-node" ? "disappears in a saddle-node" : "loses q0 from its basin"} there: a discontinuous order-to-chaos transition)`,
     );
   }

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import { mlpBlock } from "../../nets/stax.js";
+import { mlpBlock } from "../../nets/layers/index.js";
 import { phaseHeatmap } from "../../report/phase-plot.js";
 import { writePlot } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";

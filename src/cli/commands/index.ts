@@ -6,6 +6,7 @@ import { registerCritical } from "./critical.js";
 import { registerDemo } from "./demo.js";
 import { registerInitSearch } from "./init-search.js";
 import { registerPhase } from "./phase.js";
+import { registerTrain } from "./train.js";
 
 /** Every command of the CLI, in the order `critkit --help` lists them. */
 export const commands: Array<(program: Command) => void> = [
@@ -16,4 +17,5 @@ export const commands: Array<(program: Command) => void> = [
   registerApjn,
   registerInitSearch,
   registerConvex,
+  registerTrain,
 ];

@@ -1,0 +1,144 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { shutdownJax } from "../../src/nets/jax.js";
+import { argv, itRejects, runCli } from "./run-cli.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const dirs: string[] = [];
+const newDir = () => {
+  const d = mkdtempSync(join(tmpdir(), "critkit-train-"));
+  dirs.push(d);
+  return d;
+};
+afterAll(async () => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  await shutdownJax();
+});
+
+const small = argv(
+  "train --dataset teacher_classification --width 12 --depth 1 --optimizer momentum --lr 0.05 --batch-size 20 --schedule warmup --warmup 5 --eval-every 10 --seed 3",
+);
+
+describe("critkit train", () => {
+  it("--json: per-step curves, periodic train/test metrics, learning happens", async () => {
+    const r = await runCli(...small, "--steps", "30", "--json");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.curves.step).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    for (const [t, lr] of (j.curves.lr as number[]).entries())
+      expect(lr).toBeCloseTo(0.05 * Math.min(1, (t + 1) / 5), 15);
+    expect(j.evals.step).toEqual([0, 10, 20, 30]);
+    expect(j.evals.test_accuracy.at(-1)).toBeGreaterThan(j.evals.test_accuracy[0]);
+    expect(j).toMatchObject({
+      n_train: 400,
+      n_test: 100,
+      loss: "cross_entropy",
+      resumed_from: null,
+    });
+  });
+
+  it("writes --out curves.svg", async () => {
+    const out = join(newDir(), "curves.svg");
+    const r = await runCli(...small, "--steps", "10", "--out", out);
+    expect(r.code).toBe(0);
+    expect(readFileSync(out, "utf8")).toMatch(/^<svg/);
+  });
+
+  it("a run killed (SIGKILL) at a random step resumes into bit-identical curves", async () => {
+    const steps = ["--steps", "80", "--eval-every", "10"];
+    const reference = JSON.parse((await runCli(...small, ...steps, "--json")).stdout);
+    const dir = newDir();
+    const killAt = 3 + Math.floor(Math.random() * 40);
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        `const { main } = await import(${JSON.stringify(join(root, "src/cli/main.ts"))});
+         process.exitCode = await main(["node", "critkit", ...process.argv.slice(1)]);`,
+        ...small,
+        ...steps,
+        "--checkpoint",
+        dir,
+        "--checkpoint-every",
+        "1",
+        "--json",
+      ],
+      { cwd: root, stdio: "ignore" },
+    );
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    const meta = join(dir, "checkpoint.json");
+    let killedAfter = -1;
+    while (child.exitCode === null) {
+      if (existsSync(meta)) {
+        try {
+          killedAfter = JSON.parse(readFileSync(meta, "utf8")).step;
+        } catch {
+          // The rename makes a half-written checkpoint.json impossible: fail loudly below.
+          killedAfter = Number.NaN;
+        }
+        if (killedAfter >= killAt || Number.isNaN(killedAfter)) {
+          child.kill("SIGKILL");
+          break;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await exited;
+    expect(killedAfter).toBeGreaterThanOrEqual(killAt);
+    expect(killedAfter).toBeLessThan(80);
+    const resumed = await runCli(...small, ...steps, "--checkpoint", dir, "--resume", "--json");
+    expect(resumed.code).toBe(0);
+    const j = JSON.parse(resumed.stdout);
+    expect(j.resumed_from).toBeGreaterThanOrEqual(killedAfter);
+    expect(j.curves).toEqual(reference.curves);
+    expect(j.evals).toEqual(reference.evals);
+    expect(readdirSync(dir).sort()).toEqual(["checkpoint.json", "weights-80.bin"]);
+  }, 60_000);
+
+  it("--resume with another architecture or a corrupted file exits 2 naming the field and overwrites nothing", async () => {
+    const dir = newDir();
+    const first = await runCli(...small, "--steps", "6", "--checkpoint", dir);
+    expect(first.code).toBe(0);
+    const before = readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), "utf8")]);
+    const other = await runCli(
+      ...small.map((a) => (a === "12" ? "16" : a)),
+      ...argv(`--steps 6 --checkpoint ${dir} --resume`),
+    );
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/^critkit: --resume: config\.width: .*width=12.*width=16/);
+    const again = await runCli(...small, ...argv(`--steps 6 --checkpoint ${dir}`));
+    expect(again.stderr).toMatch(/--checkpoint: .*already holds a checkpoint/);
+    writeFileSync(join(dir, "weights-6.bin"), "garbage");
+    const corrupt = await runCli(...small, ...argv(`--steps 6 --checkpoint ${dir} --resume`));
+    expect(corrupt.code).toBe(2);
+    expect(corrupt.stderr).toMatch(/--resume: weights-6\.bin: has 7 bytes/);
+    expect(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), "utf8")])).toEqual(
+      before.map(([f, c]) => [f, f === "weights-6.bin" ? "garbage" : c]),
+    );
+  });
+});
+
+describe("critkit train: bad input", () => {
+  itRejects([
+    [argv("train --optimizer rmsprop"), /--optimizer/],
+    [argv("train --lr 0"), /--lr: must be > 0/],
+    [argv("train --lr -1"), /--lr/],
+    [argv("train --steps 0"), /--steps/],
+    [argv("train --batch-size -2"), /--batch-size/],
+    [argv("train --wd-mode l1"), /--wd-mode/],
+    [argv("train --weight-decay -0.1"), /--weight-decay/],
+    [argv("train --schedule step"), /--schedule/],
+    [argv("train --schedule cosine --steps 10 --warmup 10"), /--warmup/],
+    [argv("train --dataset mnist"), /--dataset/],
+    [argv("train --momentum 1"), /--momentum/],
+    [argv("train --resume"), /--resume: needs --checkpoint/],
+    [argv("train --out curves.pdf"), /--out: must end in .svg or .png/],
+  ]);
+});
