@@ -60,6 +60,12 @@ export {
   customActivation,
 } from "./theory/activations.js";
 export { criticalLine, criticalPoint } from "./theory/critical.js";
+export {
+  type FixedPointInfo,
+  type FixedPointSet,
+  fixedPointQ,
+  fixedPoints,
+} from "./theory/fixed-points.js";
 export { correlation, gaussianKernel, type Kernel, type KernelLayer } from "./theory/kernel.js";
 export { linspace, mlpPhaseDiagram, PHASES, phaseDiagram } from "./theory/phase.js";
 export {
@@ -67,7 +73,6 @@ export {
   depthScale,
   fitLine,
   fixedPoint,
-  fixedPointQ,
   powerLawFit,
   propagate,
 } from "./theory/recurrence.js";

@@ -28,7 +28,7 @@ export function withBlockOptions(cmd: Command, defaults: { sigmaB2?: string } = 
     .option("--layernorm <where>", "none | pre (on preactivations) | post (on activations)", "none")
     .option("--residual <mu>", "residual strength μ: h' = μ h + block(h) (0: none)", "0")
     .option("--q0 <v>", "variance q^0 of the input preactivations", "1")
-    .option("--order <n>", "quadrature order for activations without closed forms", "96");
+    .option("--order <n>", "quadrature order for activations without closed forms", "160");
 }
 
 /** Validates the shared options (each error names its option). */

@@ -1,7 +1,35 @@
-/** The phase-diagram figure: log χ_J over (σ_w², σ_b²) with the critical line on top. */
+/**
+ * The phase-diagram figure: log χ_J over (σ_w², σ_b²) with the order-to-chaos line on top,
+ * solid where the transition seen from q^0 is continuous (χ_J = 1), dashed where q* jumps.
+ */
 import type { CriticalLinePoint } from "../theory/critical.js";
 import type { PhaseGrid } from "../theory/phase.js";
-import { heatmapSpec, type TopLevelSpec } from "./plot.js";
+import { heatmapSpec, type Overlay, type TopLevelSpec } from "./plot.js";
+
+const CONTINUOUS = "χ_J = 1 (continuous)";
+const DISCONTINUOUS = "jump of q* (discontinuous)";
+
+/** The line split into runs of one kind; a run of jumps is joined to its continuous neighbours. */
+export function transitionOverlays(line: CriticalLinePoint[]): Overlay[] {
+  const runs: Overlay[] = [];
+  for (let i = 0; i < line.length; i++) {
+    const p = line[i]!;
+    const last = runs[runs.length - 1];
+    if (last && last.dashed === !p.continuous) {
+      last.x.push(p.sigmaW2);
+      last.y.push(p.sigmaB2);
+      continue;
+    }
+    const prev = line[i - 1];
+    runs.push({
+      x: prev ? [prev.sigmaW2, p.sigmaW2] : [p.sigmaW2],
+      y: prev ? [prev.sigmaB2, p.sigmaB2] : [p.sigmaB2],
+      label: p.continuous ? CONTINUOUS : DISCONTINUOUS,
+      dashed: !p.continuous,
+    });
+  }
+  return runs;
+}
 
 export function phaseHeatmap(
   grid: PhaseGrid,
@@ -21,8 +49,6 @@ export function phaseHeatmap(
     zTitle: "log χ_J",
     title: `${activationName}: log χ_J at depth ${grid.depth} (blue ordered, red chaotic)`,
     diverging: true,
-    overlay: line.length
-      ? { x: line.map((p) => p.sigmaW2), y: line.map((p) => p.sigmaB2), label: "χ_J = 1" }
-      : undefined,
+    overlay: line.length ? transitionOverlays(line) : undefined,
   });
 }

@@ -36,8 +36,11 @@ export interface HeatmapOptions {
   diverging?: boolean;
   /** Half-width of the diverging domain (default max|z|): fixes the colours across figures. */
   divergingRange?: number;
-  /** A curve drawn on top, e.g. the critical line; named in a legend by `label`. */
-  overlay?: { x: number[]; y: number[]; label: string };
+  /**
+   * Curves drawn on top, e.g. the critical line, named in a legend by `label`; `dashed` draws
+   * a curve dashed. Several curves may share a label (one legend entry, separate lines).
+   */
+  overlay?: Overlay | Overlay[];
   /**
    * Largest number of cells drawn (default 65 536 = 256×256). Bigger grids are subsampled by an
    * integer stride per axis (every k-th row/column, the last one always kept), so values shown
@@ -46,6 +49,13 @@ export interface HeatmapOptions {
   maxCells?: number;
   width?: number;
   height?: number;
+}
+
+export interface Overlay {
+  x: number[];
+  y: number[];
+  label: string;
+  dashed?: boolean;
 }
 
 export interface LineSeries {
@@ -223,11 +233,23 @@ export function heatmapSpec(o: HeatmapOptions): TopLevelSpec {
   };
 
   const layer: unknown[] = [heat];
-  if (o.overlay) {
-    const { rows, dropped } = segmentRows(o.overlay.x, o.overlay.y, () => true);
+  const overlays = o.overlay === undefined ? [] : [o.overlay].flat();
+  if (overlays.length) {
+    const values: { x: number; y: number; seg: number; label: string }[] = [];
+    let segBase = 0;
+    let dropped = 0;
+    for (const ov of overlays) {
+      const { rows, dropped: d } = segmentRows(ov.x, ov.y, () => true);
+      dropped += d;
+      for (const r of rows) values.push({ x: r.x, y: r.y, seg: segBase + r.seg, label: ov.label });
+      segBase += (rows[rows.length - 1]?.seg ?? 0) + 1;
+    }
     if (dropped) notes.push(`${dropped} non-finite overlay points dropped`);
+    const labels = [...new Set(overlays.map((ov) => ov.label))];
+    const dashed = (label: string) => overlays.some((ov) => ov.label === label && ov.dashed);
+    const legend = { title: null, symbolType: "stroke" };
     layer.push({
-      data: { values: rows.map((r) => ({ ...r, label: o.overlay!.label })) },
+      data: { values },
       mark: { type: "line", strokeWidth: 2, clip: true, interpolate: "linear" },
       encoding: {
         x: { field: "x", type: "quantitative", scale: xScale },
@@ -236,8 +258,14 @@ export function heatmapSpec(o: HeatmapOptions): TopLevelSpec {
         stroke: {
           field: "label",
           type: "nominal",
-          scale: { range: ["black"] },
-          legend: { title: null, symbolType: "stroke" },
+          scale: { domain: labels, range: labels.map(() => "black") },
+          legend,
+        },
+        strokeDash: {
+          field: "label",
+          type: "nominal",
+          scale: { domain: labels, range: labels.map((l) => (dashed(l) ? [6, 4] : [1, 0])) },
+          legend,
         },
       },
     });

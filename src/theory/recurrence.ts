@@ -4,6 +4,7 @@
  * overflows nor underflows); fixed points q*, c*; depth scales ξ_q, ξ_c; power-law fits.
  */
 
+import { chiQAt, fixedPointQ, Q_LARGE, varianceMap } from "./fixed-points.js";
 import { correlation, gaussianKernel, type Kernel, type KernelLayer } from "./kernel.js";
 import { brent } from "./roots.js";
 
@@ -82,59 +83,6 @@ export function apjnFrom(logJ: Float64Array, l0: number): Float64Array {
   return logJ.slice(l0).map((v) => v - logJ[l0]!);
 }
 
-/** The block's single-input variance map q ↦ q' and its χ_J(q). */
-export function varianceMap(block: KernelLayer): (q: number) => VarianceStep {
-  return (q) => {
-    const s = block.map(gaussianKernel(q));
-    return { q: s.kernel.q1, chi: s.chi };
-  };
-}
-interface VarianceStep {
-  q: number;
-  chi: number;
-}
-
-const Q_GRID = Array.from({ length: 49 }, (_, i) => 10 ** (-12 + i / 2)); // 1e-12 … 1e12
-
-/**
- * The fixed point q* that iteration of the variance map reaches from q^0 = `q0`: the variance
- * map Q is increasing, so q^l moves monotonically towards the nearest root of g(q) = Q(q) − q
- * in the direction of g(q0). Roots are bracketed on a log grid (1e-12 … 1e12) and refined with
- * Brent's method. Returns 0 when the variance collapses, Infinity when it grows without bound,
- * and q0 itself when the map is neutral (Q(q) = q, e.g. ReLU at σ_w² = 2, σ_b² = 0).
- * Activations such as GELU are bistable for some (σ_w², σ_b²): then q0 selects the basin.
- */
-export function fixedPointQ(block: KernelLayer, q0 = 1): number {
-  const Q = varianceMap(block);
-  const g = (q: number) => {
-    const d = Q(q).q - q;
-    return Math.abs(d) <= 4 * Number.EPSILON * q ? 0 : d;
-  };
-  const g0 = g(q0);
-  if (g0 === 0) return q0;
-  if (g0 > 0) {
-    let prev = q0;
-    for (const q of Q_GRID) {
-      if (q <= q0) continue;
-      if (g(q) <= 0) return brent(g, prev, q, 0);
-      prev = q;
-    }
-    return Number.POSITIVE_INFINITY;
-  }
-  let prev = q0;
-  for (let i = Q_GRID.length - 1; i >= -1; i--) {
-    const q = i >= 0 ? Q_GRID[i]! : 0;
-    if (q >= q0) continue;
-    const gq = g(q);
-    if (gq >= 0) return gq === 0 && q === 0 ? 0 : brent(g, q, prev, 0);
-    prev = q;
-  }
-  return 0;
-}
-
-/** Where a variance beyond the grid is needed (q* = ∞), quantities are evaluated here. */
-export const Q_LARGE = 1e12;
-
 export interface FixedPoint {
   /** q* (Infinity when the variance grows without bound) */
   qStar: number;
@@ -163,12 +111,8 @@ export function correlationMap(block: KernelLayer, q: number): (c: number) => nu
 export function fixedPoint(block: KernelLayer, q0 = 1): FixedPoint {
   const qStar = fixedPointQ(block, q0);
   const qEval = Number.isFinite(qStar) ? qStar : Q_LARGE;
-  const Q = varianceMap(block);
   const chiJ = chiAt(block, qStar);
-  const hq = Math.max(1e-6 * qEval, 1e-9);
-  const chiQ = Number.isFinite(qStar)
-    ? (Q(qEval + hq).q - Q(Math.max(qEval - hq, 0)).q) / (qEval + hq - Math.max(qEval - hq, 0))
-    : Number.NaN;
+  const chiQ = Number.isFinite(qStar) ? chiQAt(block, qStar) : Number.NaN;
   const C = correlationMap(block, qEval);
   const hc = 1e-5;
   // χ_1 = ∂c'/∂c at c = 1 equals χ_J for these layers (the tangent of the pair's difference

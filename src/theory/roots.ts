@@ -73,3 +73,101 @@ export function brent(
   }
   return b;
 }
+
+const INV_PHI = (Math.sqrt(5) - 1) / 2;
+
+/** Golden-section search for a local minimum of f on [a, b], to |b − a| ≤ tol (+ round-off). */
+export function goldenMinimum(
+  f: (x: number) => number,
+  a: number,
+  b: number,
+  tol: number,
+): { x: number; fx: number } {
+  let c = b - INV_PHI * (b - a);
+  let d = a + INV_PHI * (b - a);
+  let fc = f(c);
+  let fd = f(d);
+  while (Math.abs(b - a) > tol + 4 * Number.EPSILON * Math.max(Math.abs(a), Math.abs(b))) {
+    if (fc <= fd) {
+      b = d;
+      d = c;
+      fd = fc;
+      c = b - INV_PHI * (b - a);
+      fc = f(c);
+    } else {
+      a = c;
+      c = d;
+      fc = fd;
+      d = a + INV_PHI * (b - a);
+      fd = f(d);
+    }
+  }
+  return fc <= fd ? { x: c, fx: fc } : { x: d, fx: fd };
+}
+
+/**
+ * The local extrema of f hidden between samples (xs increasing, fs = f(xs)): wherever a sample
+ * (or an end sample) is a discrete local minimum or maximum of the sampled values, the extremum
+ * is located by golden-section search over its neighbouring cells. Returns them in order.
+ */
+export function localExtrema(
+  f: (x: number) => number,
+  xs: ArrayLike<number>,
+  fs: ArrayLike<number>,
+  tol: number,
+): { x: number; fx: number; kind: "min" | "max" }[] {
+  const n = xs.length;
+  const out: { x: number; fx: number; kind: "min" | "max" }[] = [];
+  for (let i = 1; i + 1 < n; i++) {
+    const [l, m, r] = [fs[i - 1]!, fs[i]!, fs[i + 1]!];
+    const isMin = m <= l && m <= r && (m < l || m < r);
+    const isMax = m >= l && m >= r && (m > l || m > r);
+    if (!isMin && !isMax) continue;
+    // a plateau (equal neighbours) is reported once, at its first sample
+    if ((isMin && m === l) || (isMax && m === l)) continue;
+    const sign = isMin ? 1 : -1;
+    const e = goldenMinimum((x) => sign * f(x), xs[i - 1]!, xs[i + 1]!, tol);
+    out.push({ x: e.x, fx: sign * e.fx, kind: isMin ? "min" : "max" });
+  }
+  return out;
+}
+
+/**
+ * Every root of a continuous f sampled at xs (increasing) with values fs, including pairs of
+ * roots that fall between two samples: a sign change between neighbours is refined by Brent's
+ * method; where |f| has a discrete local minimum without a sign change (the samples approach
+ * zero and turn back, also at an end sample), the extremum of f over the neighbouring cells is
+ * located by golden-section search and, if f reaches zero or the other sign there, the roots on
+ * either side of it are refined (a tangency gives one double root). Misses only structure
+ * narrower than the sampling that leaves no trace in the samples (two extrema of f inside one
+ * cell). Returns sorted, deduplicated roots.
+ */
+export function allRoots(
+  f: (x: number) => number,
+  xs: ArrayLike<number>,
+  fs: ArrayLike<number>,
+  tol: number,
+): number[] {
+  const n = xs.length;
+  const roots: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const fi = fs[i]!;
+    if (fi === 0) {
+      roots.push(xs[i]!);
+      continue;
+    }
+    if (i + 1 < n && fi * fs[i + 1]! < 0) roots.push(brent(f, xs[i]!, xs[i + 1]!, tol));
+    const lo = Math.max(i - 1, 0);
+    const hi = Math.min(i + 1, n - 1);
+    const sameSign = fi * fs[lo]! > 0 && fi * fs[hi]! > 0;
+    const nearer = Math.abs(fi) <= Math.abs(fs[lo]!) && Math.abs(fi) <= Math.abs(fs[hi]!);
+    if (!sameSign || !nearer || lo === hi) continue;
+    const s = Math.sign(fi);
+    const m = goldenMinimum((x) => s * f(x), xs[lo]!, xs[hi]!, tol);
+    if (m.fx > 0) continue;
+    if (m.fx === 0) roots.push(m.x);
+    else roots.push(brent(f, xs[lo]!, m.x, tol), brent(f, m.x, xs[hi]!, tol));
+  }
+  roots.sort((p, q) => p - q);
+  return roots.filter((r, k) => k === 0 || r - roots[k - 1]! > 4 * tol);
+}

@@ -43,7 +43,50 @@ describe("critkit critical", () => {
   });
 });
 
+describe("critkit critical: bistable activations get a structured answer, not an error", () => {
+  it("gelu at σ_b² = 0.1 exits 0: a discontinuous transition at σ_w² ≈ 2.11654 from q0 = 1, with branches, saddle-nodes and the reached branch", async () => {
+    const r = await runCli(...argv("critical --activation gelu --sigma-b2 0.1 --json"));
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.transition).toBe("discontinuous");
+    expect(j.sigma_w2).toBeCloseTo(2.11654, 4);
+    expect(j.jump.cause).toBe("basin boundary");
+    expect(j.jump.below.chi_J).toBeLessThan(1);
+    expect(j.jump.above.chi_J).toBeGreaterThan(1);
+    expect(j.saddle_nodes).toHaveLength(2);
+    expect(j.branches.map((b: { stability: string }) => b.stability)).toContain("repelling");
+    const repelling = j.branches.find((b: { stability: string }) => b.stability === "repelling");
+    expect(repelling.critical[0].reached_by_iteration).toBe(false);
+    expect(j.reached_branch).toEqual({ below: j.jump.below.branch, above: j.jump.above.branch });
+    expect(j.fixed_points_at_sigma_w2.points.length).toBeGreaterThanOrEqual(2);
+    const text = await runCli(...argv("critical --activation gelu --sigma-b2 0.1"));
+    expect(text.code).toBe(0);
+    expect(text.stdout.trim().split("\n")).toHaveLength(1);
+    expect(text.stdout).toMatch(/discontinuous order-to-chaos transition at σ_w² = 2\.1165/);
+    expect(text.stdout).toMatch(/Saddle-nodes/);
+  });
+
+  it("gelu at σ_b² = 0.18 is continuous, and ζ is not yet measurable while q^l converges over ~490 layers", async () => {
+    const j = JSON.parse(
+      (await runCli(...argv("critical --activation gelu --sigma-b2 0.18 --json"))).stdout,
+    );
+    expect(j.transition).toBe("continuous");
+    expect(Math.abs(j.chi_J - 1)).toBeLessThan(1e-9);
+    expect(j.xi_q).toBeGreaterThan(400);
+    expect(j.zeta).toBeNull();
+  });
+});
+
 describe("critkit apjn-theory", () => {
+  it("--sigma-w2 0 is accepted: J vanishes after the first layer and no power law is fitted", async () => {
+    const r = await runCli(...argv("apjn-theory --sigma-w2 0 --depth 10 --json"));
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.apjn.slice(0, 3)).toEqual([1, 0, 0]);
+    expect(j.q[5]).toBeCloseTo(0.05, 15);
+    expect(j.power_law).toBeNull();
+  });
+
   it("gives per-layer J^{0,l}, q^l, χ_J^l; at the critical point J stays O(1) over 100 layers", async () => {
     const r = await runCli(
       ...argv(
@@ -120,7 +163,7 @@ describe("bad input: one line naming the option, exit code 2, no stack trace", (
       ["apjn-theory", "--sigma-w2", "1", "--depth", "0"],
       /--depth: must be an integer in \[1, 100000\]/,
     ],
-    [["apjn-theory", "--sigma-w2", "-2"], /--sigma-w2: must be > 0/],
+    [["apjn-theory", "--sigma-w2", "-2"], /--sigma-w2: must be ≥ 0/],
     [["apjn-theory", "--sigma-w2", "1", "--l0", "5", "--depth", "5"], /--l0/],
     [["apjn-theory"], /--sigma-w2/],
     [["phase", "--grid", "5000"], /--grid: must be an integer in \[2, 1024\]/],

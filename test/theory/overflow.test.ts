@@ -105,8 +105,15 @@ describe("the CLI says where values over- or underflow", () => {
     expect(j.warnings).toEqual([]);
   });
 
+  it("critical at σ_b² = 1e300 finishes and reports that χ_J never crosses 1", async () => {
+    const r = await runCli(...argv("critical --sigma-b2 1e300 --json"));
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.transition).toBe("none");
+    expect(j.sigma_w2).toBeNull();
+  });
+
   itRejects([
-    [argv("critical --sigma-b2 1e300"), /^critkit: --sigma-b2: no critical point/],
     [argv("apjn-theory --sigma-w2 0x10"), /--sigma-w2: must be a finite number, got '0x10'/],
   ]);
 });

@@ -44,7 +44,10 @@ scope.onmessage = (e) => {
     r.layernorm === "none" && r.mu === 0
       ? mlpPhaseDiagram(phi, sw2, sb2, r.depth, Q0)
       : phaseDiagram(family, sw2, sb2, r.depth, Q0);
-  const line = criticalLine(family, quadspace(...SIGMA_B2_RANGE, 12), Q0, SIGMA_W2_RANGE);
+  // the continuous part (χ_J = 1); where q* jumps the order-to-chaos change is not a critical point
+  const line = criticalLine(family, quadspace(...SIGMA_B2_RANGE, 12), Q0, SIGMA_W2_RANGE).filter(
+    (p) => p.continuous,
+  );
   scope.postMessage({
     request: r,
     sigmaW2: grid.sigmaW2,

@@ -17,14 +17,14 @@ export function registerApjnTheory(program: Command): void {
       .command("apjn-theory")
       .description("per-layer APJN J^{l0,l}, q^l, c^l and χ_J^l of the infinite-width recurrence"),
   )
-    .requiredOption("--sigma-w2 <v>", "weight variance σ_w² > 0")
+    .requiredOption("--sigma-w2 <v>", "weight variance σ_w² ≥ 0")
     .option("--depth <L>", "number of blocks", "100")
     .option("--l0 <l0>", "reference layer l0 of J^{l0,l}", "0")
     .option("--c0 <c>", "correlation c^0 of a second input", "0.5")
     .option("--json", "print JSON")
     .action((o) => {
       const b = parseBlockOptions(o);
-      const sigmaW2 = num("--sigma-w2", o.sigmaW2, { minExclusive: 0 });
+      const sigmaW2 = num("--sigma-w2", o.sigmaW2, { min: 0 });
       const depth = int("--depth", o.depth, 1, 100_000);
       const l0 = int("--l0", o.l0, 0, depth - 1);
       const c0 = num("--c0", o.c0, { min: -1, max: 1 });
@@ -46,8 +46,11 @@ export function registerApjnTheory(program: Command): void {
       const logApjn = apjnFrom(t.logJ, l0);
       const layers = Array.from({ length: depth - l0 + 1 }, (_, i) => l0 + i);
       const fitFrom = Math.max(1, Math.floor(depth / 4));
+      // σ_w² = 0 makes J vanish after one layer (log J = −∞): no power law to fit
       const fit =
-        depth >= 8 && t.overflowLayer === null ? powerLawFit(t.logJ, fitFrom, depth) : undefined;
+        depth >= 8 && t.overflowLayer === null && Number.isFinite(t.logJ[depth]!)
+          ? powerLawFit(t.logJ, fitFrom, depth)
+          : undefined;
       const result = {
         ...blockSettings(b),
         sigma_w2: sigmaW2,
@@ -84,6 +87,7 @@ export function registerApjnTheory(program: Command): void {
 
 /** e^x written as mantissa·10^k even far outside the double range. */
 function expString(logValue: number): string {
+  if (logValue === Number.NEGATIVE_INFINITY) return "0";
   const log10 = logValue / Math.LN10;
   const k = Math.floor(log10);
   return `${(10 ** (log10 - k)).toFixed(4)}e${k >= 0 ? "+" : ""}${k}`;

@@ -35,7 +35,7 @@ export function registerDemo(program: Command): void {
       });
       for (const sb2 of DEMO_SB2) {
         const cells = lines.map((line) => {
-          const p = line.find((x) => x.sigmaB2 === sb2);
+          const p = line.find((x) => x.sigmaB2 === sb2 && x.continuous);
           return (p ? p.sigmaW2.toFixed(5) : "—").padStart(10);
         });
         process.stdout.write(`  ${sb2.toFixed(2).padEnd(7)}${cells.join("")}\n`);

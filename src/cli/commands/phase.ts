@@ -79,7 +79,11 @@ export function registerPhase(program: Command): void {
           phase: Array.from({ length: n }, (_, i) =>
             Array.from(grid.phase.slice(i * n, (i + 1) * n), (p) => PHASES[p]),
           ),
-          critical_line: line.map((p) => ({ sigma_b2: p.sigmaB2, sigma_w2: p.sigmaW2 })),
+          critical_line: line.map((p) => ({
+            sigma_b2: p.sigmaB2,
+            sigma_w2: p.sigmaW2,
+            continuous: p.continuous,
+          })),
           plots: files,
           warnings,
         });
