@@ -121,15 +121,18 @@ export function timesX(
   return out;
 }
 
-/** XᵀX (d × d). */
-export function gram(X: Matrix): Matrix {
+/** XᵀX, or Xᵀ diag(w) X with row weights w (d × d). */
+export function gram(X: Matrix, w?: Float64Array, G: Matrix = matrix(X.cols, X.cols)): Matrix {
   const { rows: n, cols: d, data: x } = X;
-  const G = matrix(d, d);
+  G.data.fill(0);
   for (let i = 0; i < n; i++) {
     const xo = i * d;
+    const wi = w ? w[i]! : 1;
+    if (wi === 0) continue;
     for (let a = 0; a < d; a++) {
-      const xa = x[xo + a]!;
-      for (let b = 0; b <= a; b++) G.data[a * d + b] += xa * x[xo + b]!;
+      const xa = wi * x[xo + a]!;
+      const ao = a * d;
+      for (let b = 0; b <= a; b++) G.data[ao + b] += xa * x[xo + b]!;
     }
   }
   for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) G.data[b * d + a] = G.data[a * d + b]!;
