@@ -1,31 +1,28 @@
 /**
- * Interior-point (log-barrier Newton) method for the convex program with a smooth loss
- * (Boyd & Vandenberghe 2004, §11.3; the group-lasso second-order cone eliminated in closed form).
+ * Primal-dual interior-point method (Mehrotra predictor–corrector; Nocedal & Wright 2006, §14.2,
+ * §19.3) for the ReLU program with a smooth loss, min ℓ(Fu) + λ Σ_g ‖u_g‖ s.t. s = Gu ≥ 0.
  *
- * Barrier problem, for a weight τ that grows by `growth` whenever the iterate is centred:
+ * Cone rows are treated primal-dual: multipliers z ≥ 0 with s ∘ z → target (μ = sᵀz/m, target
+ * σμ plus Mehrotra's second-order correction, σ = (μ_aff/μ)³). The group norms are treated by
+ * their second-order-cone barrier with the epigraph variable eliminated in closed form: for
+ * c = τλ (τ = 1/(σμ)) and q = √(1 + c² r), min_t τλt − log(t² − r) is ψ_τ(r) = q − log(1 + q)
+ * (+ const) at t = (1 + q)/c, so ∇ = 2ψ' u, ∇² = 2ψ' I + 4ψ'' u uᵀ with 2ψ' = c²/(1 + q),
+ * 4ψ'' = −c⁴/(q (1 + q)²) (positive definite: the u-direction curvature is c²/(q (1 + q))).
+ * Cone rows of a zero data row are identically 0 ≥ 0 and are left out.
  *
- *   min_u  Φ_τ(u) = τ ℓ(Fu) + Σ_g ψ_τ(‖u_g‖²) − Σ_g Σ_k log (G_g u_g)_k.
- *
- * ψ_τ is the SOC barrier min_t τλt − log(t² − ‖u_g‖²) minimized over t in closed form: with
- * c = τλ and q = √(1 + c² r), t* = (1 + q)/c and ψ_τ(r) = q − log(1 + q) (+ const), so
- * ∇ = 2ψ' u, ∇² = 2ψ' I + 4ψ'' u uᵀ with 2ψ' = c²/(1 + q), 4ψ'' = −c⁴/(q (1 + q)²). Partial
- * minimization keeps Φ convex and self-concordant, so damped Newton with backtracking converges.
- * Cone rows of a zero data row are identically 0 ≥ 0 and are left out of the barrier.
- *
- * Newton system (H + τ Fᵀ Λ F) Δ = −∇Φ, H = blockdiag(H_g) with
- * H_g = 2ψ'_g I + 4ψ''_g u_g u_gᵀ + Xᵀ diag(1/s_g²) X and Λ = ℓ''(Fu) diagonal. F couples the
- * groups only through the n predictions, so (Woodbury) with e = τΛFΔ:
+ * Newton matrix, scaled by τ: τ FᵀΛF + H, H = blockdiag(H_g),
+ * H_g = ∇²ψ_τ(u_g) + τ Xᵀ diag(z_g/s_g) X, Λ = ℓ''(Fu) diagonal. F couples the groups only
+ * through the n predictions, so (Woodbury) with e = τΛFΔ:
  *
  *   ((τΛ)⁻¹ + Σ_i D_i X K_i Xᵀ D_i) e = Σ_i D_i X b_i,   Δ_g = H_g⁻¹ (r_g − σ_g Xᵀ D_i e),
  *
- * K_i = Σ_{g of pattern i} H_g⁻¹, b_i = Σ σ_g H_g⁻¹ r_g: per step 2P weighted Gram matrices
- * (n d² each), P updates of the n × n matrix on each pattern's active rows, one n × n Cholesky.
+ * K_i = Σ_{g of pattern i} H_g⁻¹, b_i = Σ σ_g H_g⁻¹ r_g: per iteration 2P weighted Gram matrices
+ * (n d² each), P updates of the n × n matrix on each pattern's active rows (n_i² d), one n × n
+ * Cholesky; predictor and corrector share the factorization.
  *
- * Certificate (certificate.ts) at every step from θ = −∇ℓ(Fu) and the barrier's multipliers
- * μ = 1/(τ s); at a centred point (θ, μ) is dual feasible with gap m/τ (m barrier terms), and
- * the iterate is strictly cone-feasible, so no rounding is needed.
+ * Every iterate is strictly cone-feasible (no rounding). Certificate (certificate.ts) from
+ * θ = −∇ℓ(Fu) and per-group multipliers (`polishMultipliers`).
  */
-
 import { InputError } from "../errors.js";
 import { type Certificate, certificate } from "./certificate.js";
 import {
@@ -57,8 +54,6 @@ import {
 } from "./result.js";
 
 export interface InteriorPointOptions extends SolverOptions {
-  /** Factor by which τ grows once the Newton decrement is small (default 10). */
-  growth?: number;
   /** Starting point (strictly cone-feasible for ReLU problems), e.g. the solution at a larger λ. */
   start?: Float64Array;
 }
@@ -67,7 +62,7 @@ export interface InteriorPointOptions extends SolverOptions {
 interface State {
   u: Float64Array;
   fu: Float64Array;
-  /** Cone slacks G_g u_g (groups × n); empty for gated problems. */
+  /** Cone slacks G_g u_g (groups × n). */
   slack: Float64Array;
 }
 
@@ -79,56 +74,97 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
       `the interior-point method needs a smooth loss, not ${p.loss.name} (use admm)`,
     );
   const t0 = performance.now();
-  const { tol = 1e-6, maxIter = 200, growth = 10 } = opts;
+  if (p.gated) throw new Error("interiorPoint: the gated relaxation is solved by fistaGated");
+  const { tol = 1e-6, maxIter = 200 } = opts;
   const live = liveRows(p);
   let st = evaluate(p, opts.start ?? initialPoint(p));
-  const coneTerms = p.gated ? 0 : groupCount(p) * live.count;
+  const coneTerms = groupCount(p) * live.count;
   let tau = (coneTerms + 2 * groupCount(p)) / Math.max(objective(p, st), 1e-300);
   let z = multipliers(st, tau, live.mask);
   const trace: TracePoint[] = [];
   let best: { u: Float64Array; certificate: Certificate } | undefined;
   let iter = 0;
   let converged = false;
-  let sigma = 0.1;
+  let sigma = 1;
   while (iter < maxIter && !converged) {
     iter++;
-    // Target μ = σ sᵀz/m on the cone rows, τ = 1/μ for the group barrier.
-    if (coneTerms > 0) {
-      let sz = 0;
-      for (let j = 0; j < z.length; j++) sz += z[j]! * st.slack[j]!;
-      tau = coneTerms / (sigma * sz);
-    } else tau *= growth;
+    // Mehrotra predictor–corrector on the cone rows (μ = sᵀz/m); the group barrier ψ_τ is
+    // linearized at τ = 1/(σ_prev μ) for both directions so they share one factorization.
+    let sz = 0;
+    for (let j = 0; j < z.length; j++) sz += z[j]! * st.slack[j]!;
+    const mu = sz / coneTerms;
+    // Rounding floor: the central-path gap m μ is far below what the certificate can resolve;
+    // further steps only drive τ to overflow.
+    if ((coneTerms + 2 * groupCount(p)) * mu <= 1e-15 * objective(p, st)) break;
+    tau = 1 / (sigma * mu);
     const weights = z.map((v, j) => (v === 0 ? 0 : (tau * v) / st.slack[j]!));
-    const step = newtonStep(p, st, tau, live.mask, weights);
-    const dir = evaluate(p, step.delta);
-    // Δz = μ/s − z − (z/s) GΔ.
-    const dz = z.map((v, j) =>
-      v === 0 ? 0 : 1 / (tau * st.slack[j]!) - v - (v / st.slack[j]!) * dir.slack[j]!,
+    const sys = newtonSystem(p, st, tau, weights);
+    const zero = new Float64Array(z.length);
+    const predictor = direction(p, st, z, sys.solve(barrierGradient(p, st, tau, zero)), zero);
+    const aAff = stepLength(st, z, predictor, 1);
+    let szAff = 0;
+    for (let j = 0; j < z.length; j++)
+      szAff += (st.slack[j]! + aAff * predictor.ds[j]!) * (z[j]! + aAff * predictor.dz[j]!);
+    sigma = Math.min(1, Math.max(1e-3, (szAff / sz) ** 3));
+    const target = z.map((v, j) =>
+      v === 0 ? 0 : sigma * mu - predictor.ds[j]! * predictor.dz[j]!,
     );
-    let alpha = 1;
-    for (let j = 0; j < z.length; j++) {
-      if (z[j] === 0) continue;
-      if (dir.slack[j]! < 0) alpha = Math.min(alpha, (-0.99 * st.slack[j]!) / dir.slack[j]!);
-      if (dz[j]! < 0) alpha = Math.min(alpha, (-0.99 * z[j]!) / dz[j]!);
-    }
+    // ψ's gradient at τ = 1/(σμ) would need a new factorization: keep τ, scale the target.
+    const corrector = direction(p, st, z, sys.solve(barrierGradient(p, st, tau, target)), target);
+    const alpha = stepLength(st, z, corrector, 0.99);
     st = {
-      u: st.u.map((v, j) => v + alpha * step.delta[j]!),
-      fu: st.fu.map((v, k) => v + alpha * dir.fu[k]!),
-      slack: st.slack.map((v, j) => v + alpha * dir.slack[j]!),
+      u: st.u.map((v, j) => v + alpha * corrector.du[j]!),
+      fu: st.fu.map((v, k) => v + alpha * corrector.dfu[k]!),
+      slack: st.slack.map((v, j) => v + alpha * corrector.ds[j]!),
     };
-    z = z.map((v, j) => v + alpha * dz[j]!);
-    sigma = alpha > 0.8 ? 0.1 : alpha > 0.3 ? 0.3 : 0.6;
+    z = z.map((v, j) => v + alpha * corrector.dz[j]!);
     trace.push({ iter, objective: objective(p, st) });
     opts.onIter?.(iter, trace[trace.length - 1]!.objective);
     const th = theta(p, st);
-    const polished = p.gated ? z : polishMultipliers(p, th, z, st.slack);
-    const cert = certificate(p, st.u, th, polished);
+    let cert = certificate(p, st.u, th, z);
+    // The multipliers are polished (per-group least squares, projections) only where that can
+    // decide convergence: the central-path gap m μ is already below the tolerance.
+    let gapEstimate = 0;
+    for (let j = 0; j < z.length; j++) gapEstimate += z[j]! * st.slack[j]!;
+    if (cert.relGap > tol && gapEstimate <= tol * cert.primal)
+      cert = certificate(p, st.u, th, polishMultipliers(p, th, z, st.slack));
     markCertificate(trace, cert);
     if (!best || cert.relGap < best.certificate.relGap) best = { u: st.u, certificate: cert };
     converged = cert.relGap <= tol;
   }
   if (!best) throw new Error("interiorPoint: no iterations");
   return { ...best, iterations: iter, converged, trace, ms: performance.now() - t0 };
+}
+
+/** A primal-dual direction: Δu and its images, and Δz = (target − z∘GΔu)/s − z for cone rows. */
+interface Direction {
+  du: Float64Array;
+  dfu: Float64Array;
+  ds: Float64Array;
+  dz: Float64Array;
+}
+
+function direction(
+  p: ConvexProblem,
+  st: State,
+  z: Float64Array,
+  du: Float64Array,
+  target: Float64Array,
+): Direction {
+  const img = evaluate(p, du);
+  const dz = z.map((v, j) => (v === 0 ? 0 : (target[j]! - v * img.slack[j]!) / st.slack[j]! - v));
+  return { du, dfu: img.fu, ds: img.slack, dz };
+}
+
+/** Largest α ≤ 1 keeping `keep` of every live slack and multiplier (fraction to the boundary). */
+function stepLength(st: State, z: Float64Array, dir: Direction, keep: number): number {
+  let alpha = 1;
+  for (let j = 0; j < z.length; j++) {
+    if (z[j] === 0) continue;
+    if (dir.ds[j]! < 0) alpha = Math.min(alpha, (-keep * st.slack[j]!) / dir.ds[j]!);
+    if (dir.dz[j]! < 0) alpha = Math.min(alpha, (-keep * z[j]!) / dir.dz[j]!);
+  }
+  return alpha;
 }
 
 /** Rows with x_k ≠ 0 (the others give identically zero cone slacks). */
@@ -145,14 +181,13 @@ function liveRows(p: ConvexProblem): { mask: Uint8Array; count: number } {
 }
 
 /**
- * A strictly feasible start: every ReLU group at its pattern's gate (interior to its cone), scaled
- * so that the largest |x_k · u_g| is 1/(2P); gated groups at 0.
+ * A strictly feasible start: every group at its pattern's gate (interior to its cone), scaled so
+ * that the largest |x_k · u_g| is 1/(2P).
  */
 function initialPoint(p: ConvexProblem): Float64Array {
   const { cols: d } = p.X;
   const P = p.patterns.count;
   const u = new Float64Array(groupCount(p) * d);
-  if (p.gated) return u;
   const act = timesXt(p.X, p.patterns.gates, P);
   const n = p.X.rows;
   for (let i = 0; i < P; i++) {
@@ -168,7 +203,7 @@ function initialPoint(p: ConvexProblem): Float64Array {
 function evaluate(p: ConvexProblem, u: Float64Array): State {
   const xu = groupActivations(p, u);
   const fu = predictFromActivations(p, xu);
-  return { u, fu, slack: p.gated ? new Float64Array(0) : coneFromActivations(p, xu) };
+  return { u, fu, slack: coneFromActivations(p, xu) };
 }
 
 const objective = (p: ConvexProblem, st: State) => p.loss.value(st.fu, p.y) + groupNorm(p, st.u);
@@ -279,41 +314,26 @@ function socCurvature(c: number, r: number): { first: number; second: number } {
   return { first: (c * c) / (1 + q), second: -(c * c * c * c) / (q * (1 + q) * (1 + q)) };
 }
 
-interface Step {
-  delta: Float64Array;
-  grad: Float64Array;
-  /** Newton decrement² = −∇Φᵀ Δ. */
-  decrement2: number;
-}
-
-/** Newton direction of Φ_τ at st by the Woodbury reduction to an n × n system (see top). */
-function newtonStep(
+/**
+ * The Newton matrix τ∇²ℓ-part + ∇²ψ_τ + τ Gᵀ diag(z/s) G at a point, factorized by the Woodbury
+ * reduction of the header (`weights` = τ z/s per cone row); `solve` maps a gradient to −H⁻¹ grad.
+ */
+function newtonSystem(
   p: ConvexProblem,
   st: State,
   tau: number,
-  live: Uint8Array,
   weights: Float64Array,
-): Step {
+): { solve(grad: Float64Array): Float64Array } {
   const { rows: n, cols: d, data: x } = p.X;
   const P = p.patterns.count;
   const G = groupCount(p);
   const masks = p.patterns.masks;
   const c = tau * p.lambda;
-  const dl = p.loss.grad(st.fu, p.y, new Float64Array(n));
-  for (let k = 0; k < n; k++) dl[k] = tau * dl[k]!;
-  const invSlack = st.slack.map((s, j) => (live[j % n] ? -1 / s : 0));
-  const grad = adjoint(p, dl, p.gated ? undefined : invSlack);
-  // Per-group Hessian blocks, factorized.
   const chol: Matrix[] = [];
   const H = matrix(d, d);
   for (let g = 0; g < G; g++) {
-    const r = norm2(st.u, g * d, d) ** 2;
-    const { first, second } = socCurvature(c, r);
-    for (let j = 0; j < d; j++) grad[g * d + j] += first * st.u[g * d + j]!;
-    if (p.gated) H.data.fill(0);
-    else {
-      gram(p.X, weights.subarray(g * n, g * n + n), H);
-    }
+    const { first, second } = socCurvature(c, norm2(st.u, g * d, d) ** 2);
+    gram(p.X, weights.subarray(g * n, g * n + n), H);
     for (let a = 0; a < d; a++) {
       const ua = second * st.u[g * d + a]!;
       for (let b = 0; b < d; b++) H.data[a * d + b] += ua * st.u[g * d + b]!;
@@ -321,90 +341,107 @@ function newtonStep(
     }
     chol.push(factor(H));
   }
-  // y_g = H_g⁻¹ r_g with r = −∇Φ; b_i = Σ σ_g y_g; K_i = Σ H_g⁻¹.
-  const y = grad.map((v) => -v);
-  for (let g = 0; g < G; g++) cholSolve(chol[g]!, y, g * d);
-  const b = new Float64Array(P * d);
-  for (let g = 0; g < G; g++) {
-    const sign = g < P ? 1 : -1;
-    const i = g % P;
-    for (let j = 0; j < d; j++) b[i * d + j] += sign * y[g * d + j]!;
-  }
-  // S = (τΛ)⁻¹ + Σ_i D_i X K_i Xᵀ D_i (lower triangle), rhs = Σ_i D_i X b_i.
+  // S = (τΛ)⁻¹ + Σ_i D_i X K_i Xᵀ D_i (lower triangle first).
   const lambdaDiag = p.loss.curvature!(st.fu, p.y, new Float64Array(n));
   const S = matrix(n, n);
   for (let k = 0; k < n; k++) S.data[k * n + k] = 1 / (tau * Math.max(lambdaDiag[k]!, 1e-200));
   const K = new Float64Array(d * d);
+  const unit = new Float64Array(d);
   const active = new Int32Array(n);
-  let T = new Float64Array(0);
+  const T = new Float64Array(n * d);
   for (let i = 0; i < P; i++) {
     K.fill(0);
     for (let g = i; g < G; g += P)
       for (let col = 0; col < d; col++) {
-        const e = new Float64Array(d);
-        e[col] = 1;
-        cholSolve(chol[g]!, e);
-        for (let a = 0; a < d; a++) K[a * d + col] += e[a]!;
+        unit.fill(0);
+        unit[col] = 1;
+        cholSolve(chol[g]!, unit);
+        for (let a = 0; a < d; a++) K[a * d + col] += unit[a]!;
       }
     let na = 0;
     for (let k = 0; k < n; k++) if (masks[i * n + k]) active[na++] = k;
-    if (T.length < na * d) T = new Float64Array(n * d);
     // T = X_act K (rows of the active samples).
     for (let a = 0; a < na; a++) {
       const xo = active[a]! * d;
       for (let col = 0; col < d; col++) {
-        let s = 0;
-        for (let j = 0; j < d; j++) s += x[xo + j]! * K[j * d + col]!;
-        T[a * d + col] = s;
+        let v = 0;
+        for (let j = 0; j < d; j++) v += x[xo + j]! * K[j * d + col]!;
+        T[a * d + col] = v;
       }
     }
     for (let a = 0; a < na; a++) {
-      const ka = active[a]!;
       const to = a * d;
-      const so = ka * n;
+      const so = active[a]! * n;
       for (let bb = 0; bb <= a; bb++) {
         const xo = active[bb]! * d;
-        let s = 0;
-        for (let j = 0; j < d; j++) s += T[to + j]! * x[xo + j]!;
-        S.data[so + active[bb]!] += s;
+        let v = 0;
+        for (let j = 0; j < d; j++) v += T[to + j]! * x[xo + j]!;
+        S.data[so + active[bb]!] += v;
       }
     }
   }
   for (let a = 0; a < n; a++)
     for (let bb = 0; bb < a; bb++) S.data[bb * n + a] = S.data[a * n + bb]!;
-  const xb = timesXt(p.X, b, P);
-  const e = new Float64Array(n);
-  for (let i = 0; i < P; i++)
-    for (let k = 0; k < n; k++) if (masks[i * n + k]) e[k] += xb[i * n + k]!;
-  cholSolve(factor(S), e);
-  // Δ_g = y_g − σ_g H_g⁻¹ Xᵀ D_i e.
-  const masked = new Float64Array(P * n);
-  for (let i = 0; i < P; i++)
-    for (let k = 0; k < n; k++) if (masks[i * n + k]) masked[i * n + k] = e[k]!;
-  const q = timesX(p.X, masked, P);
-  const delta = y;
-  const tmp = new Float64Array(d);
-  for (let g = 0; g < G; g++) {
-    const sign = g < P ? 1 : -1;
-    tmp.set(q.subarray((g % P) * d, (g % P) * d + d));
-    cholSolve(chol[g]!, tmp);
-    for (let j = 0; j < d; j++) delta[g * d + j] -= sign * tmp[j]!;
-  }
-  let decrement2 = 0;
-  for (let j = 0; j < delta.length; j++) decrement2 -= grad[j]! * delta[j]!;
-  return { delta, grad, decrement2 };
+  const cholS = factor(S);
+  return {
+    solve(grad) {
+      // y_g = H_g⁻¹ r_g with r = −grad; b_i = Σ σ_g y_g; e = S⁻¹ Σ_i D_i X b_i.
+      const y = grad.map((v) => -v);
+      for (let g = 0; g < G; g++) cholSolve(chol[g]!, y, g * d);
+      const b = new Float64Array(P * d);
+      for (let g = 0; g < G; g++) {
+        const sign = g < P ? 1 : -1;
+        const i = g % P;
+        for (let j = 0; j < d; j++) b[i * d + j] += sign * y[g * d + j]!;
+      }
+      const xb = timesXt(p.X, b, P);
+      const e = new Float64Array(n);
+      for (let i = 0; i < P; i++)
+        for (let k = 0; k < n; k++) if (masks[i * n + k]) e[k] += xb[i * n + k]!;
+      cholSolve(cholS, e);
+      // Δ_g = y_g − σ_g H_g⁻¹ Xᵀ D_i e.
+      const masked = new Float64Array(P * n);
+      for (let i = 0; i < P; i++)
+        for (let k = 0; k < n; k++) if (masks[i * n + k]) masked[i * n + k] = e[k]!;
+      const q = timesX(p.X, masked, P);
+      const tmp = new Float64Array(d);
+      for (let g = 0; g < G; g++) {
+        const sign = g < P ? 1 : -1;
+        tmp.set(q.subarray((g % P) * d, (g % P) * d + d));
+        cholSolve(chol[g]!, tmp);
+        for (let j = 0; j < d; j++) y[g * d + j] -= sign * tmp[j]!;
+      }
+      return y;
+    },
+  };
 }
 
 /**
- * Cholesky factor of a symmetric positive definite Newton block, with 1e-13 × its largest diagonal
- * added to the diagonal: slacks of active cone rows approach 0, their weights 1/s² dwarf the rest
- * and rounding would otherwise make the block numerically indefinite (the step stays a descent
- * direction, its error is caught by the line search).
+ * Gradient τFᵀ∇ℓ + ∇ψ_τ − τGᵀ(target/s) of the barrier problem whose cone rows aim at
+ * s_k z_k = target_k (target = μ everywhere: Φ_τ with τ = 1/μ).
  */
-function factor(A: Matrix): Matrix {
-  const m = A.rows;
-  let big = 0;
-  for (let k = 0; k < m; k++) big = Math.max(big, A.data[k * m + k]!);
-  for (let k = 0; k < m; k++) A.data[k * m + k] += 1e-13 * big;
-  return cholesky(A);
+function barrierGradient(
+  p: ConvexProblem,
+  st: State,
+  tau: number,
+  target: Float64Array,
+): Float64Array {
+  const { rows: n, cols: d } = p.X;
+  const dl = p.loss.grad(st.fu, p.y, new Float64Array(n));
+  for (let k = 0; k < n; k++) dl[k] = tau * dl[k]!;
+  const cone = target.map((t, j) => (-tau * t) / st.slack[j]!);
+  const grad = adjoint(p, dl, cone);
+  const c = tau * p.lambda;
+  for (let g = 0; g < groupCount(p); g++) {
+    const { first } = socCurvature(c, norm2(st.u, g * d, d) ** 2);
+    for (let j = 0; j < d; j++) grad[g * d + j] += first * st.u[g * d + j]!;
+  }
+  return grad;
 }
+
+/**
+ * Cholesky factor of a symmetric positive definite Newton block: slacks of active cone rows
+ * approach 0 and their weights 1/s² dwarf the rest, so rounding can make a pivot non-positive; such
+ * pivots are replaced (`cholesky`'s guard) and the step error is left to the next iteration.
+ */
+const factor = (A: Matrix) => cholesky(A, 1e-14);
