@@ -54,6 +54,8 @@ import {
 } from "./result.js";
 
 export interface InteriorPointOptions extends SolverOptions {
+  /** Woodbury form of the Newton system (default: the cheaper by `newtonCost`). */
+  form?: "samples" | "weights";
   /** Starting point (strictly cone-feasible for ReLU problems), e.g. the solution at a larger λ. */
   start?: Float64Array;
 }
@@ -98,7 +100,7 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
     if ((coneTerms + 2 * groupCount(p)) * mu <= 1e-15 * objective(p, st)) break;
     tau = 1 / (sigma * mu);
     const weights = z.map((v, j) => (v === 0 ? 0 : (tau * v) / st.slack[j]!));
-    const sys = newtonSystem(p, st, tau, weights);
+    const sys = newtonSystem(p, st, tau, weights, opts.form);
     const zero = new Float64Array(z.length);
     const predictor = direction(p, st, z, sys.solve(barrierGradient(p, st, tau, zero)), zero);
     const aAff = stepLength(st, z, predictor, 1);
@@ -315,14 +317,66 @@ function socCurvature(c: number, r: number): { first: number; second: number } {
 }
 
 /**
- * The Newton matrix τ∇²ℓ-part + ∇²ψ_τ + τ Gᵀ diag(z/s) G at a point, factorized by the Woodbury
- * reduction of the header (`weights` = τ z/s per cone row); `solve` maps a gradient to −H⁻¹ grad.
+ * Estimated floating-point operations of one Newton factorization with P patterns (each active on
+ * about half the rows unless `active` counts are given), in the two forms of the Woodbury
+ * reduction: over the n samples (n × n matrix) or over the P·d pattern weights (Pd × Pd matrix
+ * K⁻¹ + τ FPᵀ Λ FP, whose FPᵀΛFP blocks Xᵀ D_i Λ D_j X are formed once for the squared loss).
  */
-function newtonSystem(
+export function newtonCost(
+  n: number,
+  d: number,
+  P: number,
+  constantCurvature: boolean,
+  active?: number[],
+): { samples: number; weights: number; cheaper: "samples" | "weights" } {
+  const grams = P * n * d * d;
+  const squares = active
+    ? active.reduce((acc, a) => acc + (a * a * d) / 2, 0)
+    : (P * (n / 2) ** 2 * d) / 2;
+  const samples = grams + squares + n ** 3 / 3;
+  const weights =
+    grams + (P * d) ** 3 / 3 + 2 * P * d ** 3 + (constantCurvature ? 0 : (P * P * n * d * d) / 4);
+  return { samples, weights, cheaper: samples <= weights ? "samples" : "weights" };
+}
+
+/** Xᵀ D_i D_j X for every pair of patterns (squared loss: the constant part of the weights form). */
+const patternGrams = new WeakMap<ConvexProblem, Float64Array>();
+
+function pairGrams(p: ConvexProblem, curvature: Float64Array | undefined): Float64Array {
+  const cached = curvature ? undefined : patternGrams.get(p);
+  if (cached) return cached;
+  const { rows: n, cols: d } = p.X;
+  const P = p.patterns.count;
+  const m = p.patterns.masks;
+  const N = P * d;
+  const M = new Float64Array(N * N);
+  const w = new Float64Array(n);
+  const block = matrix(d, d);
+  for (let i = 0; i < P; i++)
+    for (let j = 0; j <= i; j++) {
+      for (let k = 0; k < n; k++) w[k] = m[i * n + k] && m[j * n + k] ? (curvature?.[k] ?? 1) : 0;
+      gram(p.X, w, block);
+      for (let a = 0; a < d; a++)
+        for (let b = 0; b < d; b++) {
+          M[(i * d + a) * N + j * d + b] = block.data[a * d + b]!;
+          M[(j * d + b) * N + i * d + a] = block.data[a * d + b]!;
+        }
+    }
+  if (!curvature) patternGrams.set(p, M);
+  return M;
+}
+
+/**
+ * The Newton matrix τFᵀΛF + H at a point (H_g = ∇²ψ_τ + Xᵀ diag(`weights`_g) X, weights = τz/s),
+ * factorized by the cheaper Woodbury form (`newtonCost`); `solve` maps a gradient to −(…)⁻¹ grad.
+ * (The weights form is ill-conditioned when P·d ≫ n; the cost model picks it only when P·d < n.)
+ */
+export function newtonSystem(
   p: ConvexProblem,
   st: State,
   tau: number,
   weights: Float64Array,
+  chosen?: "samples" | "weights",
 ): { solve(grad: Float64Array): Float64Array } {
   const { rows: n, cols: d, data: x } = p.X;
   const P = p.patterns.count;
@@ -341,79 +395,131 @@ function newtonSystem(
     }
     chol.push(factor(H));
   }
-  // S = (τΛ)⁻¹ + Σ_i D_i X K_i Xᵀ D_i (lower triangle first).
-  const lambdaDiag = p.loss.curvature!(st.fu, p.y, new Float64Array(n));
-  const S = matrix(n, n);
-  for (let k = 0; k < n; k++) S.data[k * n + k] = 1 / (tau * Math.max(lambdaDiag[k]!, 1e-200));
-  const K = new Float64Array(d * d);
+  // K_i = Σ_{g of pattern i} H_g⁻¹ (P blocks d × d).
+  const K = new Float64Array(P * d * d);
   const unit = new Float64Array(d);
-  const active = new Int32Array(n);
-  const T = new Float64Array(n * d);
-  for (let i = 0; i < P; i++) {
-    K.fill(0);
+  for (let i = 0; i < P; i++)
     for (let g = i; g < G; g += P)
       for (let col = 0; col < d; col++) {
         unit.fill(0);
         unit[col] = 1;
         cholSolve(chol[g]!, unit);
-        for (let a = 0; a < d; a++) K[a * d + col] += unit[a]!;
+        for (let a = 0; a < d; a++) K[i * d * d + a * d + col] += unit[a]!;
       }
-    let na = 0;
-    for (let k = 0; k < n; k++) if (masks[i * n + k]) active[na++] = k;
-    // T = X_act K (rows of the active samples).
-    for (let a = 0; a < na; a++) {
-      const xo = active[a]! * d;
-      for (let col = 0; col < d; col++) {
-        let v = 0;
-        for (let j = 0; j < d; j++) v += x[xo + j]! * K[j * d + col]!;
-        T[a * d + col] = v;
+  const lambdaDiag = p.loss.curvature!(st.fu, p.y, new Float64Array(n));
+  const constant = p.loss.name === "squared";
+  const counts = Array.from({ length: P }, (_, i) => {
+    let a = 0;
+    for (let k = 0; k < n; k++) a += masks[i * n + k]!;
+    return a;
+  });
+  const form = chosen ?? newtonCost(n, d, P, constant, counts).cheaper;
+  if (form === "samples") {
+    // ((τΛ)⁻¹ + Σ_i D_i X K_i Xᵀ D_i) e = FP b.
+    const S = matrix(n, n);
+    for (let k = 0; k < n; k++) S.data[k * n + k] = 1 / (tau * Math.max(lambdaDiag[k]!, 1e-200));
+    const active = new Int32Array(n);
+    const T = new Float64Array(n * d);
+    for (let i = 0; i < P; i++) {
+      const Ki = K.subarray(i * d * d, (i + 1) * d * d);
+      let na = 0;
+      for (let k = 0; k < n; k++) if (masks[i * n + k]) active[na++] = k;
+      for (let a = 0; a < na; a++) {
+        const xo = active[a]! * d;
+        for (let col = 0; col < d; col++) {
+          let v = 0;
+          for (let j = 0; j < d; j++) v += x[xo + j]! * Ki[j * d + col]!;
+          T[a * d + col] = v;
+        }
+      }
+      for (let a = 0; a < na; a++) {
+        const to = a * d;
+        const so = active[a]! * n;
+        for (let bb = 0; bb <= a; bb++) {
+          const xo = active[bb]! * d;
+          let v = 0;
+          for (let j = 0; j < d; j++) v += T[to + j]! * x[xo + j]!;
+          S.data[so + active[bb]!] += v;
+        }
       }
     }
-    for (let a = 0; a < na; a++) {
-      const to = a * d;
-      const so = active[a]! * n;
-      for (let bb = 0; bb <= a; bb++) {
-        const xo = active[bb]! * d;
-        let v = 0;
-        for (let j = 0; j < d; j++) v += T[to + j]! * x[xo + j]!;
-        S.data[so + active[bb]!] += v;
-      }
+    for (let a = 0; a < n; a++)
+      for (let bb = 0; bb < a; bb++) S.data[bb * n + a] = S.data[a * n + bb]!;
+    const cholS = factor(S);
+    return { solve: (grad) => finish(grad, (b) => cholSolve(cholS, predictPatterns(p, b))) };
+  }
+  // Weights form: (K⁻¹ + τ FPᵀΛFP) δ = K⁻¹ b, then e = τΛ FP δ.
+  const N = P * d;
+  const M = Float64Array.from(pairGrams(p, constant ? undefined : lambdaDiag));
+  const Kinv = new Float64Array(P * d * d);
+  for (let i = 0; i < P; i++) {
+    const Ki = matrix(d, d, Float64Array.from(K.subarray(i * d * d, (i + 1) * d * d)));
+    const L = factor(Ki);
+    for (let col = 0; col < d; col++) {
+      unit.fill(0);
+      unit[col] = 1;
+      cholSolve(L, unit);
+      for (let a = 0; a < d; a++) Kinv[i * d * d + a * d + col] = unit[a]!;
     }
   }
-  for (let a = 0; a < n; a++)
-    for (let bb = 0; bb < a; bb++) S.data[bb * n + a] = S.data[a * n + bb]!;
-  const cholS = factor(S);
+  for (let j = 0; j < N * N; j++) M[j] = tau * M[j]!;
+  for (let i = 0; i < P; i++)
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b < d; b++) M[(i * d + a) * N + i * d + b] += Kinv[i * d * d + a * d + b]!;
+  const cholR = factor(matrix(N, N, M));
   return {
-    solve(grad) {
-      // y_g = H_g⁻¹ r_g with r = −grad; b_i = Σ σ_g y_g; e = S⁻¹ Σ_i D_i X b_i.
-      const y = grad.map((v) => -v);
-      for (let g = 0; g < G; g++) cholSolve(chol[g]!, y, g * d);
-      const b = new Float64Array(P * d);
-      for (let g = 0; g < G; g++) {
-        const sign = g < P ? 1 : -1;
-        const i = g % P;
-        for (let j = 0; j < d; j++) b[i * d + j] += sign * y[g * d + j]!;
-      }
-      const xb = timesXt(p.X, b, P);
-      const e = new Float64Array(n);
-      for (let i = 0; i < P; i++)
-        for (let k = 0; k < n; k++) if (masks[i * n + k]) e[k] += xb[i * n + k]!;
-      cholSolve(cholS, e);
-      // Δ_g = y_g − σ_g H_g⁻¹ Xᵀ D_i e.
-      const masked = new Float64Array(P * n);
-      for (let i = 0; i < P; i++)
-        for (let k = 0; k < n; k++) if (masks[i * n + k]) masked[i * n + k] = e[k]!;
-      const q = timesX(p.X, masked, P);
-      const tmp = new Float64Array(d);
-      for (let g = 0; g < G; g++) {
-        const sign = g < P ? 1 : -1;
-        tmp.set(q.subarray((g % P) * d, (g % P) * d + d));
-        cholSolve(chol[g]!, tmp);
-        for (let j = 0; j < d; j++) y[g * d + j] -= sign * tmp[j]!;
-      }
-      return y;
-    },
+    solve: (grad) =>
+      finish(grad, (b) => {
+        const rhs = new Float64Array(N);
+        for (let i = 0; i < P; i++)
+          for (let a = 0; a < d; a++) {
+            let v = 0;
+            for (let bb = 0; bb < d; bb++) v += Kinv[i * d * d + a * d + bb]! * b[i * d + bb]!;
+            rhs[i * d + a] = v;
+          }
+        cholSolve(cholR, rhs);
+        const e = predictPatterns(p, rhs);
+        for (let k = 0; k < n; k++) e[k] = tau * lambdaDiag[k]! * e[k]!;
+        return e;
+      }),
   };
+
+  /** Δ from grad: y = −H⁻¹ grad, b_i = Σ σ_g y_g, e = toE(b), Δ_g = y_g − σ_g H_g⁻¹ Xᵀ D_i e. */
+  function finish(grad: Float64Array, toE: (b: Float64Array) => Float64Array): Float64Array {
+    const y = grad.map((v) => -v);
+    for (let g = 0; g < G; g++) cholSolve(chol[g]!, y, g * d);
+    const b = new Float64Array(P * d);
+    for (let g = 0; g < G; g++) {
+      const sign = g < P ? 1 : -1;
+      const i = g % P;
+      for (let j = 0; j < d; j++) b[i * d + j] += sign * y[g * d + j]!;
+    }
+    const e = toE(b);
+    const masked = new Float64Array(P * n);
+    for (let i = 0; i < P; i++)
+      for (let k = 0; k < n; k++) if (masks[i * n + k]) masked[i * n + k] = e[k]!;
+    const q = timesX(p.X, masked, P);
+    const tmp = new Float64Array(d);
+    for (let g = 0; g < G; g++) {
+      const sign = g < P ? 1 : -1;
+      tmp.set(q.subarray((g % P) * d, (g % P) * d + d));
+      cholSolve(chol[g]!, tmp);
+      for (let j = 0; j < d; j++) y[g * d + j] -= sign * tmp[j]!;
+    }
+    return y;
+  }
+}
+
+/** FP b = Σ_i D_i X b_i for pattern weights b (P × d). */
+function predictPatterns(p: ConvexProblem, b: Float64Array): Float64Array {
+  const { rows: n } = p.X;
+  const P = p.patterns.count;
+  const masks = p.patterns.masks;
+  const xb = timesXt(p.X, b, P);
+  const e = new Float64Array(n);
+  for (let i = 0; i < P; i++)
+    for (let k = 0; k < n; k++) if (masks[i * n + k]) e[k] += xb[i * n + k]!;
+  return e;
 }
 
 /**
