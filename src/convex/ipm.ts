@@ -339,6 +339,24 @@ export function newtonCost(
   return { samples, weights, cheaper: samples <= weights ? "samples" : "weights" };
 }
 
+/** Flops per Newton factorization that `defaultPatternCount` allows (about a second on one core). */
+export const NEWTON_BUDGET = 5e8;
+
+/**
+ * The default number of sampled patterns: the largest P ≤ 200 (at least 8) whose Newton
+ * factorization, in its cheaper form, costs at most NEWTON_BUDGET flops by `newtonCost`
+ * (iris, synthetic, breast_cancer: 200; digits: 15 for the squared loss).
+ */
+export function defaultPatternCount(n: number, d: number, constantCurvature: boolean): number {
+  let P = 200;
+  while (P > 8) {
+    const c = newtonCost(n, d, P, constantCurvature);
+    if (Math.min(c.samples, c.weights) <= NEWTON_BUDGET) break;
+    P--;
+  }
+  return P;
+}
+
 /** Xᵀ D_i D_j X for every pair of patterns (squared loss: the constant part of the weights form). */
 const patternGrams = new WeakMap<ConvexProblem, Float64Array>();
 

@@ -10,7 +10,7 @@ import { admm } from "../../convex/admm.js";
 import { augmentedLagrangian } from "../../convex/al.js";
 import { type AttackResult, pgdAttack } from "../../convex/attack.js";
 import { fistaGated } from "../../convex/fista.js";
-import { interiorPoint } from "../../convex/ipm.js";
+import { defaultPatternCount, interiorPoint, NEWTON_BUDGET } from "../../convex/ipm.js";
 import { type LossName, losses } from "../../convex/losses.js";
 import { type Network, networkObjective, networkOutput } from "../../convex/network.js";
 import { samplePatterns } from "../../convex/patterns.js";
@@ -32,7 +32,7 @@ import { printJson, progress } from "../output.js";
 interface RawOptions {
   dataset: string;
   solver?: string;
-  patterns: string;
+  patterns?: string;
   lambda?: string;
   lambdaFrac?: string;
   loss?: string;
@@ -60,7 +60,10 @@ export function registerConvex(program: Command): void {
       "--solver <name>",
       "ipm (interior point; default for squared and logistic), admm (default for hinge), al (augmented Lagrangian) — all solve the exact cone-constrained program — or fista (gated-ReLU relaxation + conversion)",
     )
-    .option("--patterns <n>", "sampled activation directions", "200")
+    .option(
+      "--patterns <n>",
+      `sampled activation directions (default: the largest P ≤ 200 whose interior-point Newton system costs ≤ ${NEWTON_BUDGET.toExponential(0)} flops by newtonCost; 200 with --robust)`,
+    )
     .option("--lambda <x>", "weight decay λ (> 0); default --lambda-frac × λ_max")
     .option(
       "--lambda-frac <f>",
@@ -104,7 +107,7 @@ export function registerConvex(program: Command): void {
 
 function runConvex(raw: RawOptions): void {
   const dataset = oneOf("--dataset", raw.dataset, datasetNames);
-  const P = int("--patterns", raw.patterns, 1, 100_000);
+  const P = raw.patterns === undefined ? undefined : int("--patterns", raw.patterns, 1, 100_000);
   const lambdaOption =
     raw.lambda === undefined ? undefined : num("--lambda", raw.lambda, { minExclusive: 0 });
   const lambdaFrac = num("--lambda-frac", raw.lambdaFrac ?? "0.1", { minExclusive: 0 });
@@ -148,10 +151,14 @@ function runConvex(raw: RawOptions): void {
     );
   const rng = new Rng(seed);
   if (robust) {
-    runRobust(data, { P, lambda: lambdaOption ?? 1e-3, eps, maxIter, json }, rng);
+    runRobust(data, { P: P ?? 200, lambda: lambdaOption ?? 1e-3, eps, maxIter, json }, rng);
     return;
   }
-  const patterns = samplePatterns(data.X, P, rng.split());
+  const patterns = samplePatterns(
+    data.X,
+    P ?? defaultPatternCount(data.X.rows, data.X.cols, lossName === "squared"),
+    rng.split(),
+  );
   const loss = losses[lossName];
   const atOne: ConvexProblem = { X: data.X, y: data.y, patterns, lambda: 1, loss, gated: false };
   const lmax = lambdaMax(atOne);
