@@ -566,6 +566,7 @@ function barrierGradient(
 /**
  * Cholesky factor of a symmetric positive definite Newton block: slacks of active cone rows
  * approach 0 and their weights 1/s² dwarf the rest, so rounding can make a pivot non-positive; such
- * pivots are replaced (`cholesky`'s guard) and the step error is left to the next iteration.
+ * pivots are raised to 1e-14 × the diagonal (`cholesky`'s guard); the step error is left to the
+ * next iteration.
  */
 const factor = (A: Matrix) => cholesky(A, 1e-14);

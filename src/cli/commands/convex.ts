@@ -178,7 +178,7 @@ function runConvex(raw: RawOptions): void {
   bar.stop();
   const stopped = result.converged
     ? undefined
-    : `not converged: relative duality gap ${result.certificate.relGap.toExponential(2)} > --tol ${tol} after ${result.iterations} ${solver} iterations (--max-iter ${maxIter}); raise --max-iter${raw.maxIter === undefined ? "" : ` (default ${maxIterDefault})`}`;
+    : `not converged: relative duality gap ${result.certificate.relGap.toExponential(2)} > --tol ${raw.tol} after ${result.iterations} ${solver} iterations (--max-iter ${maxIter}); raise --max-iter${raw.maxIter === undefined ? "" : ` (default ${maxIterDefault})`}`;
   const u = solver !== "fista" ? result.u : coneDecomposition({ ...relu, gated: true }, result.u);
   const reluObjective = convexObjective(relu, u);
   const net = recoverNetwork(relu, u);
