@@ -1,9 +1,12 @@
 /**
  * critkit's library API. Theory (float64, no tensor engine): activations, layer kernel maps,
  * recurrences, fixed points, critical points, phase diagrams. Finite networks (@jax-js/jax):
- * architectures from the same layers, the empirical APJN, the numerical criticality test.
+ * architectures from the same layers, the empirical APJN, the numerical criticality test. Convex
+ * (globally optimal) training of two-layer ReLU networks under the `convex` namespace.
  */
 
+/** Convex training of two-layer ReLU networks: `import { convex } from "critkit"` (docs/convex.md). */
+export * as convex from "./convex/index.js";
 export { apjnEmpirical, apjnExact, apjnToOutput, jacobianExact } from "./diagnostics/apjn.js";
 export { measureApjn, theoryApjn } from "./diagnostics/apjn-profile.js";
 export { initSearch } from "./diagnostics/init-search.js";

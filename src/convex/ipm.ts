@@ -135,7 +135,37 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
     converged = cert.relGap <= tol;
   }
   if (!best) throw new Error("interiorPoint: no iterations");
-  return { ...best, iterations: iter, converged, trace, ms: performance.now() - t0 };
+  return { ...sparsify(p, best), iterations: iter, converged, trace, ms: performance.now() - t0 };
+}
+
+/**
+ * Interior iterates are never exactly 0: groups below 1e-8 × the largest group norm are set to 0
+ * (0 lies in every cone) when that does not raise the objective beyond rounding, so the recovered
+ * network has only the neurons the solution uses. The dual bound is unchanged.
+ */
+function sparsify(
+  p: ConvexProblem,
+  best: { u: Float64Array; certificate: Certificate },
+): { u: Float64Array; certificate: Certificate } {
+  const d = p.X.cols;
+  const G = groupCount(p);
+  let top = 0;
+  for (let g = 0; g < G; g++) top = Math.max(top, norm2(best.u, g * d, d));
+  const u = Float64Array.from(best.u);
+  for (let g = 0; g < G; g++) if (norm2(u, g * d, d) <= 1e-8 * top) u.fill(0, g * d, g * d + d);
+  const primal = objective(p, evaluate(p, u));
+  const { dual } = best.certificate;
+  if (!(primal <= best.certificate.primal * (1 + 1e-12))) return best;
+  const gap = primal - dual;
+  return {
+    u,
+    certificate: {
+      ...best.certificate,
+      primal,
+      gap,
+      relGap: gap / Math.max(Math.abs(primal), 1e-300),
+    },
+  };
 }
 
 /** A primal-dual direction: Δu and its images, and Δz = (target − z∘GΔu)/s − z for cone rows. */
