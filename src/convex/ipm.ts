@@ -139,8 +139,9 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
 }
 
 /**
- * Interior iterates are never exactly 0: groups below 1e-8 × the largest group norm are set to 0
- * (0 lies in every cone) when that does not raise the objective beyond rounding, so the recovered
+ * Interior iterates are never exactly 0: groups below 1e-8, 1e-6 or 1e-4 × the largest group norm
+ * (and, at λ ≥ λ_max, all of them) are set to 0 (0 lies in every cone); the candidate with the
+ * lowest objective is kept if it does not raise the objective beyond rounding, so the recovered
  * network has only the neurons the solution uses. The dual bound is unchanged.
  */
 function sparsify(
@@ -151,21 +152,25 @@ function sparsify(
   const G = groupCount(p);
   let top = 0;
   for (let g = 0; g < G; g++) top = Math.max(top, norm2(best.u, g * d, d));
-  const u = Float64Array.from(best.u);
-  for (let g = 0; g < G; g++) if (norm2(u, g * d, d) <= 1e-8 * top) u.fill(0, g * d, g * d + d);
-  const primal = objective(p, evaluate(p, u));
-  const { dual } = best.certificate;
-  if (!(primal <= best.certificate.primal * (1 + 1e-12))) return best;
-  const gap = primal - dual;
-  return {
-    u,
-    certificate: {
-      ...best.certificate,
-      primal,
-      gap,
-      relGap: gap / Math.max(Math.abs(primal), 1e-300),
-    },
-  };
+  let out = best;
+  for (const level of [1e-8, 1e-6, 1e-4, Number.POSITIVE_INFINITY]) {
+    const u = Float64Array.from(best.u);
+    for (let g = 0; g < G; g++) if (norm2(u, g * d, d) <= level * top) u.fill(0, g * d, g * d + d);
+    const primal = objective(p, evaluate(p, u));
+    if (!(primal <= Math.min(out.certificate.primal, best.certificate.primal * (1 + 1e-12))))
+      continue;
+    const gap = primal - best.certificate.dual;
+    out = {
+      u,
+      certificate: {
+        ...best.certificate,
+        primal,
+        gap,
+        relGap: gap / Math.max(Math.abs(primal), 1e-300),
+      },
+    };
+  }
+  return out;
 }
 
 /** A primal-dual direction: Δu and its images, and Δz = (target − z∘GΔu)/s − z for cone rows. */

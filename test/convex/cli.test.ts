@@ -108,6 +108,24 @@ describe("critkit convex defaults", () => {
     expect(Math.abs(j.networkObjective - j.reluObjective)).toBeLessThan(1e-8 * j.reluObjective);
   });
 
+  it("--lambda-path 3: λ_max down to 0.01 λ_max, objectives falling, each with its gap; no neuron at λ_max", async () => {
+    const r = await runCli(
+      ...["convex", "--dataset", "iris", "--patterns", "10", "--lambda-path", "3", "--json"],
+    );
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.path.map((q: { lambdaFraction: number }) => q.lambdaFraction)).toEqual([
+      1,
+      expect.closeTo(0.1, 12),
+      expect.closeTo(0.01, 12),
+    ]);
+    for (const q of j.path) expect(q.converged).toBe(q.relGap <= 1e-6);
+    expect(j.path[0].converged).toBe(true);
+    expect(j.path[0].neurons).toBe(0);
+    expect(j.path[1].objective).toBeLessThan(j.path[0].objective);
+    expect(j.path[2].objective).toBeLessThan(j.path[1].objective);
+  });
+
   it("an explicit small --max-iter: converged false, and the message names the gap and what to raise", async () => {
     const r = await runCli("convex", "--dataset", "iris", "--max-iter", "3");
     expect(r.code).toBe(0);

@@ -44,6 +44,7 @@ interface RawOptions {
   robust?: boolean;
   eps: string;
   json?: boolean;
+  lambdaPath?: string;
 }
 
 /** Iteration budgets that reach the default --tol on the shipped datasets (docs/convex.md). */
@@ -100,6 +101,10 @@ export function registerConvex(program: Command): void {
       "--eps <x>",
       "ℓ∞ radius of the PGD attack on the trained network (binary losses) and of --robust training",
       "0.05",
+    )
+    .option(
+      "--lambda-path <k>",
+      "solve at k values of λ, log-spaced from λ_max down to 0.01 λ_max, and report objective, train accuracy and active neurons per λ (pick λ by validation)",
     )
     .option("--json", "print JSON")
     .action((raw: RawOptions) => runConvex(raw));
@@ -165,6 +170,47 @@ function runConvex(raw: RawOptions): void {
   const lambda = lambdaOption ?? lambdaFrac * lmax;
   const relu: ConvexProblem = { ...atOne, lambda };
 
+  if (raw.lambdaPath !== undefined) {
+    const k = int("--lambda-path", raw.lambdaPath, 2, 200);
+    if (solver === "fista")
+      throw new InputError("--solver", "--lambda-path solves the exact program (ipm, admm or al)");
+    const path = Array.from({ length: k }, (_, j) => {
+      const lam = lmax * 0.01 ** (j / (k - 1));
+      const p = { ...atOne, lambda: lam };
+      const opts = { tol, maxIter };
+      const r =
+        solver === "ipm"
+          ? interiorPoint(p, opts)
+          : solver === "admm"
+            ? admm(p, { ...opts, beta, alpha, rho })
+            : augmentedLagrangian(p, opts);
+      const net = recoverNetwork(p, r.u);
+      return {
+        lambda: lam,
+        lambdaFraction: lam / lmax,
+        objective: r.certificate.primal,
+        relGap: r.certificate.relGap,
+        converged: r.converged,
+        neurons: net.m,
+        trainAccuracy: data.task === "binary" ? trainAccuracy(net, data) : undefined,
+        ms: Math.round(r.ms),
+      };
+    });
+    if (json) printJson({ ...datasetReport(data), solver, loss: lossName, lambdaMax: lmax, path });
+    else
+      process.stdout.write(
+        `${[
+          datasetLine(data),
+          `${solver}, ${lossName} loss, ${patterns.count} patterns, λ_max = ${lmax.toPrecision(6)}`,
+          "λ/λ_max     objective      rel. gap  neurons  train acc.",
+          ...path.map(
+            (r) =>
+              `${r.lambdaFraction.toExponential(2).padEnd(10)}  ${r.objective.toPrecision(8).padEnd(13)}  ${r.relGap.toExponential(1).padEnd(8)}  ${String(r.neurons).padEnd(7)}  ${r.trainAccuracy === undefined ? "—" : `${(100 * r.trainAccuracy).toFixed(1)}%`}`,
+          ),
+        ].join("\n")}\n`,
+      );
+    return;
+  }
   const bar = progress(maxIter, `convex ${solver}`, json);
   const opts = { tol, maxIter, onIter: (i: number) => i % 10 === 0 && bar.tick(i) };
   const result =
