@@ -437,6 +437,7 @@ export function newtonSystem(
   const masks = p.patterns.masks;
   const c = tau * p.lambda;
   const chol: Matrix[] = [];
+  const blocks = new Float64Array(G * d * d);
   const H = matrix(d, d);
   for (let g = 0; g < G; g++) {
     const { first, second } = socCurvature(c, norm2(st.u, g * d, d) ** 2);
@@ -446,6 +447,7 @@ export function newtonSystem(
       for (let b = 0; b < d; b++) H.data[a * d + b] += ua * st.u[g * d + b]!;
       H.data[a * d + a] += first;
     }
+    blocks.set(H.data, g * d * d);
     chol.push(factor(H));
   }
   // K_i = Σ_{g of pattern i} H_g⁻¹ (P blocks d × d).
@@ -499,7 +501,7 @@ export function newtonSystem(
     for (let a = 0; a < n; a++)
       for (let bb = 0; bb < a; bb++) S.data[bb * n + a] = S.data[a * n + bb]!;
     const cholS = factor(S);
-    return { solve: (grad) => finish(grad, (b) => cholSolve(cholS, predictPatterns(p, b))) };
+    return refined((grad) => finish(grad, (b) => cholSolve(cholS, predictPatterns(p, b))));
   }
   // Weights form: (K⁻¹ + τ FPᵀΛFP) δ = K⁻¹ b, then e = τΛ FP δ.
   const N = P * d;
@@ -520,22 +522,46 @@ export function newtonSystem(
     for (let a = 0; a < d; a++)
       for (let b = 0; b < d; b++) M[(i * d + a) * N + i * d + b] += Kinv[i * d * d + a * d + b]!;
   const cholR = factor(matrix(N, N, M));
-  return {
-    solve: (grad) =>
-      finish(grad, (b) => {
-        const rhs = new Float64Array(N);
-        for (let i = 0; i < P; i++)
+  return refined((grad) =>
+    finish(grad, (b) => {
+      const rhs = new Float64Array(N);
+      for (let i = 0; i < P; i++)
+        for (let a = 0; a < d; a++) {
+          let v = 0;
+          for (let bb = 0; bb < d; bb++) v += Kinv[i * d * d + a * d + bb]! * b[i * d + bb]!;
+          rhs[i * d + a] = v;
+        }
+      cholSolve(cholR, rhs);
+      const e = predictPatterns(p, rhs);
+      for (let k = 0; k < n; k++) e[k] = tau * lambdaDiag[k]! * e[k]!;
+      return e;
+    }),
+  );
+
+  /**
+   * One step of iterative refinement against the exact matrix (blocks H_g and τFᵀΛF applied by
+   * products): the factorization is inexact where the guard raised a pivot, and an uncorrected
+   * error there leaves the iteration at a point that is not stationary.
+   */
+  function refined(solveOnce: (grad: Float64Array) => Float64Array) {
+    return {
+      solve(grad: Float64Array): Float64Array {
+        const delta = solveOnce(grad);
+        const fd = predictFromActivations(p, groupActivations(p, delta));
+        for (let k = 0; k < n; k++) fd[k] = tau * lambdaDiag[k]! * fd[k]!;
+        const r = adjoint(p, fd, undefined);
+        for (let g = 0; g < G; g++)
           for (let a = 0; a < d; a++) {
-            let v = 0;
-            for (let bb = 0; bb < d; bb++) v += Kinv[i * d * d + a * d + bb]! * b[i * d + bb]!;
-            rhs[i * d + a] = v;
+            let v = grad[g * d + a]!;
+            for (let b = 0; b < d; b++) v += blocks[g * d * d + a * d + b]! * delta[g * d + b]!;
+            r[g * d + a] += v;
           }
-        cholSolve(cholR, rhs);
-        const e = predictPatterns(p, rhs);
-        for (let k = 0; k < n; k++) e[k] = tau * lambdaDiag[k]! * e[k]!;
-        return e;
-      }),
-  };
+        const correction = solveOnce(r);
+        for (let j = 0; j < delta.length; j++) delta[j] += correction[j]!;
+        return delta;
+      },
+    };
+  }
 
   /** Δ from grad: y = −H⁻¹ grad, b_i = Σ σ_g y_g, e = toE(b), Δ_g = y_g − σ_g H_g⁻¹ Xᵀ D_i e. */
   function finish(grad: Float64Array, toE: (b: Float64Array) => Float64Array): Float64Array {
