@@ -2,9 +2,12 @@
  * critkit's library API. Theory (float64, no tensor engine): activations, layer kernel maps,
  * recurrences, fixed points, critical points, phase diagrams. Finite networks (@jax-js/jax):
  * architectures from the same layers, the empirical APJN, the numerical criticality test.
- * Training (src/train): optimizers, schedules, the training loop, checkpoints; data splits.
+ * Training (src/train): optimizers, schedules, the training loop, checkpoints; data splits. Convex
+ * (globally optimal) training of two-layer ReLU networks under the `convex` namespace.
  */
 
+/** Convex training of two-layer ReLU networks: `import { convex } from "critkit"` (docs/convex.md). */
+export * as convex from "./convex/index.js";
 export {
   oneHot,
   stratifiedSplit,

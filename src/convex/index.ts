@@ -3,6 +3,13 @@ export { type AdmmOptions, admm } from "./admm.js";
 export { type AugmentedLagrangianOptions, augmentedLagrangian } from "./al.js";
 export { type Certificate, certificate } from "./certificate.js";
 export { fistaGated } from "./fista.js";
+export {
+  defaultPatternCount,
+  type InteriorPointOptions,
+  interiorPoint,
+  newtonCost,
+} from "./ipm.js";
+export { type Matrix, matrix } from "./linalg.js";
 export { type Loss, type LossName, losses } from "./losses.js";
 export { type Network, networkObjective, networkOutput } from "./network.js";
 export { enumeratePatterns, samplePatterns } from "./patterns.js";

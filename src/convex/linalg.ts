@@ -121,15 +121,18 @@ export function timesX(
   return out;
 }
 
-/** XᵀX (d × d). */
-export function gram(X: Matrix): Matrix {
+/** XᵀX, or Xᵀ diag(w) X with row weights w (d × d). */
+export function gram(X: Matrix, w?: Float64Array, G: Matrix = matrix(X.cols, X.cols)): Matrix {
   const { rows: n, cols: d, data: x } = X;
-  const G = matrix(d, d);
+  G.data.fill(0);
   for (let i = 0; i < n; i++) {
     const xo = i * d;
+    const wi = w ? w[i]! : 1;
+    if (wi === 0) continue;
     for (let a = 0; a < d; a++) {
-      const xa = x[xo + a]!;
-      for (let b = 0; b <= a; b++) G.data[a * d + b] += xa * x[xo + b]!;
+      const xa = wi * x[xo + a]!;
+      const ao = a * d;
+      for (let b = 0; b <= a; b++) G.data[ao + b] += xa * x[xo + b]!;
     }
   }
   for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) G.data[b * d + a] = G.data[a * d + b]!;
@@ -138,15 +141,20 @@ export function gram(X: Matrix): Matrix {
 
 /**
  * Cholesky factor L (lower triangular, A = L Lᵀ) of a symmetric positive definite matrix.
- * Throws if A is not numerically positive definite.
+ * Throws if A is not numerically positive definite, unless `guard` > 0: then a pivot below
+ * guard × A_jj (rounding in a badly scaled matrix) is raised to guard × A_jj instead of failing
+ * (modified Cholesky, as interior-point codes do). Raising it to A_jj instead would freeze that
+ * direction of the solution: the interior-point method then stalls at a point that is not
+ * stationary (iris: certified gap stuck at 8e-6 instead of 5.7e-7).
  */
-export function cholesky(A: Matrix): Matrix {
+export function cholesky(A: Matrix, guard = 0): Matrix {
   const n = A.rows;
   const L = matrix(n, n, Float64Array.from(A.data));
   const l = L.data;
   for (let j = 0; j < n; j++) {
     const jo = j * n;
     let s = l[jo + j]! - dot(l, l, jo, jo, j);
+    if (guard > 0 && !(s > guard * A.data[jo + j]!)) s = guard * A.data[jo + j]!;
     if (!(s > 0)) throw new Error(`cholesky: matrix not positive definite at pivot ${j}`);
     s = Math.sqrt(s);
     l[jo + j] = s;

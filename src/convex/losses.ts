@@ -15,6 +15,8 @@ export interface Loss {
   value(yhat: Float64Array, y: Float64Array): number;
   /** out = ∇ℓ(ŷ) (for hinge a subgradient, used only by the non-convex baseline). */
   grad(yhat: Float64Array, y: Float64Array, out: Float64Array): Float64Array;
+  /** out = ℓ''(ŷ) elementwise (smooth losses: the interior-point method's Newton system). */
+  curvature?(yhat: Float64Array, y: Float64Array, out: Float64Array): Float64Array;
   /** out = argmin_z ℓ(z) + ‖z − a‖² / (2t). */
   prox(a: Float64Array, y: Float64Array, t: number, out: Float64Array): Float64Array;
   /** Projects θ onto the domain of the dual term (in place). */
@@ -48,6 +50,7 @@ export const squared: Loss = {
     for (let k = 0; k < y.length; k++) out[k] = yhat[k]! - y[k]!;
     return out;
   },
+  curvature: (_yhat, _y, out) => out.fill(1),
   prox(a, y, t, out) {
     for (let k = 0; k < y.length; k++) out[k] = (a[k]! + t * y[k]!) / (1 + t);
     return out;
@@ -71,6 +74,13 @@ export const logistic: Loss = {
   },
   grad(yhat, y, out) {
     for (let k = 0; k < y.length; k++) out[k] = -y[k]! * sigmoid(-y[k]! * yhat[k]!);
+    return out;
+  },
+  curvature(yhat, y, out) {
+    for (let k = 0; k < y.length; k++) {
+      const s = sigmoid(-y[k]! * yhat[k]!);
+      out[k] = s * (1 - s);
+    }
     return out;
   },
   prox(a, y, t, out) {

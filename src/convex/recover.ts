@@ -49,17 +49,17 @@ export function shiftIntoCones(p: ConvexProblem, u: Float64Array): Float64Array 
  * K_i: Hildreth's method (coordinate ascent on the dual max_{μ ≥ 0} bᵀμ − ½‖Aᵀμ‖², z = Aᵀμ;
  * Censor & Zenios 1997, §6.3) on a working set of rows: those violated at z = 0, then, after each
  * run of up to `sweeps` passes over the set, every row violated at the current z, for up to `rounds`
- * rounds (one full product A z each). Rows outside the set keep μ_k = 0, which is their optimal dual
+ * rounds (one full product A z each); returns z = Aᵀμ and the multipliers μ ≥ 0. Rows outside the set keep μ_k = 0, which is their optimal dual
  * value when they are not active, so the result is the exact minimizer once no row is violated.
  */
-function leastNormInCone(
+export function leastNormInCone(
   p: ConvexProblem,
   i: number,
   b: Float64Array,
   rowNorm2: Float64Array,
   sweeps: number,
   rounds: number,
-): Float64Array {
+): { z: Float64Array; mu: Float64Array } {
   const { rows: n, cols: d, data: x } = p.X;
   const sign = (k: number) => (p.patterns.masks[i * n + k] ? 1 : -1);
   const z = new Float64Array(d);
@@ -97,10 +97,10 @@ function leastNormInCone(
       if (moved === 0) break;
     }
   }
-  return z;
+  return { z, mu };
 }
 
-const rowNorms2 = (X: ConvexProblem["X"]) =>
+export const rowNorms2 = (X: ConvexProblem["X"]) =>
   Float64Array.from({ length: X.rows }, (_, k) => norm2(X.data, k * X.cols, X.cols) ** 2);
 
 /**
@@ -120,7 +120,7 @@ export function coneDecomposition(p: ConvexProblem, w: Float64Array, sweeps = 20
   const out = new Float64Array(2 * P * d);
   for (let i = 0; i < P; i++) {
     const b = Float64Array.from(Aw.subarray(i * n, i * n + n), (a) => Math.max(0, -a));
-    const z = leastNormInCone(p, i, b, rowNorm2, sweeps, 1);
+    const { z } = leastNormInCone(p, i, b, rowNorm2, sweeps, 1);
     for (let j = 0; j < d; j++) {
       out[i * d + j] = w[i * d + j]! + z[j]!;
       out[(P + i) * d + j] = z[j]!;
@@ -159,7 +159,7 @@ export function projectOntoCones(
   for (let g = 0; g < 2 * P; g++) {
     const b = Float64Array.from(slack.subarray(g * n, g * n + n), (a) => -a);
     if (b.every((v) => v <= 0)) continue;
-    const z = leastNormInCone(p, g % P, b, rowNorm2, sweeps, rounds);
+    const { z } = leastNormInCone(p, g % P, b, rowNorm2, sweeps, rounds);
     for (let j = 0; j < d; j++) out[g * d + j] += z[j]!;
   }
   return shiftIntoCones(relu, out);

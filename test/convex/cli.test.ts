@@ -36,6 +36,9 @@ describe("bad input gives an InputError naming the field", () => {
     [["--dataset", "iris", "--robust", "--eps", "0"], "--eps"],
     [["--dataset", "iris", "--robust", "--eps", "-0.1"], "--eps"],
     [["--robust"], "--loss"],
+    [["--tol", "1"], "--tol"],
+    [["--lambda-frac", "0"], "--lambda-frac"],
+    [["--dataset", "iris", "--loss", "hinge", "--solver", "ipm"], "--solver"],
   ])("%j → %s", async (args, field) => {
     expect(await fieldOf(args)).toBe(field);
   });
@@ -89,6 +92,47 @@ describe("critkit convex --robust", () => {
     expect(j.trainAccuracy).toBe(j.pgd.cleanAccuracy);
     expect(j.pgd.cleanAccuracy).toBeGreaterThanOrEqual(0.9);
     expect(j.pgd.adversarialAccuracy).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
+describe("critkit convex defaults", () => {
+  it("plain run on iris: interior point, λ = 0.1 λ_max, certified relative gap ≤ 1e-6", async () => {
+    const r = await runCli("convex", "--dataset", "iris", "--json");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.solver).toBe("ipm");
+    expect(j.converged).toBe(true);
+    expect(j.solverRelGap).toBeLessThanOrEqual(1e-6);
+    expect(j.lambda).toBeCloseTo(0.1 * j.lambdaMax, 12);
+    expect(j.coneViolation).toBe(0);
+    expect(Math.abs(j.networkObjective - j.reluObjective)).toBeLessThan(1e-8 * j.reluObjective);
+  });
+
+  it("--lambda-path 3: λ_max down to 0.01 λ_max, objectives falling, each with its gap; no neuron at λ_max", async () => {
+    const r = await runCli(
+      ...["convex", "--dataset", "iris", "--patterns", "10", "--lambda-path", "3", "--json"],
+    );
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.path.map((q: { lambdaFraction: number }) => q.lambdaFraction)).toEqual([
+      1,
+      expect.closeTo(0.1, 12),
+      expect.closeTo(0.01, 12),
+    ]);
+    for (const q of j.path) expect(q.relGap).toBeGreaterThanOrEqual(0);
+    expect(j.path[0].converged).toBe(true);
+    expect(j.path[0].neurons).toBe(0);
+    expect(j.path[1].objective).toBeLessThan(j.path[0].objective);
+    expect(j.path[2].objective).toBeLessThan(j.path[1].objective);
+  });
+
+  it("an explicit small --max-iter: converged false, and the message names the gap and what to raise", async () => {
+    const r = await runCli("convex", "--dataset", "iris", "--max-iter", "3");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/converged=false/);
+    expect(r.stdout).toMatch(
+      /not converged: relative duality gap \S+ > --tol 1e-6 after 3 ipm iterations \(--max-iter 3\); raise --max-iter \(default 300\)/,
+    );
   });
 });
 

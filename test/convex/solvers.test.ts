@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { admm } from "../../src/convex/admm.js";
 import { augmentedLagrangian } from "../../src/convex/al.js";
 import { fistaGated } from "../../src/convex/fista.js";
+import { interiorPoint } from "../../src/convex/ipm.js";
 import { cholesky, cholSolve, matrix } from "../../src/convex/linalg.js";
 import { squared } from "../../src/convex/losses.js";
 import { networkObjective } from "../../src/convex/network.js";
@@ -123,6 +124,19 @@ describe("ADMM against an independent optimum (augmented Lagrangian, no shared s
     expect(Math.abs(a.certificate.primal - pStar)).toBeLessThan(1e-8 * pStar);
     expect(a.certificate.dual).toBeLessThanOrEqual(pStar);
     expect(ref.certificate.dual).toBeLessThanOrEqual(a.certificate.primal);
+  });
+
+  it("the interior-point solver certifies 1e-7 at a strictly feasible point in tens of Newton steps; its optimum matches AL's to 1e-7", () => {
+    const r = interiorPoint(p, { tol: 1e-7 });
+    expect(r.converged).toBe(true);
+    expect(r.certificate.violation).toBe(0);
+    expect(r.iterations).toBeLessThan(60);
+    expect(r.certificate.primal).toBeCloseTo(convexObjective(p, r.u), 12);
+    const pStar = ref.certificate.primal;
+    expect(Math.abs(r.certificate.primal - pStar)).toBeLessThan(1e-7 * pStar);
+    expect(r.certificate.dual).toBeLessThanOrEqual(pStar);
+    expect(ref.certificate.dual).toBeLessThanOrEqual(r.certificate.primal);
+    expect(a.certificate.dual).toBeLessThanOrEqual(r.certificate.primal);
   });
 
   it("λ_max: u = 0 is optimal (certified) at 1.01 λ_max; the gated program leaves 0 at 0.95 λ_max", () => {

@@ -7,12 +7,19 @@
  */
 import type { Command } from "commander";
 import { admm } from "../../convex/admm.js";
+import { augmentedLagrangian } from "../../convex/al.js";
 import { type AttackResult, pgdAttack } from "../../convex/attack.js";
 import { fistaGated } from "../../convex/fista.js";
+import { defaultPatternCount, interiorPoint, NEWTON_BUDGET } from "../../convex/ipm.js";
 import { type LossName, losses } from "../../convex/losses.js";
 import { type Network, networkObjective, networkOutput } from "../../convex/network.js";
 import { samplePatterns } from "../../convex/patterns.js";
-import { type ConvexProblem, coneViolation, convexObjective } from "../../convex/problem.js";
+import {
+  type ConvexProblem,
+  coneViolation,
+  convexObjective,
+  lambdaMax,
+} from "../../convex/problem.js";
 import { coneDecomposition, recoverNetwork } from "../../convex/recover.js";
 import { robustTrain, sampleRobustPatterns } from "../../convex/robust.js";
 import { trainGd } from "../../convex/sgd.js";
@@ -24,9 +31,10 @@ import { printJson, progress } from "../output.js";
 
 interface RawOptions {
   dataset: string;
-  solver: string;
-  patterns: string;
-  lambda: string;
+  solver?: string;
+  patterns?: string;
+  lambda?: string;
+  lambdaFrac?: string;
   loss?: string;
   maxIter?: string;
   tol: string;
@@ -36,7 +44,11 @@ interface RawOptions {
   robust?: boolean;
   eps: string;
   json?: boolean;
+  lambdaPath?: string;
 }
+
+/** Iteration budgets that reach the default --tol on the shipped datasets (docs/convex.md). */
+const DEFAULT_MAX_ITER = { ipm: 300, admm: 100_000, al: 200_000, fista: 100_000 } as const;
 
 export function registerConvex(program: Command): void {
   program
@@ -47,20 +59,29 @@ export function registerConvex(program: Command): void {
     .option("--dataset <name>", `one of ${datasetNames.join(", ")}`, "synthetic")
     .option(
       "--solver <name>",
-      "admm (exact cone-constrained program) or fista (gated-ReLU relaxation + conversion)",
-      "admm",
+      "ipm (interior point; default for squared and logistic), admm (default for hinge), al (augmented Lagrangian) — all solve the exact cone-constrained program — or fista (gated-ReLU relaxation + conversion)",
     )
-    .option("--patterns <n>", "sampled activation directions", "200")
-    .option("--lambda <x>", "weight decay λ (> 0)", "1e-3")
+    .option(
+      "--patterns <n>",
+      `sampled activation directions (default: the largest P ≤ 200 whose interior-point Newton system costs ≤ ${NEWTON_BUDGET.toExponential(0)} flops by newtonCost; 200 with --robust)`,
+    )
+    .option("--lambda <x>", "weight decay λ (> 0); default --lambda-frac × λ_max")
+    .option(
+      "--lambda-frac <f>",
+      "λ as a fraction of λ_max (the smallest λ with the zero network optimal), when --lambda is not given",
+      "0.1",
+    )
     .option(
       "--loss <name>",
       "squared, logistic or hinge (classification losses need a binary dataset; default squared, hinge with --robust)",
     )
     .option(
       "--max-iter <n>",
-      "solver iterations (default 1000; 20000 FISTA iterations with --robust)",
+      `solver iterations (defaults: ${Object.entries(DEFAULT_MAX_ITER)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}; 20000 FISTA iterations with --robust)`,
     )
-    .option("--tol <x>", "relative duality gap to stop at", "1e-6")
+    .option("--tol <x>", "relative duality gap to stop at (≤ 0.1)", "1e-6")
     .option(
       "--admm <beta,alpha,rho>",
       "ADMM split weight β, over-relaxation α, initial ρ (bench: 10,1.8,10)",
@@ -81,24 +102,38 @@ export function registerConvex(program: Command): void {
       "ℓ∞ radius of the PGD attack on the trained network (binary losses) and of --robust training",
       "0.05",
     )
+    .option(
+      "--lambda-path <k>",
+      "solve at k values of λ, log-spaced from λ_max down to 0.01 λ_max, and report objective, train accuracy and active neurons per λ (pick λ by validation)",
+    )
     .option("--json", "print JSON")
     .action((raw: RawOptions) => runConvex(raw));
 }
 
 function runConvex(raw: RawOptions): void {
   const dataset = oneOf("--dataset", raw.dataset, datasetNames);
-  const solver = oneOf("--solver", raw.solver, ["admm", "fista"] as const);
-  const P = int("--patterns", raw.patterns, 1, 100_000);
-  const lambda = num("--lambda", raw.lambda, { minExclusive: 0 });
+  const P = raw.patterns === undefined ? undefined : int("--patterns", raw.patterns, 1, 100_000);
+  const lambdaOption =
+    raw.lambda === undefined ? undefined : num("--lambda", raw.lambda, { minExclusive: 0 });
+  const lambdaFrac = num("--lambda-frac", raw.lambdaFrac ?? "0.1", { minExclusive: 0 });
   const robust = raw.robust ?? false;
   const lossName: LossName = oneOf("--loss", raw.loss ?? (robust ? "hinge" : "squared"), [
     "squared",
     "logistic",
     "hinge",
   ] as const);
-  const maxIter = int("--max-iter", raw.maxIter ?? (robust ? 20_000 : 1000), 1, 10_000_000);
-  // a relative duality gap above 1/2 certifies nothing: the bound could be off by a factor 2
-  const tol = num("--tol", raw.tol, { minExclusive: 0, max: 0.5 });
+  const solver = oneOf("--solver", raw.solver ?? (lossName === "hinge" ? "admm" : "ipm"), [
+    "ipm",
+    "admm",
+    "al",
+    "fista",
+  ] as const);
+  if (lossName === "hinge" && (solver === "ipm" || solver === "al" || solver === "fista"))
+    throw new InputError("--solver", `${solver} needs a smooth loss; use admm for hinge`);
+  const maxIterDefault = robust ? 20_000 : DEFAULT_MAX_ITER[solver];
+  const maxIter = int("--max-iter", raw.maxIter ?? maxIterDefault, 1, 10_000_000);
+  // a relative duality gap above 1/10 certifies little: the bound could be off by 10%
+  const tol = num("--tol", raw.tol, { minExclusive: 0, max: 0.1 });
   const seed = int("--seed", raw.seed, 0, 2 ** 32 - 1);
   const sgdRuns = int("--sgd-runs", raw.sgdRuns, 0, 10_000);
   const eps = num("--eps", raw.eps, { min: 0 });
@@ -128,21 +163,76 @@ function runConvex(raw: RawOptions): void {
     );
   const rng = new Rng(seed);
   if (robust) {
-    runRobust(data, { P, lambda, eps, maxIter, json }, rng);
+    runRobust(data, { P: P ?? 200, lambda: lambdaOption ?? 1e-3, eps, maxIter, json }, rng);
     return;
   }
-  const patterns = samplePatterns(data.X, P, rng.split());
+  const patterns = samplePatterns(
+    data.X,
+    P ?? defaultPatternCount(data.X.rows, data.X.cols, lossName === "squared"),
+    rng.split(),
+  );
   const loss = losses[lossName];
-  const relu: ConvexProblem = { X: data.X, y: data.y, patterns, lambda, loss, gated: false };
+  const atOne: ConvexProblem = { X: data.X, y: data.y, patterns, lambda: 1, loss, gated: false };
+  const lmax = lambdaMax(atOne);
+  const lambda = lambdaOption ?? lambdaFrac * lmax;
+  const relu: ConvexProblem = { ...atOne, lambda };
 
+  if (raw.lambdaPath !== undefined) {
+    const k = int("--lambda-path", raw.lambdaPath, 2, 200);
+    if (solver === "fista")
+      throw new InputError("--solver", "--lambda-path solves the exact program (ipm, admm or al)");
+    const path = Array.from({ length: k }, (_, j) => {
+      const lam = lmax * 0.01 ** (j / (k - 1));
+      const p = { ...atOne, lambda: lam };
+      const opts = { tol, maxIter };
+      const r =
+        solver === "ipm"
+          ? interiorPoint(p, opts)
+          : solver === "admm"
+            ? admm(p, { ...opts, beta, alpha, rho })
+            : augmentedLagrangian(p, opts);
+      const net = recoverNetwork(p, r.u);
+      return {
+        lambda: lam,
+        lambdaFraction: lam / lmax,
+        objective: r.certificate.primal,
+        relGap: r.certificate.relGap,
+        converged: r.converged,
+        neurons: net.m,
+        trainAccuracy: data.task === "binary" ? trainAccuracy(net, data) : undefined,
+        ms: Math.round(r.ms),
+      };
+    });
+    if (json) printJson({ ...datasetReport(data), solver, loss: lossName, lambdaMax: lmax, path });
+    else
+      process.stdout.write(
+        `${[
+          datasetLine(data),
+          `${solver}, ${lossName} loss, ${patterns.count} patterns, λ_max = ${lmax.toPrecision(6)}`,
+          "λ/λ_max     objective      rel. gap  neurons  train acc.",
+          ...path.map(
+            (r) =>
+              `${r.lambdaFraction.toExponential(2).padEnd(10)}  ${r.objective.toPrecision(8).padEnd(13)}  ${r.relGap.toExponential(1).padEnd(8)}  ${String(r.neurons).padEnd(7)}  ${r.trainAccuracy === undefined ? "—" : `${(100 * r.trainAccuracy).toFixed(1)}%`}`,
+          ),
+        ].join("\n")}\n`,
+      );
+    return;
+  }
   const bar = progress(maxIter, `convex ${solver}`, json);
   const opts = { tol, maxIter, onIter: (i: number) => i % 10 === 0 && bar.tick(i) };
   const result =
-    solver === "admm"
-      ? admm(relu, { ...opts, beta, alpha, rho })
-      : fistaGated({ ...relu, gated: true }, opts);
+    solver === "ipm"
+      ? interiorPoint(relu, opts)
+      : solver === "admm"
+        ? admm(relu, { ...opts, beta, alpha, rho })
+        : solver === "al"
+          ? augmentedLagrangian(relu, opts)
+          : fistaGated({ ...relu, gated: true }, opts);
   bar.stop();
-  const u = solver === "admm" ? result.u : coneDecomposition({ ...relu, gated: true }, result.u);
+  const stopped = result.converged
+    ? undefined
+    : `not converged: relative duality gap ${result.certificate.relGap.toExponential(2)} > --tol ${raw.tol} after ${result.iterations} ${solver} iterations (--max-iter ${maxIter}); raise --max-iter${raw.maxIter === undefined ? "" : ` (default ${maxIterDefault})`}`;
+  const u = solver !== "fista" ? result.u : coneDecomposition({ ...relu, gated: true }, result.u);
   const reluObjective = convexObjective(relu, u);
   const net = recoverNetwork(relu, u);
   const netObjective = networkObjective(net, data.X, data.y, loss, lambda);
@@ -159,9 +249,11 @@ function runConvex(raw: RawOptions): void {
     solver,
     loss: lossName,
     lambda,
+    lambdaMax: lmax,
     patterns: patterns.count,
     iterations: result.iterations,
     converged: result.converged,
+    message: stopped,
     ms: Math.round(result.ms),
     solverObjective: result.certificate.primal,
     solverRelGap: result.certificate.relGap,
@@ -186,11 +278,12 @@ function runConvex(raw: RawOptions): void {
   }
   const lines = [
     datasetLine(data),
-    `${solver} on ${patterns.count} patterns, ${lossName} loss, λ=${lambda}: ${result.iterations} iterations, ${report.ms} ms, converged=${result.converged}`,
+    `${solver} on ${patterns.count} patterns, ${lossName} loss, λ=${lambda.toPrecision(6)} (${(lambda / lmax).toPrecision(3)} λ_max): ${result.iterations} iterations, ${report.ms} ms, converged=${result.converged}`,
     `solver objective ${result.certificate.primal.toPrecision(10)} (relative duality gap ${result.certificate.relGap.toExponential(2)})`,
     `ReLU optimum bracketed: ${result.certificate.dual.toPrecision(10)} ≤ p* ≤ ${reluObjective.toPrecision(10)} (relative gap ${report.reluRelGap.toExponential(2)}${solver === "fista" ? "; lower bound from the gated relaxation" : ""})`,
     `ReLU network: ${net.m} neurons, objective ${netObjective.toPrecision(10)}${accuracy === undefined ? "" : `, train accuracy ${(100 * accuracy).toFixed(1)}%`}`,
   ];
+  if (stopped) lines.push(stopped);
   if (attack) lines.push(pgdLine(attack, eps));
   if (sgd)
     lines.push(

@@ -1,0 +1,633 @@
+/**
+ * Primal-dual interior-point method (Mehrotra predictor–corrector; Nocedal & Wright 2006, §14.2,
+ * §19.3) for the ReLU program with a smooth loss, min ℓ(Fu) + λ Σ_g ‖u_g‖ s.t. s = Gu ≥ 0.
+ *
+ * Cone rows are treated primal-dual: multipliers z ≥ 0 with s ∘ z → target (μ = sᵀz/m, target
+ * σμ plus Mehrotra's second-order correction, σ = (μ_aff/μ)³). The group norms are treated by
+ * their second-order-cone barrier with the epigraph variable eliminated in closed form: for
+ * c = τλ (τ = 1/(σμ)) and q = √(1 + c² r), min_t τλt − log(t² − r) is ψ_τ(r) = q − log(1 + q)
+ * (+ const) at t = (1 + q)/c, so ∇ = 2ψ' u, ∇² = 2ψ' I + 4ψ'' u uᵀ with 2ψ' = c²/(1 + q),
+ * 4ψ'' = −c⁴/(q (1 + q)²) (positive definite: the u-direction curvature is c²/(q (1 + q))).
+ * Cone rows of a zero data row are identically 0 ≥ 0 and are left out.
+ *
+ * Newton matrix, scaled by τ: τ FᵀΛF + H, H = blockdiag(H_g),
+ * H_g = ∇²ψ_τ(u_g) + τ Xᵀ diag(z_g/s_g) X, Λ = ℓ''(Fu) diagonal. F couples the groups only
+ * through the n predictions, so (Woodbury) with e = τΛFΔ:
+ *
+ *   ((τΛ)⁻¹ + Σ_i D_i X K_i Xᵀ D_i) e = Σ_i D_i X b_i,   Δ_g = H_g⁻¹ (r_g − σ_g Xᵀ D_i e),
+ *
+ * K_i = Σ_{g of pattern i} H_g⁻¹, b_i = Σ σ_g H_g⁻¹ r_g: per iteration 2P weighted Gram matrices
+ * (n d² each), P updates of the n × n matrix on each pattern's active rows (n_i² d), one n × n
+ * Cholesky; predictor and corrector share the factorization.
+ *
+ * Every iterate is strictly cone-feasible (no rounding). Certificate (certificate.ts) from
+ * θ = −∇ℓ(Fu) and per-group multipliers (`polishMultipliers`).
+ */
+import { InputError } from "../errors.js";
+import { type Certificate, certificate } from "./certificate.js";
+import {
+  cholesky,
+  cholSolve,
+  gram,
+  type Matrix,
+  matrix,
+  norm2,
+  timesX,
+  timesXt,
+} from "./linalg.js";
+import {
+  adjoint,
+  type ConvexProblem,
+  coneFromActivations,
+  groupActivations,
+  groupCount,
+  groupNorm,
+  predictFromActivations,
+  validateProblem,
+} from "./problem.js";
+import { leastNormInCone, rowNorms2 } from "./recover.js";
+import {
+  markCertificate,
+  type SolveResult,
+  type SolverOptions,
+  type TracePoint,
+} from "./result.js";
+
+export interface InteriorPointOptions extends SolverOptions {
+  /** Woodbury form of the Newton system (default: the cheaper by `newtonCost`). */
+  form?: "samples" | "weights";
+  /** Starting point (strictly cone-feasible for ReLU problems), e.g. the solution at a larger λ. */
+  start?: Float64Array;
+}
+
+/** Barrier state at one point: activations, predictions, slacks. */
+interface State {
+  u: Float64Array;
+  fu: Float64Array;
+  /** Cone slacks G_g u_g (groups × n). */
+  slack: Float64Array;
+}
+
+export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {}): SolveResult {
+  validateProblem(p);
+  if (!p.loss.curvature)
+    throw new InputError(
+      "solver",
+      `the interior-point method needs a smooth loss, not ${p.loss.name} (use admm)`,
+    );
+  const t0 = performance.now();
+  if (p.gated) throw new Error("interiorPoint: the gated relaxation is solved by fistaGated");
+  const { tol = 1e-6, maxIter = 200 } = opts;
+  const live = liveRows(p);
+  let st = evaluate(p, opts.start ?? initialPoint(p));
+  const coneTerms = groupCount(p) * live.count;
+  let tau = (coneTerms + 2 * groupCount(p)) / Math.max(objective(p, st), 1e-300);
+  let z = multipliers(st, tau, live.mask);
+  const trace: TracePoint[] = [];
+  let best: { u: Float64Array; certificate: Certificate } | undefined;
+  let iter = 0;
+  let converged = false;
+  let sigma = 1;
+  while (iter < maxIter && !converged) {
+    iter++;
+    // Mehrotra predictor–corrector on the cone rows (μ = sᵀz/m); the group barrier ψ_τ is
+    // linearized at τ = 1/(σ_prev μ) for both directions so they share one factorization.
+    let sz = 0;
+    for (let j = 0; j < z.length; j++) sz += z[j]! * st.slack[j]!;
+    const mu = sz / coneTerms;
+    // Rounding floor: the central-path gap m μ is far below what the certificate can resolve;
+    // further steps only drive τ to overflow.
+    if ((coneTerms + 2 * groupCount(p)) * mu <= 1e-15 * objective(p, st)) break;
+    tau = 1 / (sigma * mu);
+    const weights = z.map((v, j) => (v === 0 ? 0 : (tau * v) / st.slack[j]!));
+    const sys = newtonSystem(p, st, tau, weights, opts.form);
+    const zero = new Float64Array(z.length);
+    const predictor = direction(p, st, z, sys.solve(barrierGradient(p, st, tau, zero)), zero);
+    const aAff = stepLength(st, z, predictor, 1);
+    let szAff = 0;
+    for (let j = 0; j < z.length; j++)
+      szAff += (st.slack[j]! + aAff * predictor.ds[j]!) * (z[j]! + aAff * predictor.dz[j]!);
+    sigma = Math.min(1, Math.max(1e-3, (szAff / sz) ** 3));
+    const target = z.map((v, j) =>
+      v === 0 ? 0 : sigma * mu - predictor.ds[j]! * predictor.dz[j]!,
+    );
+    // ψ's gradient at τ = 1/(σμ) would need a new factorization: keep τ, scale the target.
+    const corrector = direction(p, st, z, sys.solve(barrierGradient(p, st, tau, target)), target);
+    const alpha = stepLength(st, z, corrector, 0.99);
+    st = {
+      u: st.u.map((v, j) => v + alpha * corrector.du[j]!),
+      fu: st.fu.map((v, k) => v + alpha * corrector.dfu[k]!),
+      slack: st.slack.map((v, j) => v + alpha * corrector.ds[j]!),
+    };
+    z = z.map((v, j) => v + alpha * corrector.dz[j]!);
+    trace.push({ iter, objective: objective(p, st) });
+    opts.onIter?.(iter, trace[trace.length - 1]!.objective);
+    const th = theta(p, st);
+    let cert = certificate(p, st.u, th, z);
+    // The multipliers are polished (per-group least squares, projections) only where that can
+    // decide convergence: the central-path gap m μ is already below the tolerance.
+    let gapEstimate = 0;
+    for (let j = 0; j < z.length; j++) gapEstimate += z[j]! * st.slack[j]!;
+    if (cert.relGap > tol && gapEstimate <= tol * cert.primal)
+      cert = certificate(p, st.u, th, polishMultipliers(p, th, z, st.slack));
+    markCertificate(trace, cert);
+    if (!best || cert.relGap < best.certificate.relGap) best = { u: st.u, certificate: cert };
+    converged = cert.relGap <= tol;
+  }
+  if (!best) throw new Error("interiorPoint: no iterations");
+  return { ...sparsify(p, best), iterations: iter, converged, trace, ms: performance.now() - t0 };
+}
+
+/**
+ * Interior iterates are never exactly 0: groups below 1e-8, 1e-6 or 1e-4 × the largest group norm
+ * (and, at λ ≥ λ_max, all of them) are set to 0 (0 lies in every cone); the candidate with the
+ * lowest objective is kept if it does not raise the objective beyond rounding, so the recovered
+ * network has only the neurons the solution uses. The dual bound is unchanged.
+ */
+function sparsify(
+  p: ConvexProblem,
+  best: { u: Float64Array; certificate: Certificate },
+): { u: Float64Array; certificate: Certificate } {
+  const d = p.X.cols;
+  const G = groupCount(p);
+  let top = 0;
+  for (let g = 0; g < G; g++) top = Math.max(top, norm2(best.u, g * d, d));
+  let out = best;
+  for (const level of [1e-8, 1e-6, 1e-4, Number.POSITIVE_INFINITY]) {
+    const u = Float64Array.from(best.u);
+    for (let g = 0; g < G; g++) if (norm2(u, g * d, d) <= level * top) u.fill(0, g * d, g * d + d);
+    const primal = objective(p, evaluate(p, u));
+    if (!(primal <= Math.min(out.certificate.primal, best.certificate.primal * (1 + 1e-12))))
+      continue;
+    const gap = primal - best.certificate.dual;
+    out = {
+      u,
+      certificate: {
+        ...best.certificate,
+        primal,
+        gap,
+        relGap: gap / Math.max(Math.abs(primal), 1e-300),
+      },
+    };
+  }
+  return out;
+}
+
+/** A primal-dual direction: Δu and its images, and Δz = (target − z∘GΔu)/s − z for cone rows. */
+interface Direction {
+  du: Float64Array;
+  dfu: Float64Array;
+  ds: Float64Array;
+  dz: Float64Array;
+}
+
+function direction(
+  p: ConvexProblem,
+  st: State,
+  z: Float64Array,
+  du: Float64Array,
+  target: Float64Array,
+): Direction {
+  const img = evaluate(p, du);
+  const dz = z.map((v, j) => (v === 0 ? 0 : (target[j]! - v * img.slack[j]!) / st.slack[j]! - v));
+  return { du, dfu: img.fu, ds: img.slack, dz };
+}
+
+/** Largest α ≤ 1 keeping `keep` of every live slack and multiplier (fraction to the boundary). */
+function stepLength(st: State, z: Float64Array, dir: Direction, keep: number): number {
+  let alpha = 1;
+  for (let j = 0; j < z.length; j++) {
+    if (z[j] === 0) continue;
+    if (dir.ds[j]! < 0) alpha = Math.min(alpha, (-keep * st.slack[j]!) / dir.ds[j]!);
+    if (dir.dz[j]! < 0) alpha = Math.min(alpha, (-keep * z[j]!) / dir.dz[j]!);
+  }
+  return alpha;
+}
+
+/** Rows with x_k ≠ 0 (the others give identically zero cone slacks). */
+function liveRows(p: ConvexProblem): { mask: Uint8Array; count: number } {
+  const { rows: n, cols: d } = p.X;
+  const mask = new Uint8Array(n);
+  let count = 0;
+  for (let k = 0; k < n; k++)
+    if (norm2(p.X.data, k * d, d) > 0) {
+      mask[k] = 1;
+      count++;
+    }
+  return { mask, count };
+}
+
+/**
+ * A strictly feasible start: every group at its pattern's gate (interior to its cone), scaled so
+ * that the largest |x_k · u_g| is 1/(2P).
+ */
+function initialPoint(p: ConvexProblem): Float64Array {
+  const { cols: d } = p.X;
+  const P = p.patterns.count;
+  const u = new Float64Array(groupCount(p) * d);
+  const act = timesXt(p.X, p.patterns.gates, P);
+  const n = p.X.rows;
+  for (let i = 0; i < P; i++) {
+    let big = 0;
+    for (let k = 0; k < n; k++) big = Math.max(big, Math.abs(act[i * n + k]!));
+    const scale = 1 / (2 * P * big);
+    for (const g of [i, P + i])
+      for (let j = 0; j < d; j++) u[g * d + j] = scale * p.patterns.gates[i * d + j]!;
+  }
+  return u;
+}
+
+function evaluate(p: ConvexProblem, u: Float64Array): State {
+  const xu = groupActivations(p, u);
+  const fu = predictFromActivations(p, xu);
+  return { u, fu, slack: coneFromActivations(p, xu) };
+}
+
+const objective = (p: ConvexProblem, st: State) => p.loss.value(st.fu, p.y) + groupNorm(p, st.u);
+
+/** θ = −∇ℓ(Fu). */
+function theta(p: ConvexProblem, st: State): Float64Array {
+  const g = p.loss.grad(st.fu, p.y, new Float64Array(st.fu.length));
+  for (let k = 0; k < g.length; k++) g[k] = -g[k]!;
+  return g;
+}
+
+/** The barrier's cone multipliers μ = 1/(τ s) (0 on dead rows). */
+function multipliers(st: State, tau: number, live: Uint8Array): Float64Array {
+  const n = live.length;
+  return st.slack.map((s, j) => (live[j % n] ? 1 / (tau * s) : 0));
+}
+
+/**
+ * Cone multipliers for the certificate: per group, the better (smaller ‖F_gᵀθ + G_gᵀμ_g‖) of the
+ * iterate's z_g and the least-squares μ on the rows the iterate treats as active (z_k/s_k within
+ * 1e-4 of the largest, at most 2d rows; negative entries dropped and re-solved). Any μ ≥ 0 gives a
+ * valid bound; this one removes the dual residual that the interior-point step leaves, which
+ * otherwise scales θ down through the worst group.
+ */
+function polishMultipliers(
+  p: ConvexProblem,
+  theta: Float64Array,
+  z: Float64Array,
+  slack: Float64Array,
+): Float64Array {
+  const { rows: n, cols: d, data: x } = p.X;
+  const P = p.patterns.count;
+  const G = groupCount(p);
+  const base = adjoint(p, theta, undefined);
+  const withZ = adjoint(p, theta, z);
+  const out = Float64Array.from(z);
+  const rowNorm2 = rowNorms2(p.X);
+  for (let g = 0; g < G; g++) {
+    const i = g % P;
+    const sign = (k: number) => (p.patterns.masks[i * n + k] ? 1 : -1);
+    let top = 0;
+    for (let k = 0; k < n; k++)
+      if (z[g * n + k]! > 0) top = Math.max(top, z[g * n + k]! / slack[g * n + k]!);
+    if (top === 0) continue;
+    let rows: number[] = [];
+    for (let k = 0; k < n; k++) if (z[g * n + k]! / slack[g * n + k]! >= 1e-4 * top) rows.push(k);
+    rows.sort((a, b) => z[g * n + b]! / slack[g * n + b]! - z[g * n + a]! / slack[g * n + a]!);
+    rows = rows.slice(0, 2 * d);
+    const c = base.subarray(g * d, g * d + d);
+    for (let attempt = 0; attempt < 4 && rows.length > 0; attempt++) {
+      // Normal equations (A_J A_Jᵀ) μ = −A_J c, rows a_k = sign_k x_k.
+      const m = rows.length;
+      const M = matrix(m, m);
+      const rhs = new Float64Array(m);
+      for (let a = 0; a < m; a++) {
+        const ka = rows[a]!;
+        for (let b2 = 0; b2 <= a; b2++) {
+          const kb = rows[b2]!;
+          let v = 0;
+          for (let j = 0; j < d; j++) v += x[ka * d + j]! * x[kb * d + j]!;
+          M.data[a * m + b2] = M.data[b2 * m + a] = sign(ka) * sign(kb) * v;
+        }
+        let v = 0;
+        for (let j = 0; j < d; j++) v += x[ka * d + j]! * c[j]!;
+        rhs[a] = -sign(ka) * v;
+      }
+      const mu = cholSolve(factor(M), rhs);
+      const keep = rows.filter((_, a) => mu[a]! >= 0);
+      if (keep.length < rows.length) {
+        rows = keep;
+        continue;
+      }
+      const r = Float64Array.from(c);
+      rows.forEach((k, a) => {
+        for (let j = 0; j < d; j++) r[j] += mu[a]! * sign(k) * x[k * d + j]!;
+      });
+      if (norm2(r) < norm2(withZ, g * d, d)) {
+        out.fill(0, g * n, g * n + n);
+        rows.forEach((k, a) => {
+          out[g * n + k] = mu[a]!;
+        });
+      }
+      break;
+    }
+    // Still outside the dual ball (typically a group at 0 whose ν_g is close to λ): the exact
+    // projection of F_gᵀθ onto K_g by Hildreth's method, whose multipliers minimize the norm.
+    const current = Float64Array.from(c);
+    for (let k = 0; k < n; k++)
+      if (out[g * n + k])
+        for (let j = 0; j < d; j++) current[j] += out[g * n + k]! * sign(k) * x[k * d + j]!;
+    if (norm2(current) <= p.lambda) continue;
+    const b = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      let v = 0;
+      for (let j = 0; j < d; j++) v += x[k * d + j]! * c[j]!;
+      b[k] = -sign(k) * v;
+    }
+    const proj = leastNormInCone(p, i, b, rowNorm2, 200, 10);
+    const w = Float64Array.from(c, (v, j) => v + proj.z[j]!);
+    if (norm2(w) < norm2(current)) out.set(proj.mu, g * n);
+  }
+  return out;
+}
+
+/** 2ψ'(r) and 4ψ''(r) of the eliminated SOC barrier at r = ‖u_g‖², c = τλ. */
+function socCurvature(c: number, r: number): { first: number; second: number } {
+  const q = Math.sqrt(1 + c * c * r);
+  return { first: (c * c) / (1 + q), second: -(c * c * c * c) / (q * (1 + q) * (1 + q)) };
+}
+
+/**
+ * Estimated floating-point operations of one Newton factorization with P patterns (each active on
+ * about half the rows unless `active` counts are given), in the two forms of the Woodbury
+ * reduction: over the n samples (n × n matrix) or over the P·d pattern weights (Pd × Pd matrix
+ * K⁻¹ + τ FPᵀ Λ FP, whose FPᵀΛFP blocks Xᵀ D_i Λ D_j X are formed once for the squared loss).
+ */
+export function newtonCost(
+  n: number,
+  d: number,
+  P: number,
+  constantCurvature: boolean,
+  active?: number[],
+): { samples: number; weights: number; cheaper: "samples" | "weights" } {
+  const grams = P * n * d * d;
+  const squares = active
+    ? active.reduce((acc, a) => acc + (a * a * d) / 2, 0)
+    : (P * (n / 2) ** 2 * d) / 2;
+  const samples = grams + squares + n ** 3 / 3;
+  const weights =
+    grams + (P * d) ** 3 / 3 + 2 * P * d ** 3 + (constantCurvature ? 0 : (P * P * n * d * d) / 4);
+  return { samples, weights, cheaper: samples <= weights ? "samples" : "weights" };
+}
+
+/** Flops per Newton factorization that `defaultPatternCount` allows (about a second on one core). */
+export const NEWTON_BUDGET = 5e8;
+
+/**
+ * The default number of sampled patterns: the largest P ≤ 200 (at least 8) whose Newton
+ * factorization, in its cheaper form, costs at most NEWTON_BUDGET flops by `newtonCost`
+ * (iris, synthetic, breast_cancer: 200; digits: 15 for the squared loss).
+ */
+export function defaultPatternCount(n: number, d: number, constantCurvature: boolean): number {
+  let P = 200;
+  while (P > 8) {
+    const c = newtonCost(n, d, P, constantCurvature);
+    if (Math.min(c.samples, c.weights) <= NEWTON_BUDGET) break;
+    P--;
+  }
+  return P;
+}
+
+/** Xᵀ D_i D_j X for every pair of patterns (squared loss: the constant part of the weights form). */
+const patternGrams = new WeakMap<ConvexProblem, Float64Array>();
+
+function pairGrams(p: ConvexProblem, curvature: Float64Array | undefined): Float64Array {
+  const cached = curvature ? undefined : patternGrams.get(p);
+  if (cached) return cached;
+  const { rows: n, cols: d } = p.X;
+  const P = p.patterns.count;
+  const m = p.patterns.masks;
+  const N = P * d;
+  const M = new Float64Array(N * N);
+  const w = new Float64Array(n);
+  const block = matrix(d, d);
+  for (let i = 0; i < P; i++)
+    for (let j = 0; j <= i; j++) {
+      for (let k = 0; k < n; k++) w[k] = m[i * n + k] && m[j * n + k] ? (curvature?.[k] ?? 1) : 0;
+      gram(p.X, w, block);
+      for (let a = 0; a < d; a++)
+        for (let b = 0; b < d; b++) {
+          M[(i * d + a) * N + j * d + b] = block.data[a * d + b]!;
+          M[(j * d + b) * N + i * d + a] = block.data[a * d + b]!;
+        }
+    }
+  if (!curvature) patternGrams.set(p, M);
+  return M;
+}
+
+/**
+ * The Newton matrix τFᵀΛF + H at a point (H_g = ∇²ψ_τ + Xᵀ diag(`weights`_g) X, weights = τz/s),
+ * factorized by the cheaper Woodbury form (`newtonCost`); `solve` maps a gradient to −(…)⁻¹ grad.
+ * (The weights form is ill-conditioned when P·d ≫ n; the cost model picks it only when P·d < n.)
+ */
+export function newtonSystem(
+  p: ConvexProblem,
+  st: State,
+  tau: number,
+  weights: Float64Array,
+  chosen?: "samples" | "weights",
+): { solve(grad: Float64Array): Float64Array } {
+  const { rows: n, cols: d, data: x } = p.X;
+  const P = p.patterns.count;
+  const G = groupCount(p);
+  const masks = p.patterns.masks;
+  const c = tau * p.lambda;
+  const chol: Matrix[] = [];
+  const blocks = new Float64Array(G * d * d);
+  const H = matrix(d, d);
+  for (let g = 0; g < G; g++) {
+    const { first, second } = socCurvature(c, norm2(st.u, g * d, d) ** 2);
+    gram(p.X, weights.subarray(g * n, g * n + n), H);
+    for (let a = 0; a < d; a++) {
+      const ua = second * st.u[g * d + a]!;
+      for (let b = 0; b < d; b++) H.data[a * d + b] += ua * st.u[g * d + b]!;
+      H.data[a * d + a] += first;
+    }
+    blocks.set(H.data, g * d * d);
+    chol.push(factor(H));
+  }
+  // K_i = Σ_{g of pattern i} H_g⁻¹ (P blocks d × d).
+  const K = new Float64Array(P * d * d);
+  const unit = new Float64Array(d);
+  for (let i = 0; i < P; i++)
+    for (let g = i; g < G; g += P)
+      for (let col = 0; col < d; col++) {
+        unit.fill(0);
+        unit[col] = 1;
+        cholSolve(chol[g]!, unit);
+        for (let a = 0; a < d; a++) K[i * d * d + a * d + col] += unit[a]!;
+      }
+  const lambdaDiag = p.loss.curvature!(st.fu, p.y, new Float64Array(n));
+  const constant = p.loss.name === "squared";
+  const counts = Array.from({ length: P }, (_, i) => {
+    let a = 0;
+    for (let k = 0; k < n; k++) a += masks[i * n + k]!;
+    return a;
+  });
+  const form = chosen ?? newtonCost(n, d, P, constant, counts).cheaper;
+  if (form === "samples") {
+    // ((τΛ)⁻¹ + Σ_i D_i X K_i Xᵀ D_i) e = FP b.
+    const S = matrix(n, n);
+    for (let k = 0; k < n; k++) S.data[k * n + k] = 1 / (tau * Math.max(lambdaDiag[k]!, 1e-200));
+    const active = new Int32Array(n);
+    const T = new Float64Array(n * d);
+    for (let i = 0; i < P; i++) {
+      const Ki = K.subarray(i * d * d, (i + 1) * d * d);
+      let na = 0;
+      for (let k = 0; k < n; k++) if (masks[i * n + k]) active[na++] = k;
+      for (let a = 0; a < na; a++) {
+        const xo = active[a]! * d;
+        for (let col = 0; col < d; col++) {
+          let v = 0;
+          for (let j = 0; j < d; j++) v += x[xo + j]! * Ki[j * d + col]!;
+          T[a * d + col] = v;
+        }
+      }
+      for (let a = 0; a < na; a++) {
+        const to = a * d;
+        const so = active[a]! * n;
+        for (let bb = 0; bb <= a; bb++) {
+          const xo = active[bb]! * d;
+          let v = 0;
+          for (let j = 0; j < d; j++) v += T[to + j]! * x[xo + j]!;
+          S.data[so + active[bb]!] += v;
+        }
+      }
+    }
+    for (let a = 0; a < n; a++)
+      for (let bb = 0; bb < a; bb++) S.data[bb * n + a] = S.data[a * n + bb]!;
+    const cholS = factor(S);
+    return refined((grad) => finish(grad, (b) => cholSolve(cholS, predictPatterns(p, b))));
+  }
+  // Weights form: (K⁻¹ + τ FPᵀΛFP) δ = K⁻¹ b, then e = τΛ FP δ.
+  const N = P * d;
+  const M = Float64Array.from(pairGrams(p, constant ? undefined : lambdaDiag));
+  const Kinv = new Float64Array(P * d * d);
+  for (let i = 0; i < P; i++) {
+    const Ki = matrix(d, d, Float64Array.from(K.subarray(i * d * d, (i + 1) * d * d)));
+    const L = factor(Ki);
+    for (let col = 0; col < d; col++) {
+      unit.fill(0);
+      unit[col] = 1;
+      cholSolve(L, unit);
+      for (let a = 0; a < d; a++) Kinv[i * d * d + a * d + col] = unit[a]!;
+    }
+  }
+  for (let j = 0; j < N * N; j++) M[j] = tau * M[j]!;
+  for (let i = 0; i < P; i++)
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b < d; b++) M[(i * d + a) * N + i * d + b] += Kinv[i * d * d + a * d + b]!;
+  const cholR = factor(matrix(N, N, M));
+  return refined((grad) =>
+    finish(grad, (b) => {
+      const rhs = new Float64Array(N);
+      for (let i = 0; i < P; i++)
+        for (let a = 0; a < d; a++) {
+          let v = 0;
+          for (let bb = 0; bb < d; bb++) v += Kinv[i * d * d + a * d + bb]! * b[i * d + bb]!;
+          rhs[i * d + a] = v;
+        }
+      cholSolve(cholR, rhs);
+      const e = predictPatterns(p, rhs);
+      for (let k = 0; k < n; k++) e[k] = tau * lambdaDiag[k]! * e[k]!;
+      return e;
+    }),
+  );
+
+  /**
+   * One step of iterative refinement against the exact matrix (blocks H_g and τFᵀΛF applied by
+   * products): the factorization is inexact where the guard raised a pivot, and an uncorrected
+   * error there leaves the iteration at a point that is not stationary.
+   */
+  function refined(solveOnce: (grad: Float64Array) => Float64Array) {
+    return {
+      solve(grad: Float64Array): Float64Array {
+        const delta = solveOnce(grad);
+        const fd = predictFromActivations(p, groupActivations(p, delta));
+        for (let k = 0; k < n; k++) fd[k] = tau * lambdaDiag[k]! * fd[k]!;
+        const r = adjoint(p, fd, undefined);
+        for (let g = 0; g < G; g++)
+          for (let a = 0; a < d; a++) {
+            let v = grad[g * d + a]!;
+            for (let b = 0; b < d; b++) v += blocks[g * d * d + a * d + b]! * delta[g * d + b]!;
+            r[g * d + a] += v;
+          }
+        const correction = solveOnce(r);
+        for (let j = 0; j < delta.length; j++) delta[j] += correction[j]!;
+        return delta;
+      },
+    };
+  }
+
+  /** Δ from grad: y = −H⁻¹ grad, b_i = Σ σ_g y_g, e = toE(b), Δ_g = y_g − σ_g H_g⁻¹ Xᵀ D_i e. */
+  function finish(grad: Float64Array, toE: (b: Float64Array) => Float64Array): Float64Array {
+    const y = grad.map((v) => -v);
+    for (let g = 0; g < G; g++) cholSolve(chol[g]!, y, g * d);
+    const b = new Float64Array(P * d);
+    for (let g = 0; g < G; g++) {
+      const sign = g < P ? 1 : -1;
+      const i = g % P;
+      for (let j = 0; j < d; j++) b[i * d + j] += sign * y[g * d + j]!;
+    }
+    const e = toE(b);
+    const masked = new Float64Array(P * n);
+    for (let i = 0; i < P; i++)
+      for (let k = 0; k < n; k++) if (masks[i * n + k]) masked[i * n + k] = e[k]!;
+    const q = timesX(p.X, masked, P);
+    const tmp = new Float64Array(d);
+    for (let g = 0; g < G; g++) {
+      const sign = g < P ? 1 : -1;
+      tmp.set(q.subarray((g % P) * d, (g % P) * d + d));
+      cholSolve(chol[g]!, tmp);
+      for (let j = 0; j < d; j++) y[g * d + j] -= sign * tmp[j]!;
+    }
+    return y;
+  }
+}
+
+/** FP b = Σ_i D_i X b_i for pattern weights b (P × d). */
+function predictPatterns(p: ConvexProblem, b: Float64Array): Float64Array {
+  const { rows: n } = p.X;
+  const P = p.patterns.count;
+  const masks = p.patterns.masks;
+  const xb = timesXt(p.X, b, P);
+  const e = new Float64Array(n);
+  for (let i = 0; i < P; i++)
+    for (let k = 0; k < n; k++) if (masks[i * n + k]) e[k] += xb[i * n + k]!;
+  return e;
+}
+
+/**
+ * Gradient τFᵀ∇ℓ + ∇ψ_τ − τGᵀ(target/s) of the barrier problem whose cone rows aim at
+ * s_k z_k = target_k (target = μ everywhere: Φ_τ with τ = 1/μ).
+ */
+function barrierGradient(
+  p: ConvexProblem,
+  st: State,
+  tau: number,
+  target: Float64Array,
+): Float64Array {
+  const { rows: n, cols: d } = p.X;
+  const dl = p.loss.grad(st.fu, p.y, new Float64Array(n));
+  for (let k = 0; k < n; k++) dl[k] = tau * dl[k]!;
+  const cone = target.map((t, j) => (-tau * t) / st.slack[j]!);
+  const grad = adjoint(p, dl, cone);
+  const c = tau * p.lambda;
+  for (let g = 0; g < groupCount(p); g++) {
+    const { first } = socCurvature(c, norm2(st.u, g * d, d) ** 2);
+    for (let j = 0; j < d; j++) grad[g * d + j] += first * st.u[g * d + j]!;
+  }
+  return grad;
+}
+
+/**
+ * Cholesky factor of a symmetric positive definite Newton block: slacks of active cone rows
+ * approach 0 and their weights 1/s² dwarf the rest, so rounding can make a pivot non-positive; such
+ * pivots are raised to 1e-14 × the diagonal (`cholesky`'s guard); the step error is left to the
+ * next iteration.
+ */
+const factor = (A: Matrix) => cholesky(A, 1e-14);

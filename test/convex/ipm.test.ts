@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { admm } from "../../src/convex/admm.js";
+import { interiorPoint, newtonSystem } from "../../src/convex/ipm.js";
+import { logistic, squared } from "../../src/convex/losses.js";
+import { enumeratePatterns, samplePatterns } from "../../src/convex/patterns.js";
+import {
+  type ConvexProblem,
+  coneFromActivations,
+  groupActivations,
+  predictFromActivations,
+} from "../../src/convex/problem.js";
+import { Rng } from "../../src/rng.js";
+import { tinyData } from "./helpers.js";
+
+describe("interior-point solver against independent solvers", () => {
+  const { X, y } = tinyData(3, 30, 4);
+  const p: ConvexProblem = {
+    X,
+    y,
+    patterns: samplePatterns(X, 10, new Rng(1)),
+    lambda: 0.5,
+    loss: squared,
+    gated: false,
+  };
+
+  it("logistic loss (labels ±1): agrees with ADMM to 1e-6, both certified", () => {
+    const q = { ...p, y: y.map((v) => (v >= 0 ? 1 : -1)), loss: logistic, lambda: 0.2 };
+    const r = interiorPoint(q, { tol: 1e-6 });
+    const a = admm(q, { tol: 1e-8, maxIter: 20000 });
+    expect(r.converged).toBe(true);
+    expect(r.certificate.relGap).toBeLessThanOrEqual(1e-6);
+    expect(r.certificate.dual).toBeLessThanOrEqual(a.certificate.primal);
+    expect(a.certificate.dual).toBeLessThanOrEqual(r.certificate.primal);
+    expect(Math.abs(r.certificate.primal - a.certificate.primal)).toBeLessThan(
+      1e-6 * a.certificate.primal,
+    );
+  });
+
+  it("exactly enumerated patterns (n = 12, d = 3): certifies 1e-6 and equals ADMM's optimum certified to 1e-9", () => {
+    const t = tinyData(5, 12, 2);
+    const e: ConvexProblem = {
+      ...t,
+      patterns: enumeratePatterns(t.X),
+      lambda: 0.05,
+      loss: squared,
+      gated: false,
+    };
+    const r = interiorPoint(e, { tol: 1e-6 });
+    const a = admm(e, { tol: 1e-9, maxIter: 50000 });
+    expect(r.converged).toBe(true);
+    expect(a.converged).toBe(true);
+    expect(r.certificate.dual).toBeLessThanOrEqual(a.certificate.primal);
+    expect(Math.abs(r.certificate.primal - a.certificate.primal)).toBeLessThan(
+      1e-6 * a.certificate.primal,
+    );
+  });
+
+  it("the two Woodbury forms of the Newton system (n × n over samples, Pd × Pd over weights) solve it alike", () => {
+    const t = tinyData(4, 40, 4);
+    for (const loss of [squared, logistic]) {
+      const q: ConvexProblem = {
+        ...t,
+        y: t.y.map((v) => (v >= 0 ? 1 : -1)),
+        patterns: samplePatterns(t.X, 5, new Rng(2)),
+        lambda: 0.3,
+        loss,
+        gated: false,
+      };
+      const { rows: n, cols: d } = q.X;
+      const P = q.patterns.count;
+      const u = new Float64Array(2 * P * d);
+      for (let g = 0; g < 2 * P; g++)
+        for (let j = 0; j < d; j++)
+          u[g * d + j] = (0.01 + 0.02 * g) * q.patterns.gates[(g % P) * d + j]!;
+      const xu = groupActivations(q, u);
+      const st = { u, fu: predictFromActivations(q, xu), slack: coneFromActivations(q, xu) };
+      const weights = st.slack.map((v, j) => (1 + (j % n)) / v);
+      const grad = new Rng(7).normals(2 * P * d);
+      const a = newtonSystem(q, st, 10, weights, "samples").solve(grad);
+      const b = newtonSystem(q, st, 10, weights, "weights").solve(grad);
+      const scale = Math.max(...a.map(Math.abs));
+      for (let j = 0; j < a.length; j++) expect(Math.abs(a[j]! - b[j]!)).toBeLessThan(1e-9 * scale);
+    }
+  });
+
+  it("an explicit small iteration budget ends unconverged with the gap it reached; a smooth loss is required", () => {
+    const r = interiorPoint(p, { tol: 1e-12, maxIter: 3 });
+    expect(r.converged).toBe(false);
+    expect(r.iterations).toBe(3);
+    expect(r.certificate.relGap).toBeGreaterThan(1e-12);
+    expect(() => interiorPoint({ ...p, loss: { ...squared, curvature: undefined } })).toThrow(
+      expect.objectContaining({ field: "solver" }),
+    );
+  });
+});
