@@ -6,7 +6,7 @@
 
 import { loadJax } from "../nets/jax.js";
 import { type Architecture, type Dtype, instantiate } from "../nets/network.js";
-import { Rng } from "../rng.js";
+import { Rng, ZigguratRng } from "../rng.js";
 import { gaussianKernel, type Kernel } from "../theory/kernel.js";
 import { apjnEmpirical } from "./apjn.js";
 
@@ -19,6 +19,11 @@ export interface MeasureOptions {
   l0?: number;
   q0?: number;
   dtype?: Dtype;
+  /**
+   * Normal generator of the weights: "box-muller" (default, `Rng`) or "ziggurat" (`ZigguratRng`,
+   * ~5× faster on the host, another stream for the same seed).
+   */
+  weights?: "box-muller" | "ziggurat";
   /** called after each network with the number done */
   onProgress?: (done: number) => void;
 }
@@ -46,7 +51,8 @@ export async function measureApjn(arch: Architecture, o: MeasureOptions): Promis
   const perSeed: Float64Array[] = [];
   let single: Float64Array | undefined;
   for (const [i, seed] of o.seeds.entries()) {
-    const net = await instantiate(arch, seed, o.dtype);
+    const rng = o.weights === "ziggurat" ? new ZigguratRng(seed) : undefined;
+    const net = await instantiate(arch, seed, o.dtype, rng);
     const x = new Rng(seed ^ 0x5eed).normals(o.inputs * arch.inputWidth, Math.sqrt(q0));
     const dt = o.dtype === "float64" ? jax.numpy.float64 : jax.numpy.float32;
     const inputs = jax.numpy.array(o.dtype === "float64" ? x : Float32Array.from(x), {
