@@ -37,6 +37,8 @@ export interface ApjnProfile {
   relStderr: Float64Array;
   /** log J^{l0,l} of each seed's network */
   perSeed: Float64Array[];
+  /** relative standard error of each seed's estimate over its inputs and probes */
+  perSeedRelStderr: Float64Array[];
 }
 
 /**
@@ -49,7 +51,7 @@ export async function measureApjn(arch: Architecture, o: MeasureOptions): Promis
   const l0 = o.l0 ?? 0;
   const q0 = o.q0 ?? 1;
   const perSeed: Float64Array[] = [];
-  let single: Float64Array | undefined;
+  const perSeedRelStderr: Float64Array[] = [];
   for (const [i, seed] of o.seeds.entries()) {
     const rng = o.weights === "ziggurat" ? new ZigguratRng(seed) : undefined;
     const net = await instantiate(arch, seed, o.dtype, rng);
@@ -67,7 +69,7 @@ export async function measureApjn(arch: Architecture, o: MeasureOptions): Promis
         seed: seed + 1,
       });
       perSeed.push(r.logJ);
-      single = r.logStderr;
+      perSeedRelStderr.push(r.logStderr);
     } finally {
       inputs.dispose();
       net.dispose();
@@ -80,9 +82,15 @@ export async function measureApjn(arch: Architecture, o: MeasureOptions): Promis
   for (let k = 0; k < L - l0; k++) {
     const [m, rel] = logMeanWithError(perSeed.map((s) => s[k]!));
     logJ[k] = m;
-    relStderr[k] = perSeed.length > 1 ? rel : single![k]!;
+    relStderr[k] = perSeed.length > 1 ? rel : perSeedRelStderr[0]![k]!;
   }
-  return { layers: Array.from({ length: L - l0 }, (_, k) => l0 + 1 + k), logJ, relStderr, perSeed };
+  return {
+    layers: Array.from({ length: L - l0 }, (_, k) => l0 + 1 + k),
+    logJ,
+    relStderr,
+    perSeed,
+    perSeedRelStderr,
+  };
 }
 
 /** log of the mean of e^{v_s}, and the relative standard error of that mean. */
