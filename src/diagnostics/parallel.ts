@@ -118,19 +118,23 @@ export class MeasurePool {
 }
 
 /**
- * A thread running ./measure-worker: the compiled .js next to this file, or, when critkit runs
- * from its TypeScript sources (tsx, vitest), the .ts file after registering tsx's loader in the
- * thread (Node 20 ignores `--import` in a worker's execArgv for its entry module).
+ * A worker thread running the module `entry` (a .js file, or a .ts file when critkit runs from
+ * its TypeScript sources under tsx or vitest: tsx's loader is then registered in the thread
+ * first, as Node 20 ignores `--import` in a worker's execArgv for its entry module). The thread's
+ * jax-js gets no worker pool of its own (CRITKIT_WORKERS=0).
  */
-function spawnWorker(): Worker {
+export function spawnThread(entry: URL): Worker {
   const env = { ...process.env, CRITKIT_WORKERS: "0" };
-  if (!import.meta.url.endsWith(".ts")) {
-    return new Worker(new URL("./measure-worker.js", import.meta.url), { env });
-  }
+  if (!entry.pathname.endsWith(".ts")) return new Worker(entry, { env });
   const tsx = new URL("dist/esm/api/index.mjs", pathToFileURL(tsxPackage())).href;
-  const entry = new URL("./measure-worker.ts", import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
+  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(boot, { eval: true, execArgv: [], env });
+}
+
+/** ./measure-worker next to this file (.ts when running from sources). */
+function spawnWorker(): Worker {
+  const ext = import.meta.url.endsWith(".ts") ? "ts" : "js";
+  return spawnThread(new URL(`./measure-worker.${ext}`, import.meta.url));
 }
 
 /** tsx's package.json (a development dependency: only needed when running from sources). */

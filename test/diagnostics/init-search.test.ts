@@ -14,12 +14,13 @@ import { criticalPoint } from "../../src/theory/critical.js";
 afterAll(shutdownJax);
 
 const sampling = {
-  seeds: [0, 1, 2, 3],
-  inputs: 4,
-  probes: 16,
+  seed: 0,
+  pilot: 4,
+  maxSeeds: 64,
+  tol: 0.01,
+  inputs: 1,
+  probes: 2,
   range: [0.25, 16] as [number, number],
-  scanPoints: 9,
-  refinePoints: 6,
 };
 
 describe("init-search on MLPs (width 256, depth 20)", () => {
@@ -112,7 +113,7 @@ describe("everywhere-critical architectures", () => {
           sigmaB2: 0.05,
           depth: 16,
         }),
-      { seeds: [0, 1], inputs: 2, probes: 8, range: [0.5, 8], scanPoints: 5, refinePoints: 2 },
+      { ...sampling, pilot: 2, inputs: 2, probes: 8, range: [0.5, 8] },
     );
     expect(r.everywhere).toBe(true);
     expect(Number.isFinite(r.exponent)).toBe(true);
