@@ -226,7 +226,7 @@ async function bracketRoot(
   sampler: RateSampler,
   seeds: number[],
   range: [number, number],
-  meanLayerSpan: number,
+  powerLawRate: number,
 ): Promise<{ lo: RatePoint; hi: RatePoint } | null> {
   const [lo, hi] = range.map(Math.log) as [number, number];
   const step = Math.LN2;
@@ -247,9 +247,7 @@ async function bracketRoot(
   }
   // No sign change on the walk: measure the other end too, then decide flat vs no root.
   await at(dir > 0 ? lo : hi);
-  const flat = points.every(
-    (q) => Math.abs(q.rate) <= Math.max(3 * q.rateStderr, 2 / meanLayerSpan),
-  );
+  const flat = points.every((q) => Math.abs(q.rate) <= Math.max(3 * q.rateStderr, powerLawRate));
   if (flat) return null;
   const r = points
     .sort((x, y) => x.sigmaW2 - y.sigmaW2)
@@ -267,11 +265,11 @@ async function criticalAtWidth(
   o: InitSearchOptions,
   firstSeed: number,
   tol: number,
-  meanLayerSpan: number,
+  powerLawRate: number,
 ): Promise<RootEstimate | null> {
   const seedsOf = (k: number) => Array.from({ length: k }, (_, i) => firstSeed + i);
   let k = Math.min(o.pilot, o.maxSeeds);
-  const br = await bracketRoot(sampler, seedsOf(k), o.range, meanLayerSpan);
+  const br = await bracketRoot(sampler, seedsOf(k), o.range, powerLawRate);
   if (!br) return null;
   const a = Math.log(br.lo.sigmaW2);
   const b = Math.log(br.hi.sigmaW2);
@@ -304,7 +302,8 @@ export async function initSearch(
   const from = o.fitFrom ?? defaultFitFrom(depth);
   if (!(from >= 0 && from < depth - 1))
     throw new InputError("--fit-from", `must be in [0, ${depth - 2}], got ${from}`);
-  const span = depth - from;
+  // the rate of a power law J ∝ l^{±2} over [l1, L]: anything within it is not exponential
+  const powerLawRate = (2 * Math.log(depth / Math.max(1, from))) / (depth - from);
   let passes = 0;
   const progress = (base: () => number) => (p: number) => o.onProgress?.(base() + p);
   const narrow = new RateSampler(
@@ -319,7 +318,7 @@ export async function initSearch(
   const g = f ? Math.abs(f - 1) : 1;
   const tolN = f ? (o.tol * g) / Math.SQRT2 : o.tol;
   const tolWide = f ? (o.tol * g) / (Math.SQRT2 * f) : o.tol;
-  const finite = await criticalAtWidth(narrow, o, o.seed, tolN, span);
+  const finite = await criticalAtWidth(narrow, o, o.seed, tolN, powerLawRate);
   passes += narrow.passes;
   let infinite: InitSearchResult["infinite"] = null;
   if (finite && f) {
@@ -335,7 +334,7 @@ export async function initSearch(
       cost,
     );
     // independent seeds: the two widths' errors are uncorrelated
-    const est = await criticalAtWidth(wide, o, o.seed + 1_000_000, tolWide, span);
+    const est = await criticalAtWidth(wide, o, o.seed + 1_000_000, tolWide, powerLawRate);
     passes += wide.passes;
     if (est) {
       infinite = {
