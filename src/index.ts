@@ -6,7 +6,9 @@
 
 export { apjnEmpirical, apjnExact, apjnToOutput, jacobianExact } from "./diagnostics/apjn.js";
 export { measureApjn, theoryApjn } from "./diagnostics/apjn-profile.js";
+export { chiGrid } from "./diagnostics/chi-grid.js";
 export { initSearch } from "./diagnostics/init-search.js";
+export { MeasurePool } from "./diagnostics/parallel.js";
 export { InputError } from "./errors.js";
 export { loadJax, shutdownJax } from "./nets/jax.js";
 export {
@@ -28,7 +30,7 @@ export {
   serial,
   sum,
 } from "./nets/stax.js";
-export { Rng } from "./rng.js";
+export { Rng, ZigguratRng } from "./rng.js";
 export {
   ACTIVATION_NAMES,
   type Activation,
