@@ -17,7 +17,11 @@ export function registerInitSearch(program: Command): void {
     { seeds: "4", inputs: "1", probes: "2" },
   )
     .option("--range <min,max>", "σ_w² search range", "0.25,16")
-    .option("--tol <rel>", "target standard error of the reported σ_w², relative", "0.004")
+    .option(
+      "--tol <rel>",
+      "target standard error of the extrapolated (else the finite-width) σ_w², relative",
+      "0.01",
+    )
     .option(
       "--max-seeds <n>",
       "most networks per width (seeds are added until --tol is met)",
