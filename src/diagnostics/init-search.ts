@@ -180,8 +180,8 @@ const secant = (x0: number, y0: number, x1: number, y1: number) =>
   x1 - (y1 * (x1 - x0)) / (y1 - y0);
 
 /**
- * Root of r̂ in log σ_w² on the seed set `seeds`, from the pilot bracket [a, b] (log σ_w², with
- * r̂(a) < 0 < r̂(b) on the pilot sample) and a first guess x. Safeguarded secant: the iterate
+ * Root of r̂ in log σ_w² on the seed set `seeds` from two starting points, inside [a, b] (log
+ * σ_w²), narrowed by the signs of r̂ on this seed set. Safeguarded secant: the iterate
  * stays inside the current bracket (bisection otherwise). r̂ is smooth on a fixed sample, so once
  * the last two points lie within 5 % of the secant root the interpolation error is negligible
  * against the statistical one and the root is taken without measuring there; at most 8 steps.
@@ -271,14 +271,20 @@ async function criticalAtWidth(
   let k = Math.min(o.pilot, o.maxSeeds);
   const br = await bracketRoot(sampler, seedsOf(k), o.range, powerLawRate);
   if (!br) return null;
-  const a = Math.log(br.lo.sigmaW2);
-  const b = Math.log(br.hi.sigmaW2);
-  const guess = secant(a, br.lo.rate, b, br.hi.rate);
+  const guess = secant(
+    Math.log(br.lo.sigmaW2),
+    br.lo.rate,
+    Math.log(br.hi.sigmaW2),
+    br.hi.rate,
+  );
+  // The pilot's bracket need not hold for the full sample (another function of σ_w²): each
+  // solve starts from the whole range and narrows it with its own evaluations only.
+  const whole = o.range.map(Math.log) as [number, number];
   // the first two secant points straddle the guess by a few per cent
   let start: [number, number] = [guess - 0.02, guess + 0.02];
   const points: RatePoint[] = [];
   for (;;) {
-    const r = await solveRoot(sampler, seedsOf(k), start, [a, b]);
+    const r = await solveRoot(sampler, seedsOf(k), start, whole);
     points.push(...r.points);
     const sigmaW2 = Math.exp(r.x);
     if (r.se <= tol * sigmaW2 || k >= o.maxSeeds) {
