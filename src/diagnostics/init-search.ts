@@ -271,12 +271,7 @@ async function criticalAtWidth(
   let k = Math.min(o.pilot, o.maxSeeds);
   const br = await bracketRoot(sampler, seedsOf(k), o.range, powerLawRate);
   if (!br) return null;
-  const guess = secant(
-    Math.log(br.lo.sigmaW2),
-    br.lo.rate,
-    Math.log(br.hi.sigmaW2),
-    br.hi.rate,
-  );
+  const guess = secant(Math.log(br.lo.sigmaW2), br.lo.rate, Math.log(br.hi.sigmaW2), br.hi.rate);
   // The pilot's bracket need not hold for the full sample (another function of σ_w²): each
   // solve starts from the whole range and narrows it with its own evaluations only.
   const whole = o.range.map(Math.log) as [number, number];
