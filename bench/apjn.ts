@@ -9,40 +9,66 @@
  * and read-back included. The worker pool is whatever `loadJax()` chose (CRITKIT_WORKERS); the
  * note says which. numpy gets exactly the same weights, input and probes (a temporary float32 file)
  * and the note reports the largest log J difference between the two, per layer.
+ *
+ * The first two rows use both cores coarse-grained: independent APJNs (other inputs and probes)
+ * on 1 and on 2 worker threads, each thread with its own jax-js instance (bench/apjn-worker.ts),
+ * timed as wall ms per APJN; numpy computes one APJN at a time with its 2-thread BLAS.
  */
 import { rm, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Worker } from "node:worker_threads";
 import { apjnEmpirical, type Block } from "../src/diagnostics/apjn.js";
-import { dispose, type JaxModule, jaxRuntime, loadJax } from "../src/nets/jax.js";
-import { instantiate, mlpArchitecture, sampleParams } from "../src/nets/network.js";
+import { spawnThread } from "../src/diagnostics/parallel.js";
+import { dispose, jaxRuntime, loadJax } from "../src/nets/jax.js";
+import { instantiate, sampleParams } from "../src/nets/network.js";
 import type { HostTensor } from "../src/nets/stax.js";
 import { Rng } from "../src/rng.js";
-import { activation } from "../src/theory/activations.js";
+import { benchArchitecture, DEPTH, PROBES, WIDTH } from "./apjn-network.js";
 import { isNumpyError, runNumpy } from "./numpy.js";
 import type { BenchRow } from "./types.js";
-
-const WIDTH = 512;
-const DEPTH = 50;
-const PROBES = 16;
-const SW2 = 1.76;
-const SB2 = 0.05;
 
 /**
  * The benchmarked network is critkit's own: `mlpArchitecture` blocks from src/nets/stax.ts with
  * their hand-written forward-mode rules (W stored [out, in], tanh written to fuse), or, for the
  * second row, the same blocks differentiated by jax-js autodiff.
  */
-function network(jax: JaxModule) {
-  const arch = mlpArchitecture({
-    activations: [activation("tanh")],
-    sigmaW2: SW2,
-    sigmaB2: SB2,
-    width: WIDTH,
-    depth: DEPTH,
-  });
+function network() {
+  const arch = benchArchitecture();
   const host = sampleParams(arch, 1) as Array<Array<{ w: HostTensor; b: HostTensor }>>;
-  return { arch, host, jax };
+  return { arch, host };
+}
+
+/**
+ * Throughput of independent APJNs (other inputs and probes, same network) on `threads` worker
+ * threads, each with its own jax-js (bench/apjn-worker.ts): wall ms per APJN, best of `rounds`
+ * rounds of `runs` APJNs per thread, after a warm-up round.
+ */
+async function threadedMsPerApjn(threads: number, runs: number, rounds: number) {
+  const workers = Array.from({ length: threads }, () =>
+    spawnThread(new URL("./apjn-worker.ts", import.meta.url)),
+  );
+  const reply = (w: Worker) =>
+    new Promise<{ logJ?: Float64Array }>((resolve, reject) => {
+      w.once("message", resolve);
+      w.once("error", reject);
+    });
+  try {
+    await Promise.all(workers.map(reply)); // ready
+    const round = async (n: number, base: number) => {
+      const t0 = performance.now();
+      const out = workers.map(reply);
+      for (const [i, w] of workers.entries()) w.postMessage({ runs: n, seed: base + 1000 * i });
+      await Promise.all(out);
+      return (performance.now() - t0) / (n * threads);
+    };
+    await round(2, 10_000);
+    const ms: number[] = [];
+    for (let r = 0; r < rounds; r++) ms.push(await round(runs, 100 * r));
+    return ms;
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
 }
 
 async function medianMs(f: () => Promise<unknown>, warmup: number, runs: number) {
@@ -67,7 +93,7 @@ export async function run(): Promise<BenchRow[]> {
   const setting = rt.workers ? `workers on (${rt.threads} threads)` : "workers off (main thread)";
   const xData = Float32Array.from(new Rng(2).normals(WIDTH));
   const x = np.array(xData, { shape: [1, WIDTH] });
-  const { arch, host } = network(jax);
+  const { arch, host } = network();
   const net = await instantiate(arch, 1, "float32");
   const hand: Block[] = net.blocks as Block[];
   const generic: Block[] = net.blocks.map((b) => ({ apply: b.apply, params: b.params })) as Block[];
@@ -116,6 +142,9 @@ export async function run(): Promise<BenchRow[]> {
     handMs.push(m.median);
   }
   const genericMs = await medianMs(() => apjnEmpirical(generic, x, opts), 2, 7);
+  const threaded = [];
+  for (const threads of [1, 2])
+    threaded.push({ threads, ms: await threadedMsPerApjn(threads, 12, 3) });
 
   net.dispose();
   dispose(x);
@@ -135,7 +164,15 @@ export async function run(): Promise<BenchRow[]> {
       : `numpy round medians ${fmt(refMs)} ms (fastest single run ${best(refMinMs).toFixed(1)} ms)`;
   // numpy's 2-thread BLAS slows down several-fold when another process holds a core; say so.
   const load = `1-min load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`;
+  const threadRows: BenchRow[] = threaded.map(({ threads, ms: t }) => ({
+    name: `APJN tanh MLP 512×50, 16 probes, ${threads} worker thread${threads > 1 ? "s" : ""}`,
+    ms: best(t),
+    referenceMs,
+    ratio: referenceMs ? best(t) / referenceMs : undefined,
+    note: `wall ms per APJN over independent inputs/probes on ${threads} worker thread(s), each with its own jax-js (no jax-js pool); best of rounds ${fmt(t)} ms (12 APJNs per thread per round); numpy: one APJN at a time with its own 2-thread BLAS; ${load}`,
+  }));
   return [
+    ...threadRows,
     {
       name: "APJN tanh MLP 512×50, 16 probes (hand jvp rule)",
       ms,

@@ -17,7 +17,9 @@ export {
 } from "./data/training.js";
 export { apjnEmpirical, apjnExact, apjnToOutput, jacobianExact } from "./diagnostics/apjn.js";
 export { measureApjn, theoryApjn } from "./diagnostics/apjn-profile.js";
+export { chiGrid } from "./diagnostics/chi-grid.js";
 export { initSearch } from "./diagnostics/init-search.js";
+export { MeasurePool } from "./diagnostics/parallel.js";
 export { InputError } from "./errors.js";
 export { loadJax, shutdownJax } from "./nets/jax.js";
 export {
@@ -55,7 +57,7 @@ export {
   mlpArchitecture,
   sampleParams,
 } from "./nets/network.js";
-export { Rng } from "./rng.js";
+export { Rng, ZigguratRng } from "./rng.js";
 export {
   ACTIVATION_NAMES,
   type Activation,

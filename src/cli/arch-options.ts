@@ -16,8 +16,11 @@ import { int, num, oneOf } from "./options.js";
 
 export interface ArchOptions {
   arch: "mlp" | "mixer";
-  /** σ_w² ↦ architecture, other settings fixed */
-  archFor: (sigmaW2: number) => Architecture;
+  /**
+   * σ_w² ↦ architecture, other settings fixed; `widthFactor` (default 1) multiplies the widths
+   * that go to infinity in the theory (MLP width; mixer channels and hidden widths).
+   */
+  archFor: (sigmaW2: number, widthFactor?: number) => Architecture;
   /** σ_w² ↦ one period of blocks for the theory (null: no theory, e.g. Mixer) */
   theoryBlockFor: ((sigmaW2: number) => Layer) | null;
   /** blocks per theory period (several activations used in turn) */
@@ -172,9 +175,12 @@ export function parseArchOptions(
       m.tokens * m.channelHidden,
     );
     checkTangentMemory(common, widest, "--tokens × --channels");
-    const archFor = (sigmaW2: number) =>
+    const archFor = (sigmaW2: number, widthFactor = 1) =>
       mixerArchitecture({
         ...m,
+        channels: Math.round(m.channels * widthFactor),
+        tokenHidden: Math.round(m.tokenHidden * widthFactor),
+        channelHidden: Math.round(m.channelHidden * widthFactor),
         activation: activations[0]!,
         sigmaW2,
         sigmaB2,
@@ -211,7 +217,8 @@ export function parseArchOptions(
   checkTangentMemory(common, width, "--width");
   const lnAffine = Boolean(o.lnAffine);
   const spec = { activations, sigmaB2, width, depth, layernorm, lnAffine, mu, parametrization };
-  const archFor = (sigmaW2: number) => mlpArchitecture({ ...spec, sigmaW2 });
+  const archFor = (sigmaW2: number, widthFactor = 1) =>
+    mlpArchitecture({ ...spec, sigmaW2, width: Math.round(width * widthFactor) });
   archFor(1);
   return {
     arch,

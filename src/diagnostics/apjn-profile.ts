@@ -6,7 +6,7 @@
 
 import { loadJax } from "../nets/jax.js";
 import { type Architecture, type Dtype, instantiate } from "../nets/network.js";
-import { Rng } from "../rng.js";
+import { Rng, ZigguratRng } from "../rng.js";
 import { gaussianKernel } from "../theory/kernel.js";
 import { apjnFrom, propagate } from "../theory/recurrence.js";
 import { apjnEmpirical } from "./apjn.js";
@@ -20,6 +20,11 @@ export interface MeasureOptions {
   l0?: number;
   q0?: number;
   dtype?: Dtype;
+  /**
+   * Normal generator of the weights: "box-muller" (default, `Rng`) or "ziggurat" (`ZigguratRng`,
+   * ~5× faster on the host, another stream for the same seed).
+   */
+  weights?: "box-muller" | "ziggurat";
   /** called after each network with the number done */
   onProgress?: (done: number) => void;
 }
@@ -33,6 +38,8 @@ export interface ApjnProfile {
   relStderr: Float64Array;
   /** log J^{l0,l} of each seed's network */
   perSeed: Float64Array[];
+  /** relative standard error of each seed's estimate over its inputs and probes */
+  perSeedRelStderr: Float64Array[];
 }
 
 /**
@@ -45,9 +52,10 @@ export async function measureApjn(arch: Architecture, o: MeasureOptions): Promis
   const l0 = o.l0 ?? 0;
   const q0 = o.q0 ?? 1;
   const perSeed: Float64Array[] = [];
-  let single: Float64Array | undefined;
+  const perSeedRelStderr: Float64Array[] = [];
   for (const [i, seed] of o.seeds.entries()) {
-    const net = await instantiate(arch, seed, o.dtype);
+    const rng = o.weights === "ziggurat" ? new ZigguratRng(seed) : undefined;
+    const net = await instantiate(arch, seed, o.dtype, rng);
     const x = new Rng(seed ^ 0x5eed).normals(o.inputs * arch.inputWidth, Math.sqrt(q0));
     const dt = o.dtype === "float64" ? jax.numpy.float64 : jax.numpy.float32;
     const inputs = jax.numpy.array(o.dtype === "float64" ? x : Float32Array.from(x), {
@@ -62,7 +70,7 @@ export async function measureApjn(arch: Architecture, o: MeasureOptions): Promis
         seed: seed + 1,
       });
       perSeed.push(r.logJ);
-      single = r.logStderr;
+      perSeedRelStderr.push(r.logStderr);
     } finally {
       inputs.dispose();
       net.dispose();
@@ -75,9 +83,15 @@ export async function measureApjn(arch: Architecture, o: MeasureOptions): Promis
   for (let k = 0; k < L - l0; k++) {
     const [m, rel] = logMeanWithError(perSeed.map((s) => s[k]!));
     logJ[k] = m;
-    relStderr[k] = perSeed.length > 1 ? rel : single![k]!;
+    relStderr[k] = perSeed.length > 1 ? rel : perSeedRelStderr[0]![k]!;
   }
-  return { layers: Array.from({ length: L - l0 }, (_, k) => l0 + 1 + k), logJ, relStderr, perSeed };
+  return {
+    layers: Array.from({ length: L - l0 }, (_, k) => l0 + 1 + k),
+    logJ,
+    relStderr,
+    perSeed,
+    perSeedRelStderr,
+  };
 }
 
 /** log of the mean of e^{v_s}, and the relative standard error of that mean. */
@@ -98,5 +112,5 @@ export function logMeanWithError(logs: number[]): [number, number] {
 export function theoryApjn(arch: Architecture, q0 = 1, l0 = 0): Float64Array | null {
   if (!arch.blocks.every((b) => b.hasTheory)) return null;
   const t = propagate((l) => arch.blocks[l]!, gaussianKernel(q0), arch.blocks.length);
-  return apjnFrom(t.logJ, l0).subarray(1);
+  return apjnFrom(t, l0).subarray(1);
 }

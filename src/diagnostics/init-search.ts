@@ -1,97 +1,92 @@
 /**
- * The cheap numerical criticality test: scan σ_w², measure the APJN of short finite networks,
- * and return the σ_w² where J^{0,l} neither grows nor decays exponentially with depth.
+ * The cheap numerical criticality test: find the σ_w² where the APJN of a finite network neither
+ * grows nor decays exponentially with depth, without any closed-form theory (any architecture).
  *
- * For each σ_w² and each network seed, log J^{0,l} over l ∈ [fitFrom, L] is fitted by a line
- * a + r·l: r estimates log χ_J, the exponential rate. (Adding a c·log l term to the same fit makes
- * r unidentifiable at depth 20: l and log l are nearly collinear there.) The critical point is the
- * root of r(σ_w²): bracketed on a log-spaced scan, then located by weighted least squares of r
- * against log σ_w² at points inside the bracket (weights from the seed-to-seed spread), with its
- * standard error by the delta method. At the root, log J = a − ζ log l is fitted (J ∝ l^{−ζ}).
- * If every scanned rate is within noise of a power law (|r| ≤ max(3 s.e., 2/l̄), l̄ the mean fitted
- * layer: no exponential growth or decay distinguishable from l^{±2}), the architecture is
- * reported critical everywhere.
- * Nothing here needs a closed-form theory, so it works for any architecture.
+ * Rate. Probes are placed at layer l1 (default L/4, after the transient of q^l) and carried to L:
+ *   r(σ_w²) = log Ĵ^{l1,L} / (L − l1),
+ * with Ĵ the APJN averaged over networks, inputs and probes (the mean of ‖J v‖²/N, as the APJN is
+ * defined: an average of J, not of log J). r estimates the mean log χ_J per layer.
+ *
+ * Common random numbers. Every σ_w² is measured on the same seeds: the same standard-normal
+ * weights (scaled by σ_w), inputs and probes. r̂(σ_w²) is then a smooth function of σ_w² for a
+ * fixed sample, and its root is found like a deterministic one: a pilot sample (the first
+ * `pilot` seeds) brackets the sign change by doubling/halving σ_w² from the middle of `range`, and
+ * the full sample solves r̂ = 0 by safeguarded secant steps in log σ_w² from the pilot's
+ * interpolated root (no scan once bracketed). The standard error of the root is the seed-to-seed
+ * standard error of r̂ at the root over the slope dr̂/dlog σ_w² (delta method).
+ *
+ * Adaptive sampling. While the standard error is above `tol` × σ_w², more seeds are added (as many
+ * as the measured seed-to-seed variance says are needed, at most 4× per round, at most
+ * `maxSeeds`); the new seeds are measured at the current secant points and the root is re-solved.
+ * Network-to-network variation dominates the variance, so probes are kept few and seeds many.
+ *
+ * Finite width vs infinite width. The root is the critical σ_w² of the finite network as built
+ * (width N): that is what to initialise that network with. The theory's value is its N → ∞ limit;
+ * the finite-width shift is O(1/N) (tanh σ_b² = 0.1, N = 256: about −1.5 %). With `extrapolate`,
+ * the root is also measured at width N·`extrapolate.factor` (independent seeds) and
+ * σ_∞ = (f σ_{fN} − σ_N)/(f − 1) (linear in 1/N), with s.e. √(f² se_{fN}² + se_N²)/(f − 1).
+ *
+ * Cost is counted in forward-pass equivalents of the width-N network for one input: one forward
+ * pass per input plus (L − l1)/L per probe tangent (carried from l1 only), times (N'/N)² for a
+ * network of width N'. Host-side weight sampling is not in that count (it is in wall time).
  */
 import { InputError } from "../errors.js";
 import type { Architecture } from "../nets/network.js";
 import { fitLine } from "../theory/recurrence.js";
-import { type MeasureOptions, measureApjn } from "./apjn-profile.js";
+import { measureApjn } from "./apjn-profile.js";
 
-export interface InitSearchOptions extends Omit<MeasureOptions, "onProgress" | "l0"> {
-  /** σ_w² scan range (log-spaced) */
+export interface InitSearchOptions {
+  /** σ_w² search range (the root must lie inside) */
   range: [number, number];
-  /** points of the coarse scan */
-  scanPoints: number;
-  /** points of the refinement inside the bracket */
-  refinePoints: number;
-  /** first layer of the fit (default: a quarter of the depth, skipping the variance transient) */
+  /** first network seed; seeds are seed, seed + 1, … */
+  seed: number;
+  /** seeds of the pilot (bracketing) sample and of the first round */
+  pilot: number;
+  /** largest number of seeds per width */
+  maxSeeds: number;
+  /** target standard error of the reported σ_w², relative */
+  tol: number;
+  inputs: number;
+  probes: number;
+  q0?: number;
+  dtype?: "float32" | "float64";
+  /** first layer l1 of the rate (default ⌊L/4⌋, at least 2) */
   fitFrom?: number;
-  onProgress?: (done: number, total: number) => void;
+  /** also measure at width N·factor (archFor's second argument) and extrapolate in 1/N */
+  extrapolate?: { factor: number };
+  onProgress?: (passes: number) => void;
 }
 
 export interface RatePoint {
   sigmaW2: number;
-  /** fitted exponential rate r ≈ log χ_J per layer (mean over seeds) */
+  /** r̂ = log Ĵ^{l1,L}/(L − l1) over the seeds measured there */
   rate: number;
   rateStderr: number;
+  seeds: number;
+}
+
+export interface RootEstimate {
+  sigmaW2: number;
+  sigmaW2Stderr: number;
+  seeds: number;
+  /** the pilot bracketing and secant points, in order of evaluation */
+  points: RatePoint[];
 }
 
 export interface InitSearchResult {
-  /** the critical σ_w² (when `everywhere`: the scan's geometric midpoint, where ζ is measured) */
+  /** critical σ_w² of the width-N network (when `everywhere`: the range's geometric middle) */
   sigmaW2: number;
   sigmaW2Stderr: number;
-  /** J ∝ l^{−ζ} at sigmaW2 */
+  /** σ_w² extrapolated to infinite width, when requested */
+  infinite: { sigmaW2: number; sigmaW2Stderr: number; factor: number; wide: RootEstimate } | null;
+  /** J^{0,l} ∝ l^{−ζ} at sigmaW2 */
   exponent: number;
   exponentStderr: number;
-  /** true when every scanned σ_w² is critical within errors (no exponential growth or decay) */
+  /** true when no σ_w² in the range shows exponential growth or decay (within errors) */
   everywhere: boolean;
-  scan: RatePoint[];
-  refine: RatePoint[];
-  /**
-   * Cost in forward-pass equivalents of the whole network for one input: each measured input
-   * costs one forward pass plus one tangent pass per probe. (Training for one epoch on n samples
-   * costs about 3n.)
-   */
+  finite: RootEstimate;
+  /** forward-pass equivalents of the width-N network (see the module comment) */
   passes: number;
-}
-
-/** Least squares of y on the columns of X (rows of X are samples), weighted by w. */
-function weightedLeastSquares(
-  X: number[][],
-  y: number[],
-  w: number[],
-): { beta: number[]; cov: number[][] } {
-  const p = X[0]!.length;
-  const A = Array.from({ length: p }, () => new Array<number>(p).fill(0));
-  const b = new Array<number>(p).fill(0);
-  X.forEach((row, i) => {
-    for (let j = 0; j < p; j++) {
-      b[j]! += w[i]! * row[j]! * y[i]!;
-      for (let k = 0; k < p; k++) A[j]![k]! += w[i]! * row[j]! * row[k]!;
-    }
-  });
-  const inv = invert(A);
-  return { beta: inv.map((r) => r.reduce((s, v, k) => s + v * b[k]!, 0)), cov: inv };
-}
-
-/** Gauss–Jordan inverse of a small symmetric positive-definite matrix. */
-function invert(A: number[][]): number[][] {
-  const n = A.length;
-  const M = A.map((r, i) => [...r, ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
-  for (let c = 0; c < n; c++) {
-    let piv = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(M[r]![c]!) > Math.abs(M[piv]![c]!)) piv = r;
-    [M[c], M[piv]] = [M[piv]!, M[c]!];
-    const d = M[c]![c]!;
-    for (let k = 0; k < 2 * n; k++) M[c]![k]! /= d;
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = M[r]![c]!;
-      for (let k = 0; k < 2 * n; k++) M[r]![k]! -= f * M[c]![k]!;
-    }
-  }
-  return M.map((r) => r.slice(n));
 }
 
 /** Least-squares slope of log J^{0,l} over l ∈ [from, L] against x(l) (l for a rate, log l for a power law). */
@@ -117,97 +112,274 @@ const meanSem = (xs: number[]) => {
   return { mean: m, sem: Math.sqrt(v / xs.length) };
 };
 
+/**
+ * The rate r̂(σ_w²) of one architecture family on a growing seed set, with every (σ_w², seed)
+ * measured once and cached: the secant points of a round are re-used when seeds are added.
+ */
+class RateSampler {
+  /** log Ĵ_s^{l1,L} per σ_w², per seed */
+  readonly #cache = new Map<number, Map<number, number>>();
+  passes = 0;
+
+  constructor(
+    private readonly archFor: (sigmaW2: number) => Architecture,
+    private readonly o: InitSearchOptions,
+    private readonly from: number,
+    private readonly depth: number,
+    /** cost of one network pass relative to the width-N network */
+    private readonly passCost: number,
+  ) {}
+
+  async rate(sigmaW2: number, seeds: number[]): Promise<RatePoint> {
+    const known = this.#cache.get(sigmaW2) ?? new Map<number, number>();
+    this.#cache.set(sigmaW2, known);
+    const missing = seeds.filter((s) => !known.has(s));
+    if (missing.length > 0) {
+      const prof = await measureApjn(this.archFor(sigmaW2), {
+        seeds: missing,
+        inputs: this.o.inputs,
+        probes: this.o.probes,
+        l0: this.from,
+        q0: this.o.q0,
+        dtype: this.o.dtype,
+        weights: "ziggurat",
+      });
+      const last = prof.logJ.length - 1;
+      for (const [i, s] of missing.entries()) {
+        const v = prof.perSeed[i]![last]!;
+        if (!Number.isFinite(v))
+          throw new InputError(
+            "--range",
+            `the finite networks' APJN is not finite at σ_w² = ${sigmaW2.toPrecision(4)} (values over- or underflow in ${this.o.dtype ?? "float32"}): narrow --range or use --dtype float64`,
+          );
+        known.set(s, v);
+      }
+      const span = this.depth - this.from;
+      this.passes +=
+        missing.length * this.o.inputs * (1 + (this.o.probes * span) / this.depth) * this.passCost;
+      this.o.onProgress?.(this.passes);
+    }
+    return this.summarise(
+      sigmaW2,
+      seeds.map((s) => known.get(s)!),
+    );
+  }
+
+  /** r̂ = log(mean_s Ĵ_s)/(L − l1) and its delta-method standard error over seeds. */
+  private summarise(sigmaW2: number, logJ: number[]): RatePoint {
+    const span = this.depth - this.from;
+    const max = Math.max(...logJ);
+    const w = logJ.map((v) => Math.exp(v - max));
+    const { mean, sem } = meanSem(w);
+    return {
+      sigmaW2,
+      rate: (max + Math.log(mean)) / span,
+      rateStderr: sem / mean / span,
+      seeds: logJ.length,
+    };
+  }
+}
+
+/** Secant points this close (in log σ_w²) to the root need no further evaluation. */
+const CLOSE = 0.05;
+
+/** Where the line through (x0, y0), (x1, y1) crosses 0. */
+const secant = (x0: number, y0: number, x1: number, y1: number) =>
+  x1 - (y1 * (x1 - x0)) / (y1 - y0);
+
+/**
+ * Root of r̂ in log σ_w² on the seed set `seeds` from two starting points, inside [a, b] (log
+ * σ_w²), narrowed by the signs of r̂ on this seed set. Safeguarded secant: the iterate
+ * stays inside the current bracket (bisection otherwise). r̂ is smooth on a fixed sample, so once
+ * the last two points lie within 5 % of the secant root the interpolation error is negligible
+ * against the statistical one and the root is taken without measuring there; at most 8 steps.
+ */
+async function solveRoot(
+  sampler: RateSampler,
+  seeds: number[],
+  start: [number, number],
+  bracket: [number, number],
+): Promise<{ x: number; se: number; points: RatePoint[] }> {
+  let [a, b] = bracket;
+  const points: RatePoint[] = [];
+  const f = async (x: number) => {
+    const p = await sampler.rate(Math.exp(x), seeds);
+    points.push(p);
+    if (p.rate < 0) a = Math.max(a, x);
+    else b = Math.min(b, x);
+    return p;
+  };
+  let [x0, x1] = start;
+  let p0 = await f(x0);
+  let p1 = await f(x1);
+  for (let it = 0; it < 8; it++) {
+    let x2 = secant(x0, p0.rate, x1, p1.rate);
+    if (!(x2 > a && x2 < b) || !Number.isFinite(x2)) x2 = (a + b) / 2;
+    if (Math.abs(x2 - x1) < CLOSE && Math.abs(x2 - x0) < CLOSE) {
+      const slope = (p1.rate - p0.rate) / (x1 - x0);
+      const near = Math.abs(x1 - x2) < Math.abs(x0 - x2) ? p1 : p0;
+      return { x: x2, se: (near.rateStderr / Math.abs(slope)) * Math.exp(x2), points };
+    }
+    [x0, p0] = [x1, p1];
+    x1 = x2;
+    p1 = await f(x1);
+  }
+  const slope = (p1.rate - p0.rate) / (x1 - x0);
+  const x = secant(x0, p0.rate, x1, p1.rate);
+  return { x, se: (p1.rateStderr / Math.abs(slope)) * Math.exp(x), points };
+}
+
+/** Bracket of the rate's sign change on the pilot sample, or null when flat (critical everywhere). */
+async function bracketRoot(
+  sampler: RateSampler,
+  seeds: number[],
+  range: [number, number],
+  powerLawRate: number,
+): Promise<{ lo: RatePoint; hi: RatePoint } | null> {
+  const [lo, hi] = range.map(Math.log) as [number, number];
+  const step = Math.LN2;
+  const points: RatePoint[] = [];
+  const at = async (x: number) => {
+    const p = await sampler.rate(Math.exp(Math.min(hi, Math.max(lo, x))), seeds);
+    points.push(p);
+    return p;
+  };
+  let p = await at((lo + hi) / 2);
+  const dir = p.rate < 0 ? 1 : -1;
+  for (let x = Math.log(p.sigmaW2); ; ) {
+    if ((dir > 0 && x >= hi) || (dir < 0 && x <= lo)) break;
+    x += dir * step;
+    const q = await at(x);
+    if (q.rate < 0 !== p.rate < 0) return dir > 0 ? { lo: p, hi: q } : { lo: q, hi: p };
+    p = q;
+  }
+  // No sign change on the walk: measure the other end too, then decide flat vs no root.
+  await at(dir > 0 ? lo : hi);
+  const flat = points.every((q) => Math.abs(q.rate) <= Math.max(3 * q.rateStderr, powerLawRate));
+  if (flat) return null;
+  const r = points
+    .sort((x, y) => x.sigmaW2 - y.sigmaW2)
+    .map((q) => `${q.sigmaW2.toPrecision(3)}: ${q.rate.toFixed(3)}`)
+    .join(", ");
+  throw new InputError(
+    "--range",
+    `the APJN rate log χ_J does not cross 0 for σ_w² in [${range[0]}, ${range[1]}] (σ_w²: rate ${r}); widen --range`,
+  );
+}
+
+/** The adaptive root search on one width: seeds added until se ≤ tol·σ_w² (or maxSeeds). */
+async function criticalAtWidth(
+  sampler: RateSampler,
+  o: InitSearchOptions,
+  firstSeed: number,
+  tol: number,
+  powerLawRate: number,
+): Promise<RootEstimate | null> {
+  const seedsOf = (k: number) => Array.from({ length: k }, (_, i) => firstSeed + i);
+  let k = Math.min(o.pilot, o.maxSeeds);
+  const br = await bracketRoot(sampler, seedsOf(k), o.range, powerLawRate);
+  if (!br) return null;
+  const guess = secant(Math.log(br.lo.sigmaW2), br.lo.rate, Math.log(br.hi.sigmaW2), br.hi.rate);
+  // The pilot's bracket need not hold for the full sample (another function of σ_w²): each
+  // solve starts from the whole range and narrows it with its own evaluations only.
+  const whole = o.range.map(Math.log) as [number, number];
+  // the first two secant points straddle the guess by a few per cent
+  let start: [number, number] = [guess - 0.02, guess + 0.02];
+  const points: RatePoint[] = [];
+  for (;;) {
+    const r = await solveRoot(sampler, seedsOf(k), start, whole);
+    points.push(...r.points);
+    const sigmaW2 = Math.exp(r.x);
+    if (r.se <= tol * sigmaW2 || k >= o.maxSeeds) {
+      return { sigmaW2, sigmaW2Stderr: r.se, seeds: k, points };
+    }
+    // se ∝ 1/√k: the seeds this needs, at most 4× per round (the variance estimate is noisy)
+    const need = Math.ceil(k * (r.se / (tol * sigmaW2)) ** 2 * 1.1);
+    k = Math.min(o.maxSeeds, Math.max(k + 1, Math.min(4 * k, need)));
+    const last = r.points.slice(-2).map((p) => Math.log(p.sigmaW2)) as [number, number];
+    start = last[0] === last[1] ? [r.x - 0.01, r.x + 0.01] : last;
+  }
+}
+
 export async function initSearch(
-  archFor: (sigmaW2: number) => Architecture,
+  archFor: (sigmaW2: number, widthFactor?: number) => Architecture,
   o: InitSearchOptions,
 ): Promise<InitSearchResult> {
   const [lo, hi] = o.range;
-  if (!(lo > 0 && hi > lo)) throw new InputError("range", `need 0 < min < max, got ${lo},${hi}`);
+  if (!(lo > 0 && hi > lo)) throw new InputError("--range", `need 0 < min < max, got ${lo},${hi}`);
   const depth = archFor(lo).blocks.length;
   const from = o.fitFrom ?? defaultFitFrom(depth);
-  if (depth - from < 2)
+  if (o.fitFrom === undefined && depth - from < 2)
     throw new InputError(
-      "depth",
+      "--depth",
       `the rate is fitted over layers ${from}…L: needs depth ≥ ${from + 2}, got ${depth}`,
     );
-  const total = (o.scanPoints + o.refinePoints + 1) * o.seeds.length;
-  let done = 0;
+  if (!(from >= 0 && from < depth - 1))
+    throw new InputError("--fit-from", `must be in [0, ${depth - 2}], got ${from}`);
+  // the rate of a power law J ∝ l^{±2} over [l1, L]: anything within it is not exponential
+  const powerLawRate = (2 * Math.log(depth / Math.max(1, from))) / (depth - from);
   let passes = 0;
-  const profile = async (sigmaW2: number) => {
-    const prof = await measureApjn(archFor(sigmaW2), {
-      ...o,
-      l0: 0,
-      onProgress: () => o.onProgress?.(++done, total),
-    });
-    passes += o.seeds.length * o.inputs * (1 + o.probes);
-    return { prof };
-  };
-  const rateAt = async (sigmaW2: number): Promise<RatePoint> => {
-    const { prof } = await profile(sigmaW2);
-    const from = o.fitFrom ?? defaultFitFrom(prof.layers.length);
-    const rates = prof.perSeed.map((s) => fitSlope(s, prof.layers, from, (l) => l));
-    const { mean, sem } = meanSem(rates);
-    if (!Number.isFinite(mean))
-      throw new InputError(
-        "--range",
-        `the finite networks' APJN is not finite at σ_w² = ${sigmaW2.toPrecision(4)} (values over- or underflow in ${o.dtype ?? "float32"}): narrow --range or use --dtype float64`,
-      );
-    return { sigmaW2, rate: mean, rateStderr: sem };
-  };
-  const grid = Array.from(
-    { length: o.scanPoints },
-    (_, i) => lo * (hi / lo) ** (i / (o.scanPoints - 1)),
+  const progress = (base: () => number) => (p: number) => o.onProgress?.(base() + p);
+  const narrow = new RateSampler(
+    (s) => archFor(s),
+    { ...o, onProgress: progress(() => 0) },
+    from,
+    depth,
+    1,
   );
-  const scan: RatePoint[] = [];
-  for (const s of grid) scan.push(await rateAt(s));
-  const cross = scan.findIndex((p, i) => i > 0 && scan[i - 1]!.rate < 0 && p.rate >= 0);
-  const meanLayer = (from + depth) / 2;
-  const flat = scan.every((p) => Math.abs(p.rate) <= Math.max(3 * p.rateStderr, 2 / meanLayer));
-  if (cross < 0 && !flat) {
-    const r = scan.map((p) => p.rate.toFixed(3)).join(", ");
-    throw new InputError(
-      "range",
-      `the APJN rate log χ_J does not cross 0 for σ_w² in [${lo}, ${hi}] (rates: ${r}); widen the range`,
+  const f = o.extrapolate?.factor;
+  // With extrapolation the two widths share the error budget (σ_∞ amplifies both).
+  const g = f ? Math.abs(f - 1) : 1;
+  const tolN = f ? (o.tol * g) / Math.SQRT2 : o.tol;
+  const tolWide = f ? (o.tol * g) / (Math.SQRT2 * f) : o.tol;
+  const finite = await criticalAtWidth(narrow, o, o.seed, tolN, powerLawRate);
+  passes += narrow.passes;
+  let infinite: InitSearchResult["infinite"] = null;
+  if (finite && f) {
+    if (!(f > 0 && f !== 1)) throw new InputError("--extrapolate", `must be > 0 and ≠ 1, got ${f}`);
+    const width = archFor(lo).inputWidth;
+    const wideWidth = archFor(lo, f).inputWidth;
+    const cost = (wideWidth / width) ** 2;
+    const wide = new RateSampler(
+      (s) => archFor(s, f),
+      { ...o, onProgress: progress(() => narrow.passes) },
+      from,
+      depth,
+      cost,
     );
+    // independent seeds: the two widths' errors are uncorrelated
+    const est = await criticalAtWidth(wide, o, o.seed + 1_000_000, tolWide, powerLawRate);
+    passes += wide.passes;
+    if (est) {
+      infinite = {
+        sigmaW2: (f * est.sigmaW2 - finite.sigmaW2) / (f - 1),
+        sigmaW2Stderr: Math.hypot(f * est.sigmaW2Stderr, finite.sigmaW2Stderr) / g,
+        factor: f,
+        wide: est,
+      };
+    }
   }
-  let sigmaW2: number;
-  let sigmaW2Stderr: number;
-  const refine: RatePoint[] = [];
-  if (cross < 0) {
-    sigmaW2 = Math.sqrt(lo * hi);
-    sigmaW2Stderr = Number.NaN;
-  } else {
-    const a = Math.log(scan[cross - 1]!.sigmaW2);
-    const b = Math.log(scan[cross]!.sigmaW2);
-    for (let i = 0; i < o.refinePoints; i++)
-      refine.push(await rateAt(Math.exp(a + ((b - a) * (i + 0.5)) / o.refinePoints)));
-    const pts = [scan[cross - 1]!, ...refine, scan[cross]!];
-    const floor = Math.max(...pts.map((p) => p.rateStderr)) * 0.1 + 1e-9;
-    const { beta, cov } = weightedLeastSquares(
-      pts.map((p) => [1, Math.log(p.sigmaW2)]),
-      pts.map((p) => p.rate),
-      pts.map((p) => 1 / (p.rateStderr + floor) ** 2),
-    );
-    const [c0, c1] = beta as [number, number];
-    const logRoot = -c0 / c1;
-    // δ(−c0/c1) = −δc0/c1 + c0 δc1/c1²
-    const g = [-1 / c1, c0 / (c1 * c1)];
-    const varLog =
-      g[0]! ** 2 * cov[0]![0]! + 2 * g[0]! * g[1]! * cov[0]![1]! + g[1]! ** 2 * cov[1]![1]!;
-    sigmaW2 = Math.exp(logRoot);
-    sigmaW2Stderr = sigmaW2 * Math.sqrt(varLog);
-  }
-  const { prof } = await profile(sigmaW2);
-  const zetas = prof.perSeed.map((s) => -fitSlope(s, prof.layers, from, Math.log));
-  const z = meanSem(zetas);
+  const sigmaW2 = finite ? finite.sigmaW2 : Math.sqrt(lo * hi);
+  // the power law at the root: J^{0,l} on the pilot seeds, l ∈ [l1, L]
+  const pilot = Array.from({ length: o.pilot }, (_, i) => o.seed + i);
+  const prof = await measureApjn(archFor(sigmaW2), {
+    seeds: pilot,
+    inputs: o.inputs,
+    probes: o.probes,
+    q0: o.q0,
+    dtype: o.dtype,
+    weights: "ziggurat",
+  });
+  passes += pilot.length * o.inputs * (1 + o.probes);
+  const z = meanSem(prof.perSeed.map((s) => -fitSlope(s, prof.layers, from, Math.log)));
   return {
     sigmaW2,
-    sigmaW2Stderr,
+    sigmaW2Stderr: finite ? finite.sigmaW2Stderr : Number.NaN,
+    infinite,
     exponent: z.mean,
     exponentStderr: z.sem,
-    everywhere: cross < 0,
-    scan,
-    refine,
+    everywhere: finite === null,
+    finite: finite ?? { sigmaW2, sigmaW2Stderr: Number.NaN, seeds: o.pilot, points: [] },
     passes,
   };
 }

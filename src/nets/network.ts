@@ -43,9 +43,11 @@ export interface FiniteNetwork {
 /** Bytes above which a network is refused before anything is allocated (default 4 GiB). */
 export const MAX_PARAM_BYTES = 4 * 2 ** 30;
 
-/** The parameters of every block, sampled on the host (seeded: bit-identical for a seed). */
-export function sampleParams(arch: Architecture, seed: number): HostParams[] {
-  const rng = new Rng(seed);
+/**
+ * The parameters of every block, sampled on the host (seeded: bit-identical for a seed). `rng`
+ * replaces the default generator (e.g. a ZigguratRng: faster normals, another stream).
+ */
+export function sampleParams(arch: Architecture, seed: number, rng = new Rng(seed)): HostParams[] {
   const host: HostParams[] = [];
   let n = arch.inputWidth;
   for (const layer of arch.blocks) {
@@ -78,14 +80,15 @@ export function blockFunctions(jax: JaxModule, layer: Layer): Pick<FiniteBlock, 
   return fns;
 }
 
-/** Samples the parameters and moves them to jax in `dtype`. */
+/** Samples the parameters (with `rng`, default `new Rng(seed)`) and moves them to jax in `dtype`. */
 export async function instantiate(
   arch: Architecture,
   seed: number,
   dtype: Dtype = "float32",
+  rng?: Rng,
 ): Promise<FiniteNetwork> {
   const jax = await loadJax();
-  const params = paramsToJax(jax, sampleParams(arch, seed), dtype);
+  const params = paramsToJax(jax, sampleParams(arch, seed, rng), dtype);
   const blocks = arch.blocks.map((layer, i) => ({
     ...blockFunctions(jax, layer),
     params: params[i]!,
@@ -107,7 +110,7 @@ export function paramsToJax(jax: JaxModule, host: HostParams[], dtype: Dtype): J
 function toJax(jax: JaxModule, p: HostParams, dtype: Dtype): JaxParams {
   if (Array.isArray(p)) return p.map((q) => toJax(jax, q, dtype));
   if ("data" in p && p.data instanceof Float64Array) {
-    const data = dtype === "float64" ? p.data : Float32Array.from(p.data);
+    const data = dtype === "float64" ? p.data : new Float32Array(p.data);
     return jax.numpy.array(data, {
       shape: p.shape as number[],
       dtype: dtype === "float64" ? jax.numpy.float64 : jax.numpy.float32,

@@ -70,7 +70,10 @@ export function propagate(
     logJ[l + 1] = logJ[l]! + Math.log(step.chi);
     q[l + 1] = k.q1;
     if (correlationStop === null) c[l + 1] = correlation(k);
-    if (!(Number.isFinite(k.q1) && Number.isFinite(k.q2) && Number.isFinite(logJ[l + 1]!))) {
+    // log J = −∞ (a layer with χ_J = 0) is exact, not an overflow
+    if (
+      !(Number.isFinite(k.q1) && Number.isFinite(k.q2) && logJ[l + 1]! < Number.POSITIVE_INFINITY)
+    ) {
       overflowLayer = l + 1;
       break;
     }
@@ -78,9 +81,14 @@ export function propagate(
   return { q, c, chi, logJ, overflowLayer, correlationStop };
 }
 
-/** log J^{l0,l} for l = l0..L from a trajectory's cumulative logJ. */
-export function apjnFrom(logJ: Float64Array, l0: number): Float64Array {
-  return logJ.slice(l0).map((v) => v - logJ[l0]!);
+/**
+ * log J^{l0,l} for l = l0..L: the sum of log χ_J over layers l0…l−1 (not a difference of the
+ * cumulative log J, which is −∞ − (−∞) once a layer has χ_J = 0, e.g. σ_w² = 0 without residual).
+ */
+export function apjnFrom(t: Pick<Trajectory, "chi">, l0: number): Float64Array {
+  const out = new Float64Array(t.chi.length - l0 + 1);
+  for (let l = l0; l < t.chi.length; l++) out[l - l0 + 1] = out[l - l0]! + Math.log(t.chi[l]!);
+  return out;
 }
 
 export interface FixedPoint {

@@ -57,19 +57,39 @@ describe("critkit apjn", () => {
 });
 
 describe("critkit init-search", () => {
-  it("--json: relu at σ_b² = 0 finds σ_w² ≈ 2 with an uncertainty and the exponent", async () => {
+  it("--json: relu at σ_b² = 0 finds σ_w² ≈ 2 at width N and extrapolated, with uncertainties and the exponent", async () => {
     const r = await runCli(
       ...argv(
-        "init-search --activation relu --sigma-b2 0 --width 64 --depth 12 --seeds 2 --probes 8 --scan-points 7 --refine-points 3 --json",
+        "init-search --activation relu --sigma-b2 0 --width 32 --depth 10 --tol 0.03 --extrapolate 2 --json",
       ),
     );
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(Math.abs(j.sigma_w2 / 2 - 1)).toBeLessThan(0.05);
+    expect(Math.abs(j.sigma_w2 / 2 - 1)).toBeLessThan(0.08);
     expect(j.sigma_w2_stderr).toBeGreaterThan(0);
+    expect(Math.abs(j.sigma_w2_infinite_width / 2 - 1)).toBeLessThan(0.15);
+    expect(j.extrapolation).toMatchObject({ factor: 2 });
+    expect(j.sigma_w2_infinite_width_stderr).toBeGreaterThan(j.sigma_w2_stderr);
     expect(typeof j.exponent).toBe("number");
     expect(j.theory_sigma_w2).toBeCloseTo(2, 10);
-    expect(j.scan.length).toBe(10);
+    expect(j.forward_pass_equivalents).toBeGreaterThan(0);
+  });
+});
+
+describe("critkit chi-grid", () => {
+  it("--json: a 2×2 grid with χ_J, its standard error and the theory per point", async () => {
+    const r = await runCli(
+      ...argv("chi-grid --grid 2,2 --sw2 1,3 --sb2 0,1 --width 32 --depth 8 --threads 0 --json"),
+    );
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.points).toHaveLength(4);
+    for (const p of j.points) {
+      expect(p.chi_J_stderr).toBeGreaterThan(0);
+      expect(Math.abs(p.chi_J - p.chi_J_theory)).toBeLessThan(0.25);
+    }
+    expect(j.window).toEqual([4, 8]);
+    expect(j.critical_line.length).toBeGreaterThan(0);
   });
 });
 
@@ -90,7 +110,12 @@ describe("bad input: one line naming the option, exit 2", () => {
     [["apjn", "--sigma-w2", "1", "--depth", "5", "--l0", "5"], /--l0/],
     [["apjn", "--sigma-w2", "1", "--out", "plot.jpg"], /--out: must end in .svg or .png/],
     [["init-search", "--range", "3,1"], /--range: must be > 3/],
-    [["init-search", "--scan-points", "1"], /--scan-points/],
+    [["init-search", "--tol", "0"], /--tol: must be > 0/],
+    [["init-search", "--extrapolate", "1"], /--extrapolate: must differ from 1/],
+    [["chi-grid", "--grid", "9"], /--grid: expected 'nw,nb'/],
+    [["chi-grid", "--grid", "1,3"], /--grid: must be an integer in \[2, 1000\]/],
+    [["chi-grid", "--residual", "-1"], /--residual: must be ≥ 0/],
+    [["chi-grid", "--out", "g.jpg"], /--out: must end in .svg or .png/],
   ];
   itRejects(cases);
 });

@@ -14,45 +14,57 @@ import { criticalPoint } from "../../src/theory/critical.js";
 afterAll(shutdownJax);
 
 const sampling = {
-  seeds: [0, 1, 2, 3],
-  inputs: 4,
-  probes: 16,
+  seed: 0,
+  pilot: 4,
+  maxSeeds: 256,
+  tol: 0.01,
+  inputs: 1,
+  probes: 2,
   range: [0.25, 16] as [number, number],
-  scanPoints: 9,
-  refinePoints: 6,
 };
 
-describe("init-search on MLPs (width 256, depth 20)", () => {
-  it("tanh, σ_b² = 0.05: within 3 % of the theory's critical σ_w² (1.7610)", async () => {
-    const tanh = activation("tanh");
-    const theory = criticalPoint((s) =>
-      mlpBlock({ activation: tanh, sigmaW2: s, sigmaB2: 0.05 }),
-    ).sigmaW2;
-    const r = await initSearch(
-      (s) =>
-        mlpArchitecture({ activations: [tanh], sigmaW2: s, sigmaB2: 0.05, width: 256, depth: 20 }),
-      sampling,
-    );
-    expect(r.everywhere).toBe(false);
-    expect(Math.abs(r.sigmaW2 / theory - 1)).toBeLessThan(0.03);
-    expect(r.sigmaW2Stderr).toBeGreaterThan(0);
-    // at criticality with σ_b² > 0, J approaches a constant: no power law
-    expect(Math.abs(r.exponent)).toBeLessThan(0.3);
-  });
-
-  it("relu, σ_b² = 0: within 3 % of 2", async () => {
+describe("init-search on MLPs", () => {
+  it("relu, σ_b² = 0: the finite network's critical σ_w² is exactly 2 (E_W ‖J v‖² = (σ_w²/2)^L ‖v‖² at any width), found within 3 s.e.", async () => {
     const r = await initSearch(
       (s) =>
         mlpArchitecture({
           activations: [activation("relu")],
           sigmaW2: s,
           sigmaB2: 0,
-          width: 256,
-          depth: 20,
+          width: 64,
+          depth: 12,
         }),
       sampling,
     );
-    expect(Math.abs(r.sigmaW2 / 2 - 1)).toBeLessThan(0.03);
+    expect(r.everywhere).toBe(false);
+    expect(r.sigmaW2Stderr).toBeGreaterThan(0);
+    expect(r.sigmaW2Stderr).toBeLessThan(0.02 * r.sigmaW2);
+    expect(Math.abs(r.sigmaW2 - 2)).toBeLessThan(3 * r.sigmaW2Stderr);
+    // common random numbers: every secant point after the pilot bracket is on the same seeds
+    expect(r.finite.points.length).toBeLessThan(16);
+  });
+
+  it("tanh, σ_b² = 0.05: the extrapolation from widths 64 and 128 agrees with the theory (1.7610) within 3 s.e.", async () => {
+    const tanh = activation("tanh");
+    const theory = criticalPoint((s) =>
+      mlpBlock({ activation: tanh, sigmaW2: s, sigmaB2: 0.05 }),
+    ).sigmaW2;
+    const r = await initSearch(
+      (s, f = 1) =>
+        mlpArchitecture({
+          activations: [tanh],
+          sigmaW2: s,
+          sigmaB2: 0.05,
+          width: 64 * f,
+          depth: 12,
+        }),
+      { ...sampling, tol: 0.03, extrapolate: { factor: 2 } },
+    );
+    const inf = r.infinite!;
+    expect(inf.wide.sigmaW2Stderr).toBeGreaterThan(0);
+    expect(Math.abs(inf.sigmaW2 - theory)).toBeLessThan(3 * inf.sigmaW2Stderr);
+    // at criticality with σ_b² > 0, J approaches a constant: no power law
+    expect(Math.abs(r.exponent)).toBeLessThan(0.3);
   });
 
   it("mixed activations (tanh, relu in turn) agree with the theory of the two-block period", async () => {
@@ -62,8 +74,8 @@ describe("init-search on MLPs (width 256, depth 20)", () => {
     ).sigmaW2;
     const r = await initSearch(
       (s) =>
-        mlpArchitecture({ activations: acts, sigmaW2: s, sigmaB2: 0.05, width: 256, depth: 20 }),
-      sampling,
+        mlpArchitecture({ activations: acts, sigmaW2: s, sigmaB2: 0.05, width: 128, depth: 12 }),
+      { ...sampling, tol: 0.015 },
     );
     expect(Math.abs(r.sigmaW2 / theory - 1)).toBeLessThan(0.05);
   });
@@ -112,7 +124,7 @@ describe("everywhere-critical architectures", () => {
           sigmaB2: 0.05,
           depth: 16,
         }),
-      { seeds: [0, 1], inputs: 2, probes: 8, range: [0.5, 8], scanPoints: 5, refinePoints: 2 },
+      { ...sampling, pilot: 2, inputs: 2, probes: 8, range: [0.5, 8] },
     );
     expect(r.everywhere).toBe(true);
     expect(Number.isFinite(r.exponent)).toBe(true);

@@ -43,7 +43,7 @@ export function registerApjnTheory(program: Command): void {
           warnings,
           `c^l is not computed from layer ${t.correlationStop} on: q^l > ${Q_BIVARIATE_MAX.toPrecision(2)}, beyond the accurate range of the two-input quadrature (c is null there)`,
         );
-      const logApjn = apjnFrom(t.logJ, l0);
+      const logApjn = apjnFrom(t, l0);
       const layers = Array.from({ length: depth - l0 + 1 }, (_, i) => l0 + i);
       const fitFrom = Math.max(1, Math.floor(depth / 4));
       // σ_w² = 0 makes J vanish after one layer (log J = −∞): no power law to fit

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerApjn } from "./apjn.js";
 import { registerApjnTheory } from "./apjn-theory.js";
+import { registerChiGrid } from "./chi-grid.js";
 import { registerConvex } from "./convex.js";
 import { registerCritical } from "./critical.js";
 import { registerDemo } from "./demo.js";
@@ -16,6 +17,7 @@ export const commands: Array<(program: Command) => void> = [
   registerApjnTheory,
   registerApjn,
   registerInitSearch,
+  registerChiGrid,
   registerConvex,
   registerTrain,
 ];

@@ -4,8 +4,8 @@ import { InputError } from "../../errors.js";
 import { shutdownJax } from "../../nets/jax.js";
 import { criticalPoint } from "../../theory/critical.js";
 import { parseArchOptions, withArchOptions } from "../arch-options.js";
-import { int, range } from "../options.js";
-import { printJson, progress } from "../output.js";
+import { int, num, range } from "../options.js";
+import { printJson } from "../output.js";
 
 /** The narrowest σ_w² scan init-search accepts: max/min. */
 const MIN_RANGE_RATIO = 1.1;
@@ -15,13 +15,27 @@ export function registerInitSearch(program: Command): void {
     program
       .command("init-search")
       .description(
-        "the cheap numerical test: scan σ_w² on short finite networks and return the critical initialization",
+        "the cheap numerical test: find the critical σ_w² of short finite networks (and its infinite-width extrapolation)",
       ),
-    { seeds: "4", inputs: "4", probes: "16" },
+    { seeds: "4", inputs: "1", probes: "2" },
   )
-    .option("--range <min,max>", "σ_w² scan range (log-spaced, max ≥ 1.1 min)", "0.25,16")
-    .option("--scan-points <n>", "points of the coarse scan", "9")
-    .option("--refine-points <n>", "points inside the bracket", "6")
+    .option("--range <min,max>", "σ_w² search range", "0.25,16")
+    .option(
+      "--tol <rel>",
+      "target standard error of the extrapolated (else the finite-width) σ_w², relative",
+      "0.01",
+    )
+    .option(
+      "--max-seeds <n>",
+      "most networks per width (seeds are added until --tol is met)",
+      "512",
+    )
+    .option(
+      "--extrapolate <factor>",
+      "also measure at width × factor and extrapolate to infinite width in 1/N ('none' to skip)",
+      "2",
+    )
+    .option("--fit-from <l1>", "first layer of the rate window [l1, L] (default L/4)")
     .option("--json", "print JSON")
     .action(async (o) => {
       // the uncertainty of σ_w² comes from the seed-to-seed spread of the rates: ≥ 2 networks
@@ -30,51 +44,86 @@ export function registerInitSearch(program: Command): void {
       if (hi < MIN_RANGE_RATIO * lo)
         throw new InputError(
           "--range",
-          `max must be at least ${MIN_RANGE_RATIO} × min to scan (got ${lo},${hi}): the rates would not change across it`,
+          `max must be at least ${MIN_RANGE_RATIO} × min to search (got ${lo},${hi})`,
         );
-      const scanPoints = int("--scan-points", o.scanPoints, 3, 200);
-      const refinePoints = int("--refine-points", o.refinePoints, 2, 200);
-      const bar = progress(
-        (scanPoints + refinePoints + 1) * a.seeds.length,
-        "networks",
-        Boolean(o.json),
-      );
+      const tol = num("--tol", o.tol, { minExclusive: 0, max: 1 });
+      const maxSeeds = int("--max-seeds", o.maxSeeds, a.seeds.length, 100_000);
+      const factor =
+        o.extrapolate === "none"
+          ? undefined
+          : num("--extrapolate", o.extrapolate, { minExclusive: 0 });
+      if (factor === 1) throw new InputError("--extrapolate", "must differ from 1");
+      const depth = a.archFor(1).blocks.length;
+      const fitFrom =
+        o.fitFrom === undefined ? undefined : int("--fit-from", o.fitFrom, 0, depth - 2);
       try {
+        const t0 = performance.now();
         const r = await initSearch(a.archFor, {
-          ...a,
           range: [lo, hi],
-          scanPoints,
-          refinePoints,
-          onProgress: (d) => bar.tick(d),
+          seed: a.seeds[0]!,
+          pilot: a.seeds.length,
+          maxSeeds,
+          tol,
+          inputs: a.inputs,
+          probes: a.probes,
+          q0: a.q0,
+          dtype: a.dtype,
+          fitFrom,
+          extrapolate: factor === undefined ? undefined : { factor },
         });
-        bar.stop();
+        const seconds = (performance.now() - t0) / 1000;
         const theory = a.theoryBlockFor ? theoryCritical(a.theoryBlockFor, a.q0) : null;
+        const points = (e: typeof r.finite) =>
+          [...e.points]
+            .sort((x, y) => x.sigmaW2 - y.sigmaW2)
+            .map((p) => ({
+              sigma_w2: p.sigmaW2,
+              rate: p.rate,
+              rate_stderr: p.rateStderr,
+              seeds: p.seeds,
+            }));
         const result = {
           ...a.settings,
           sigma_w2: r.everywhere ? null : r.sigmaW2,
           sigma_w2_stderr: r.everywhere ? null : r.sigmaW2Stderr,
+          sigma_w2_networks: r.finite.seeds,
+          sigma_w2_infinite_width: r.infinite?.sigmaW2 ?? null,
+          sigma_w2_infinite_width_stderr: r.infinite?.sigmaW2Stderr ?? null,
+          extrapolation: r.infinite
+            ? {
+                factor: r.infinite.factor,
+                sigma_w2_wide: r.infinite.wide.sigmaW2,
+                sigma_w2_wide_stderr: r.infinite.wide.sigmaW2Stderr,
+                networks: r.infinite.wide.seeds,
+                points: points(r.infinite.wide),
+              }
+            : null,
           everywhere_critical: r.everywhere,
           exponent: r.exponent,
           exponent_stderr: r.exponentStderr,
           exponent_convention: "J^{0,l} ∝ l^(−exponent) at exponent_sigma_w2",
           exponent_sigma_w2: r.sigmaW2,
           theory_sigma_w2: theory,
+          tol,
           forward_pass_equivalents: r.passes,
-          scan: [...r.scan, ...r.refine]
-            .sort((x, y) => x.sigmaW2 - y.sigmaW2)
-            .map((p) => ({ sigma_w2: p.sigmaW2, rate: p.rate, rate_stderr: p.rateStderr })),
+          seconds,
+          points: points(r.finite),
         };
         if (o.json) return printJson(result);
+        const pm = (v: number, se: number) => `${v.toFixed(4)} ± ${se.toFixed(4)}`;
+        const width = (a.settings.width as number | undefined) ?? null;
         const head = r.everywhere
-          ? `critical everywhere: no exponential growth or decay of the APJN for σ_w² in [${lo}, ${hi}]`
-          : `critical σ_w² = ${r.sigmaW2.toFixed(4)} ± ${r.sigmaW2Stderr.toFixed(4)}`;
+          ? `critical everywhere: no exponential growth or decay of the APJN for σ_w² in [${lo}, ${hi}]\n`
+          : `critical σ_w² of this network${width ? ` (width ${width})` : ""}: ${pm(r.sigmaW2, r.sigmaW2Stderr)}  (${r.finite.seeds} networks)\n` +
+            (r.infinite
+              ? `extrapolated to infinite width: ${pm(r.infinite.sigmaW2, r.infinite.sigmaW2Stderr)}  (width × ${r.infinite.factor}: ${pm(r.infinite.wide.sigmaW2, r.infinite.wide.sigmaW2Stderr)}, ${r.infinite.wide.seeds} networks)\n`
+              : "");
         process.stdout.write(
-          `${head}\nAPJN power law at σ_w² = ${r.sigmaW2.toFixed(4)}: J ∝ l^(−ζ), ζ = ${r.exponent.toFixed(3)} ± ${r.exponentStderr.toFixed(3)}\n` +
+          `${head}APJN power law at σ_w² = ${r.sigmaW2.toFixed(4)}: J ∝ l^(−ζ), ζ = ${r.exponent.toFixed(3)} ± ${r.exponentStderr.toFixed(3)}\n` +
             (theory !== null ? `infinite-width theory: σ_w² = ${theory.toFixed(4)}\n` : "") +
-            `cost: ${r.passes} forward-pass equivalents\n`,
+            `cost: ${Math.round(r.passes)} forward-pass equivalents of the width-${width ?? "N"} network, ${seconds.toFixed(1)} s\n`,
         );
       } finally {
-        bar.stop();
         await shutdownJax();
       }
     });

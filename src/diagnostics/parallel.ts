@@ -1,0 +1,143 @@
+/**
+ * Coarse-grained parallelism for empirical measurements: whole APJN profiles (one MLP, a few
+ * network seeds) run on node:worker_threads, each thread with its own jax-js instance (its own
+ * Wasm backend, jax-js's per-op worker pool off). One message each way per task: per-op dispatch
+ * to jax-js's pool costs ~100 µs a kernel and was measured slower than the main thread for APJN
+ * steps (src/nets/jax.ts). Each thread compiles its jit'ed steps once and reuses them for every
+ * task of the same block kinds (a σ_w² grid shares them: the dense layer's key has no σ in it).
+ *
+ * Tasks are plain data (activation names, numbers), so they cross threads by structured clone;
+ * `measureTask` runs the same task in the calling thread (threads = 0, tests, the worker itself).
+ */
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { InputError } from "../errors.js";
+import { type Architecture, mlpArchitecture } from "../nets/network.js";
+import type { LayerNormPlacement, Parametrization } from "../nets/stax.js";
+import { activation } from "../theory/activations.js";
+import { type ApjnProfile, type MeasureOptions, measureApjn } from "./apjn-profile.js";
+
+/** An MLP (src/nets/network.ts MlpSpec) with its activations by name: clonable across threads. */
+export interface MlpTaskSpec {
+  activations: string[];
+  sigmaW2: number;
+  sigmaB2: number;
+  width: number;
+  depth: number;
+  layernorm?: LayerNormPlacement;
+  lnAffine?: boolean;
+  mu?: number;
+  parametrization?: Parametrization;
+}
+
+/** One APJN measurement: the MLP and the sampling (seeds, inputs, probes, l0, …). */
+export interface MeasureTask {
+  mlp: MlpTaskSpec;
+  measure: Omit<MeasureOptions, "onProgress">;
+}
+
+export function mlpFromTask(spec: MlpTaskSpec): Architecture {
+  return mlpArchitecture({ ...spec, activations: spec.activations.map((a) => activation(a)) });
+}
+
+/** Runs a task in this thread. */
+export function measureTask(task: MeasureTask): Promise<ApjnProfile> {
+  return measureApjn(mlpFromTask(task.mlp), task.measure);
+}
+
+interface Pending {
+  task: MeasureTask;
+  resolve: (p: ApjnProfile) => void;
+  reject: (e: Error) => void;
+}
+
+type Reply = { result: ApjnProfile } | { error: { message: string; field?: string } };
+
+/**
+ * `threads` worker threads measuring tasks in parallel (first come, first served). With
+ * threads = 0 the tasks run in the calling thread, one at a time. Always `close()` it.
+ */
+export class MeasurePool {
+  readonly threads: number;
+  #workers: Worker[] = [];
+  #idle: Worker[] = [];
+  #queue: Pending[] = [];
+  #busy = new Map<Worker, Pending>();
+
+  constructor(threads: number) {
+    this.threads = threads;
+    for (let i = 0; i < threads; i++) {
+      const w = spawnWorker();
+      w.on("message", (reply: Reply) => this.#settle(w, reply));
+      w.on("error", (e: Error) => this.#settle(w, { error: { message: e.message } }));
+      this.#workers.push(w);
+      this.#idle.push(w);
+    }
+  }
+
+  run(task: MeasureTask): Promise<ApjnProfile> {
+    if (this.threads === 0) return measureTask(task);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ task, resolve, reject });
+      this.#dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    const all = this.#workers.splice(0);
+    this.#idle = [];
+    await Promise.all(all.map((w) => w.terminate()));
+  }
+
+  #dispatch(): void {
+    while (this.#idle.length > 0 && this.#queue.length > 0) {
+      const w = this.#idle.pop()!;
+      const job = this.#queue.shift()!;
+      this.#busy.set(w, job);
+      w.postMessage(job.task);
+    }
+  }
+
+  #settle(w: Worker, reply: Reply): void {
+    const job = this.#busy.get(w);
+    if (!job) return;
+    this.#busy.delete(w);
+    this.#idle.push(w);
+    if ("result" in reply) job.resolve(reply.result);
+    else {
+      const { field, message } = reply.error;
+      job.reject(
+        field !== undefined
+          ? new InputError(field, message.slice(field.length + 2))
+          : new Error(message),
+      );
+    }
+    this.#dispatch();
+  }
+}
+
+/**
+ * A worker thread running the module `entry` (a .js file, or a .ts file when critkit runs from
+ * its TypeScript sources under tsx or vitest: tsx's loader is then registered in the thread
+ * first, as Node 20 ignores `--import` in a worker's execArgv for its entry module). The thread's
+ * jax-js gets no worker pool of its own (CRITKIT_WORKERS=0).
+ */
+export function spawnThread(entry: URL): Worker {
+  const env = { ...process.env, CRITKIT_WORKERS: "0" };
+  if (!entry.pathname.endsWith(".ts")) return new Worker(entry, { env });
+  const tsx = new URL("dist/esm/api/index.mjs", pathToFileURL(tsxPackage())).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(boot, { eval: true, execArgv: [], env });
+}
+
+/** ./measure-worker next to this file (.ts when running from sources). */
+function spawnWorker(): Worker {
+  const ext = import.meta.url.endsWith(".ts") ? "ts" : "js";
+  return spawnThread(new URL(`./measure-worker.${ext}`, import.meta.url));
+}
+
+/** tsx's package.json (a development dependency: only needed when running from sources). */
+function tsxPackage(): string {
+  return createRequire(import.meta.url).resolve("tsx/package.json");
+}
