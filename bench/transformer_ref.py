@@ -1,15 +1,18 @@
 """numpy reference for bench/transformer.ts: loss and all parameter gradients (hand-written
 backward) of a Pre-LN Transformer encoder at init: embedding per token + position, L blocks
 x + Attn(LN(x)), x + FFN(LN(x)) (ReLU, hidden 4d), final LN, mean over tokens, dense readout,
-cross-entropy. float32. Prints {"ms": median wall ms, "loss": loss}. Args: L d T B H rounds."""
+cross-entropy. float32. Prints {"ms": median wall ms, "loss": loss}. Args: L d T B H rounds.
+`python3 transformer_ref.py check` instead checks the backward pass against a central finite
+difference along a random direction (float64, tiny size) and prints the relative error."""
 import json, sys, time
 import numpy as np
 
-L, d, T, B, H, rounds = map(int, sys.argv[1:7])
+CHECK = sys.argv[1:2] == ["check"]
+L, d, T, B, H, rounds = (2, 8, 4, 3, 2, 0) if CHECK else map(int, sys.argv[1:7])
 P, C, EPS = 16, 10, 1e-5
 dh = d // H
 rng = np.random.default_rng(0)
-f = np.float32
+f = np.float64 if CHECK else np.float32
 def w(o, i): return (rng.standard_normal((o, i)) / np.sqrt(i)).astype(f)
 emb, pos = w(d, P), rng.standard_normal(T * d).astype(f).reshape(T, d)
 blocks = [dict(wq=w(d, d), wk=w(d, d), wv=w(d, d), wo=w(d, d), w1=w(4 * d, d), w2=w(d, 4 * d),
@@ -72,6 +75,23 @@ def step():
     gemb = dh_.reshape(-1, d).T @ x0.reshape(-1, P); gpos = dh_.sum(0)
     return loss, grads, gw, gemb, gpos
 
+def check():
+    loss, grads, gw, gemb, gpos = step()
+    names = sorted(blocks[0])
+    params = [emb, pos, wout] + [p[n] for p in blocks for n in names]
+    gs = [gemb, gpos, gw] + [g[n] for g in reversed(grads) for n in names]
+    vs = [rng.standard_normal(a.shape) for a in params]
+    base = [a.copy() for a in params]
+    def at(s):
+        for a, b0, v in zip(params, base, vs): a[...] = b0 + s * v
+        return step()[0]
+    h = 1e-5
+    fd = (at(h) - at(-h)) / (2 * h); at(0)
+    gv = sum(float((g * v).sum()) for g, v in zip(gs, vs))
+    print(json.dumps({"relative_error": abs(fd - gv) / abs(gv)}))
+
+if CHECK:
+    check(); sys.exit(0)
 step()
 times = []
 for _ in range(rounds):
