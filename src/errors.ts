@@ -39,3 +39,9 @@ export const requireInteger = (
     (v) => Number.isInteger(v) && v >= min && v <= max,
     `an integer in [${min}, ${max}]`,
   );
+
+/** A user's value as it may appear in a message: one line, at most 60 characters. */
+export function shown(raw: unknown): string {
+  const s = String(raw).replace(/\s+/g, " ");
+  return s.length > 60 ? `${s.slice(0, 40)}… (${s.length} characters)` : s;
+}

@@ -15,7 +15,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .version("0.1.0")
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(`${oneLine(s.trimEnd())}\n`) });
   for (const register of commands) register(program);
   try {
     await program.parseAsync(argv);
@@ -26,8 +26,13 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     if (e instanceof InputError) {
-      process.stderr.write(`critkit: ${flagOf(program, e.field)}: ${e.detail}\n`);
+      process.stderr.write(`critkit: ${oneLine(`${flagOf(program, e.field)}: ${e.detail}`)}\n`);
       return 2;
+    }
+    const io = ioFailure(e);
+    if (io) {
+      process.stderr.write(`critkit: ${io}\n`);
+      return 1;
     }
     process.stderr.write(`critkit: internal error: ${(e as Error).message}\n`);
     if (process.env.CRITKIT_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
@@ -45,8 +50,26 @@ export function flagOf(program: Command, field: string): string {
   return !field.startsWith("-") && known ? flag : field;
 }
 
-/** `critkit … | head` closes stdout early: stop quietly instead of crashing on EPIPE. */
+/** A message on one line of at most 400 characters. */
+function oneLine(message: string): string {
+  const s = message.replace(/\s*\n\s*/g, " ");
+  return s.length > 400 ? `${s.slice(0, 399)}…` : s;
+}
+
+/** A failed read or write of the system (full disk, closed pipe, I/O error) as one line, or null. */
+function ioFailure(e: unknown): string | null {
+  const err = e as NodeJS.ErrnoException;
+  if (!err || typeof err.code !== "string" || typeof err.syscall !== "string") return null;
+  const what = err.path ? ` ${err.path}` : "";
+  return `cannot ${err.syscall}${what}: ${err.code}`;
+}
+
+/**
+ * stdout fails: `critkit … | head` closes it early (EPIPE: stop quietly, exit 0); a full device
+ * (ENOSPC) or another I/O error prints one line on stderr and exits 1, never a stack trace.
+ */
 function exitOnClosedPipe(e: NodeJS.ErrnoException): void {
   if (e.code === "EPIPE") process.exit(0);
-  throw e;
+  process.stderr.write(`critkit: cannot write to stdout: ${e.code ?? e.message}\n`);
+  process.exit(1);
 }

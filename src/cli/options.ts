@@ -3,18 +3,27 @@
  * error, so a bad value becomes one line `critkit: --option: ...` and exit code 2.
  */
 import { z } from "zod";
-import { InputError } from "../errors.js";
+import { InputError, shown } from "../errors.js";
 
 function parseWith<T>(schema: z.ZodType<T>, option: string, raw: unknown): T {
   const r = schema.safeParse(raw);
-  if (!r.success) throw new InputError(option, r.error.issues[0]?.message ?? "invalid value");
+  if (!r.success)
+    throw new InputError(
+      option,
+      `${r.error.issues[0]?.message ?? "invalid value"}, got '${shown(raw)}'`,
+    );
   return r.data;
 }
+
+/** Decimal notation only: `0x10`, `0b1`, `1_000` and `Infinity` are not numbers here. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 const numeric = z
   .string()
   .trim()
-  .refine((s) => s !== "" && Number.isFinite(Number(s)), { message: "must be a finite number" })
+  .refine((s) => DECIMAL.test(s) && Number.isFinite(Number(s)), {
+    message: "must be a finite number",
+  })
   .transform(Number);
 
 /** A finite number; `min`/`minExclusive` bound it from below, `max` from above. */
@@ -37,7 +46,7 @@ export function num(
 export function int(option: string, raw: unknown, min: number, max: number): number {
   const v = num(option, raw);
   if (!Number.isInteger(v) || v < min || v > max)
-    throw new InputError(option, `must be an integer in [${min}, ${max}], got ${String(raw)}`);
+    throw new InputError(option, `must be an integer in [${min}, ${max}], got ${shown(raw)}`);
   return v;
 }
 
@@ -54,7 +63,7 @@ export function oneOf<const T extends readonly string[]>(
 export function fields(option: string, raw: unknown, names: readonly string[]): string[] {
   const parts = String(raw).split(",");
   if (parts.length !== names.length)
-    throw new InputError(option, `expected '${names.join(",")}', got '${String(raw)}'`);
+    throw new InputError(option, `expected '${names.join(",")}', got '${shown(raw)}'`);
   return parts;
 }
 

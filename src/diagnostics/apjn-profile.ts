@@ -7,7 +7,8 @@
 import { loadJax } from "../nets/jax.js";
 import { type Architecture, type Dtype, instantiate } from "../nets/network.js";
 import { Rng } from "../rng.js";
-import { gaussianKernel, type Kernel } from "../theory/kernel.js";
+import { gaussianKernel } from "../theory/kernel.js";
+import { apjnFrom, propagate } from "../theory/recurrence.js";
 import { apjnEmpirical } from "./apjn.js";
 
 export interface MeasureOptions {
@@ -91,20 +92,11 @@ export function logMeanWithError(logs: number[]): [number, number] {
 
 /**
  * log J^{l0,l} (l = l0+1 … L) of the infinite-width recurrence of the same blocks from inputs
- * with variance q0; null when a block has no theory (e.g. MLP-Mixer).
+ * with variance q0; null when a block has no theory (e.g. MLP-Mixer). NaN from the layer where
+ * q^l overflows the float64 range (see `propagate`).
  */
 export function theoryApjn(arch: Architecture, q0 = 1, l0 = 0): Float64Array | null {
   if (!arch.blocks.every((b) => b.hasTheory)) return null;
-  let k: Kernel = gaussianKernel(q0);
-  let logJ = 0;
-  const out = new Float64Array(arch.blocks.length - l0);
-  for (const [l, block] of arch.blocks.entries()) {
-    const s = block.map(k);
-    k = s.kernel;
-    if (l >= l0) {
-      logJ += Math.log(s.chi);
-      out[l - l0] = logJ;
-    }
-  }
-  return out;
+  const t = propagate((l) => arch.blocks[l]!, gaussianKernel(q0), arch.blocks.length);
+  return apjnFrom(t.logJ, l0).subarray(1);
 }

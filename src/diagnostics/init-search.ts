@@ -123,6 +123,13 @@ export async function initSearch(
 ): Promise<InitSearchResult> {
   const [lo, hi] = o.range;
   if (!(lo > 0 && hi > lo)) throw new InputError("range", `need 0 < min < max, got ${lo},${hi}`);
+  const depth = archFor(lo).blocks.length;
+  const from = o.fitFrom ?? defaultFitFrom(depth);
+  if (depth - from < 2)
+    throw new InputError(
+      "depth",
+      `the rate is fitted over layers ${from}…L: needs depth ≥ ${from + 2}, got ${depth}`,
+    );
   const total = (o.scanPoints + o.refinePoints + 1) * o.seeds.length;
   let done = 0;
   let passes = 0;
@@ -140,6 +147,11 @@ export async function initSearch(
     const from = o.fitFrom ?? defaultFitFrom(prof.layers.length);
     const rates = prof.perSeed.map((s) => fitSlope(s, prof.layers, from, (l) => l));
     const { mean, sem } = meanSem(rates);
+    if (!Number.isFinite(mean))
+      throw new InputError(
+        "--range",
+        `the finite networks' APJN is not finite at σ_w² = ${sigmaW2.toPrecision(4)} (values over- or underflow in ${o.dtype ?? "float32"}): narrow --range or use --dtype float64`,
+      );
     return { sigmaW2, rate: mean, rateStderr: sem };
   };
   const grid = Array.from(
@@ -149,8 +161,6 @@ export async function initSearch(
   const scan: RatePoint[] = [];
   for (const s of grid) scan.push(await rateAt(s));
   const cross = scan.findIndex((p, i) => i > 0 && scan[i - 1]!.rate < 0 && p.rate >= 0);
-  const depth = archFor(lo).blocks.length;
-  const from = o.fitFrom ?? defaultFitFrom(depth);
   const meanLayer = (from + depth) / 2;
   const flat = scan.every((p) => Math.abs(p.rate) <= Math.max(3 * p.rateStderr, 2 / meanLayer));
   if (cross < 0 && !flat) {

@@ -456,17 +456,30 @@ export function renderPng(svg: string, scale = 2): Uint8Array {
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
 }
 
+/** The file extensions a plot can be written as. */
+export const PLOT_EXTENSIONS = [".svg", ".png"] as const;
+
+/** The bytes of `spec` as the file `path` names: SVG text or PNG (chosen by the extension). */
+export async function renderPlot(
+  path: string,
+  spec: TopLevelSpec,
+  opts: { scale?: number } = {},
+): Promise<string | Uint8Array> {
+  const ext = extname(path).toLowerCase();
+  if (ext !== ".svg" && ext !== ".png") {
+    throw new InputError("path", `must end in .svg or .png, got ${JSON.stringify(path)}`);
+  }
+  const svg = await renderSvg(spec);
+  return ext === ".svg" ? svg : renderPng(svg, opts.scale);
+}
+
 /** Writes `spec` as `.svg` or `.png` (chosen by the extension), creating the folder if needed. */
 export async function writePlot(
   path: string,
   spec: TopLevelSpec,
   opts: { scale?: number } = {},
 ): Promise<void> {
-  const ext = extname(path).toLowerCase();
-  if (ext !== ".svg" && ext !== ".png") {
-    throw new InputError("path", `must end in .svg or .png, got ${JSON.stringify(path)}`);
-  }
-  const svg = await renderSvg(spec);
+  const data = await renderPlot(path, spec, opts);
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, ext === ".svg" ? svg : renderPng(svg, opts.scale));
+  await writeFile(path, data);
 }

@@ -10,7 +10,7 @@
  * Conventions follow PyTorch / neural-tangents: erf is plain erf(z); gelu is exact z·Φ(z);
  * silu(z) = z·sigmoid(z); softplus(z) = log(1 + e^z); leaky_relu(z) = max(z, αz).
  */
-import { InputError } from "../errors.js";
+import { InputError, shown } from "../errors.js";
 import {
   type ActivationOp,
   erfOp,
@@ -24,6 +24,7 @@ import {
   softplusOp,
   tanhOp,
 } from "./activation-ops.js";
+import { geometricMean } from "./kernel.js";
 import { expect1, expect2 } from "./quadrature.js";
 import { erf, normalCdf, normalPdf } from "./special.js";
 
@@ -109,7 +110,7 @@ export function makeActivation(spec: ActivationSpec, order = DEFAULT_ORDER): Act
 
 /** c = q12/√(q1 q2) clamped to [−1, 1], and θ = arccos c. */
 function angle(q1: number, q2: number, q12: number): { norm: number; c: number; theta: number } {
-  const norm = Math.sqrt(q1 * q2);
+  const norm = geometricMean(q1, q2);
   const c = norm > 0 ? Math.min(1, Math.max(-1, q12 / norm)) : 1;
   return { norm, c, theta: Math.acos(c) };
 }
@@ -273,13 +274,13 @@ export function activation(spec: string, field = "activation", order = DEFAULT_O
   if (!m || !(ACTIVATION_NAMES as readonly string[]).includes(name)) {
     throw new InputError(
       field,
-      `unknown activation '${spec}' (known: ${ACTIVATION_NAMES.join(", ")})`,
+      `unknown activation '${shown(spec)}' (known: ${ACTIVATION_NAMES.join(", ")})`,
     );
   }
   if (name === "leaky_relu") {
     const alpha = arg === undefined || arg === "" ? 0.01 : Number(arg);
     if (!Number.isFinite(alpha) || alpha < 0 || alpha >= 1)
-      throw new InputError(field, `leaky_relu slope must be in [0, 1), got '${arg}'`);
+      throw new InputError(field, `leaky_relu slope must be in [0, 1), got '${shown(arg)}'`);
     return leakyRelu(alpha);
   }
   if (arg !== undefined) throw new InputError(field, `activation '${name}' takes no parameter`);

@@ -62,7 +62,7 @@ export function criticalPoint(blockFor: (sigmaW2: number) => KernelLayer, q0 = 1
     return { sigmaW2: Number.NaN, everywhere: true, ...fixedPoint(blockFor(1), q0) };
   }
   throw new InputError(
-    "sigmaW2",
+    "sigmaB2",
     `no critical point: χ_J(q*) does not cross 1 for σ_w² in [${SW2_MIN}, ${SW2_MAX}] (log χ_J from ${F(SW2_MIN).toPrecision(3)} to ${flo.toPrecision(3)})`,
   );
 }

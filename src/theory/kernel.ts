@@ -16,12 +16,18 @@ export interface Kernel {
 
 /** A centred Gaussian input pair with variances q1, q2 and correlation c. */
 export function gaussianKernel(q1: number, q2 = q1, c = 1): Kernel {
-  return { q1, q2, q12: c * Math.sqrt(q1 * q2), m1: 0, m2: 0, gaussian: true };
+  return { q1, q2, q12: c * geometricMean(q1, q2), m1: 0, m2: 0, gaussian: true };
+}
+
+/** √(a b), also where the product a b overflows (a, b ≳ 1e154): then √a·√b. */
+export function geometricMean(a: number, b: number): number {
+  const p = a * b;
+  return Number.isFinite(p) ? Math.sqrt(p) : Math.sqrt(a) * Math.sqrt(b);
 }
 
 /** The correlation of the pair, q12/√(q1 q2) (1 when a variance is 0). */
 export function correlation(k: Kernel): number {
-  const d = Math.sqrt(k.q1 * k.q2);
+  const d = geometricMean(k.q1, k.q2);
   return d > 0 ? k.q12 / d : 1;
 }
 

@@ -5,7 +5,8 @@
  * Speed comes from two exact shortcuts: the activation's single-variance maps are read from an
  * interpolation table (./tabulate.ts), and a point stops iterating once q^l has converged
  * (|q^{l+1} − q^l| ≤ 1e-15 q^l): every later layer multiplies J by the same χ_J, so
- * log J^{0,L} = log J^{0,l} + (L − l) log χ_J.
+ * log J^{0,L} = log J^{0,l} + (L − l) log χ_J. A point whose q^l overflows stops there (see
+ * PhaseGrid.overflowPoints).
  */
 import type { Activation } from "./activations.js";
 import { gaussianKernel, type KernelLayer } from "./kernel.js";
@@ -26,6 +27,11 @@ export interface PhaseGrid {
   q: Float64Array;
   /** index into PHASES (see phaseOf) */
   phase: Uint8Array;
+  /**
+   * Grid points where q^l left the float64 range before depth L: there q = ∞, log J = NaN, and
+   * log χ_J and the phase are those of the last finite layer.
+   */
+  overflowPoints: number;
 }
 
 /**
@@ -52,6 +58,7 @@ function allocate(
     logJ: new Float64Array(n),
     q: new Float64Array(n),
     phase: new Uint8Array(n),
+    overflowPoints: 0,
   };
 }
 
@@ -84,6 +91,14 @@ function sweep(
         logJ += logChi;
         const converged = Math.abs(out[0]! - q) <= CONVERGED * q;
         q = out[0]!;
+        if (!(q < Number.POSITIVE_INFINITY && Number.isFinite(logChi))) {
+          // q^{l+1} overflows: no Gaussian expectation at q = ∞, so this point stops here
+          q = Number.POSITIVE_INFINITY;
+          logJ = Number.NaN;
+          if (!Number.isFinite(logChi)) logChi = Number.NaN;
+          grid.overflowPoints++;
+          break;
+        }
         if (converged) {
           logJ += (depth - 1 - l) * logChi;
           break;

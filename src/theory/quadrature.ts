@@ -149,14 +149,58 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
  * Legendre points each.
  */
 export function gaussianRule(q: number, order: number, smooth: boolean): GaussRule {
+  if (!(q < Number.POSITIVE_INFINITY))
+    throw new RangeError(`a Gaussian rule needs a finite variance, got q = ${q}`);
   if (smooth && q <= 1) return gaussHermite(order);
-  const s = Math.min(1, 1 / Math.sqrt(q));
+  // above 2⁵², s is rounded down to a power of 2 (edges still at |u| ≈ 1, 2, 4, …): a few
+  // hundred rules serve every variance, so recurrences and sweeps reuse them from the cache
+  const s =
+    q > Q_GRADED ? 2 ** Math.floor(Math.log2(1 / Math.sqrt(q))) : Math.min(1, 1 / Math.sqrt(q));
   const key = `${order}:${s}`;
   const hit = panelCache.get(key);
   if (hit) return hit;
+  const rule = panelRule(panelEdges(s), order);
+  if (panelCache.size >= PANEL_CACHE_SIZE) panelCache.delete(panelCache.keys().next().value!);
+  panelCache.set(key, rule);
+  return rule;
+}
+const panelCache = new Map<string, GaussRule>();
+/** Rules kept (each variance q > 1 has its own): bounded, so long recurrences use bounded memory. */
+const PANEL_CACHE_SIZE = 256;
+
+/** Variances above this get the graded panels of `panelEdges` (below it, the rule is unchanged). */
+const Q_GRADED = 2 ** 52;
+/**
+ * Largest variance for which `expect2` is trusted: beyond it the inner rule's wide panels cut
+ * through the integrand's transition at u2 = 0, which sits off the panel edges (errors ~1e-2).
+ */
+export const Q_BIVARIATE_MAX = Q_GRADED;
+/** In u = √q z, panels double up to |u| = 64, where every built-in activation is at its asymptote. */
+const U_FEATURES = 64;
+/** Beyond |u| = 64 and below |z| = 2⁻⁶ (e^{−z²/2} a low-degree polynomial), panels grow 2¹⁶-fold. */
+const Z_SMOOTH = 2 ** -6;
+const WIDE_RATIO = 2 ** 16;
+
+/**
+ * Panel edges 0, s, 2s, 4s, … up to |z| = 10. For q > 2⁵², doubling from s = 1/√q would need
+ * ½ log₂ q panels (500 at q = 1e300, and a quadratic cost in expect2); there the integrand is a
+ * polynomial of low degree in z (the activation at its linear or constant asymptote times
+ * e^{−z²/2} with z ≤ 2⁻⁶) on [64 s, 2⁻⁶], which panels 2¹⁶ times wider integrate exactly: at most
+ * 56 panels for any finite q (test/theory/overflow.test.ts checks against large-q asymptotics).
+ */
+function panelEdges(s: number): number[] {
   const edges: number[] = [0];
-  for (let e = s; e < Z_MAX; e *= 2) edges.push(e);
+  const graded = s * s < 1 / Q_GRADED;
+  for (let e = s; e < Z_MAX; ) {
+    edges.push(e);
+    e *= graded && e >= U_FEATURES * s && e * WIDE_RATIO < Z_SMOOTH ? WIDE_RATIO : 2;
+  }
   edges.push(Z_MAX);
+  return edges;
+}
+
+/** Composite Gauss–Legendre on the panels of `edges` and their mirror images, weighted by N(0, 1). */
+function panelRule(edges: number[], order: number): GaussRule {
   const leg = gaussLegendre(Math.max(4, Math.ceil(order / 6)));
   const xs: number[] = [];
   const ws: number[] = [];
@@ -170,11 +214,8 @@ export function gaussianRule(q: number, order: number, smooth: boolean): GaussRu
       ws.push(wz, wz);
     }
   }
-  const rule = { x: Float64Array.from(xs), w: Float64Array.from(ws) };
-  panelCache.set(key, rule);
-  return rule;
+  return { x: Float64Array.from(xs), w: Float64Array.from(ws) };
 }
-const panelCache = new Map<string, GaussRule>();
 
 /** E[f(u)] for u ~ N(0, q); `smooth`: f is analytic (allows Gauss–Hermite). */
 export function expect1(

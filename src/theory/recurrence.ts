@@ -16,26 +16,65 @@ export interface Trajectory {
   chi: Float64Array;
   /** log J^{0,l} for l = 0..L (logJ[0] = 0) */
   logJ: Float64Array;
+  /**
+   * The first layer l at which q^l or log J^{0,l} leaves the float64 range (q^l > 1.8e308):
+   * the recurrence stops there (q^l = ∞) and every later entry is NaN. null when all L layers are finite.
+   */
+  overflowLayer: number | null;
+  /**
+   * The first layer whose c^l was not computed because q^l exceeded `bivariateUpTo` (c^l is NaN
+   * from there on; q, χ_J and J go on); null when every c^l was computed.
+   */
+  correlationStop: number | null;
 }
 
-/** Runs `depth` blocks from the record k0 (two inputs a, b; use c = 1 for one input). */
-export function propagate(block: KernelLayer, k0: Kernel, depth: number): Trajectory {
-  const q = new Float64Array(depth + 1);
-  const c = new Float64Array(depth + 1);
-  const chi = new Float64Array(depth);
-  const logJ = new Float64Array(depth + 1);
+export interface PropagateOptions {
+  /**
+   * Largest variance at which the two-input map (c^l) is evaluated (default ∞). Quadrature-based
+   * activations lose accuracy on it beyond Q_BIVARIATE_MAX (src/theory/quadrature.ts).
+   */
+  bivariateUpTo?: number;
+}
+
+/**
+ * Runs `depth` blocks from the record k0 (two inputs a, b; use c = 1 for one input). `block` is
+ * one block for every layer, or the block of layer l. Stops at the first layer where q or log J
+ * overflows (see Trajectory.overflowLayer): a variance of ∞ has no Gaussian expectations.
+ */
+export function propagate(
+  block: KernelLayer | ((l: number) => KernelLayer),
+  k0: Kernel,
+  depth: number,
+  opts: PropagateOptions = {},
+): Trajectory {
+  const blockAt = typeof block === "function" ? block : () => block;
+  const bivariateUpTo = opts.bivariateUpTo ?? Number.POSITIVE_INFINITY;
+  const q = new Float64Array(depth + 1).fill(Number.NaN);
+  const c = new Float64Array(depth + 1).fill(Number.NaN);
+  const chi = new Float64Array(depth).fill(Number.NaN);
+  const logJ = new Float64Array(depth + 1).fill(Number.NaN);
+  let overflowLayer: number | null = null;
+  let correlationStop: number | null = null;
   let k = k0;
   q[0] = k.q1;
   c[0] = correlation(k);
+  logJ[0] = 0;
   for (let l = 0; l < depth; l++) {
-    const step = block.map(k);
+    if (correlationStop === null && Math.max(k.q1, k.q2) > bivariateUpTo) correlationStop = l;
+    // past the stop, one input: the block's single-variance maps only
+    if (correlationStop !== null) k = { ...k, q2: k.q1, q12: k.q1, m2: k.m1 };
+    const step = blockAt(l).map(k);
     k = step.kernel;
     chi[l] = step.chi;
     logJ[l + 1] = logJ[l]! + Math.log(step.chi);
     q[l + 1] = k.q1;
-    c[l + 1] = correlation(k);
+    if (correlationStop === null) c[l + 1] = correlation(k);
+    if (!(Number.isFinite(k.q1) && Number.isFinite(k.q2) && Number.isFinite(logJ[l + 1]!))) {
+      overflowLayer = l + 1;
+      break;
+    }
   }
-  return { q, c, chi, logJ };
+  return { q, c, chi, logJ, overflowLayer, correlationStop };
 }
 
 /** log J^{l0,l} for l = l0..L from a trajectory's cumulative logJ. */
@@ -207,7 +246,14 @@ export function chiAt(block: KernelLayer, q: number): number {
   return varianceMap(block)(Number.isFinite(q) ? q : Q_LARGE).chi;
 }
 
-/** ξ = 1/|log χ|: the depth over which a quantity multiplied by χ per layer changes by e. */
+/** |log χ| below this is indistinguishable from 0 (χ_c and χ_q come from finite differences). */
+const LOG_CHI_RESOLVED = 1e-9;
+
+/**
+ * ξ = 1/|log χ|: the depth over which a quantity multiplied by χ per layer changes by e.
+ * ∞ where |log χ| ≤ 1e-9 (χ = 1 within the accuracy of χ: no finite depth scale is resolved).
+ */
 export function depthScale(chi: number): number {
-  return 1 / Math.abs(Math.log(Math.abs(chi)));
+  const logChi = Math.abs(Math.log(Math.abs(chi)));
+  return logChi <= LOG_CHI_RESOLVED ? Number.POSITIVE_INFINITY : 1 / logChi;
 }

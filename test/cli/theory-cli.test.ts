@@ -118,7 +118,7 @@ describe("bad input: one line naming the option, exit code 2, no stack trace", (
     [["critical", "--q0", "0"], /--q0: must be > 0/],
     [
       ["apjn-theory", "--sigma-w2", "1", "--depth", "0"],
-      /--depth: must be an integer in \[1, 1000000\]/,
+      /--depth: must be an integer in \[1, 100000\]/,
     ],
     [["apjn-theory", "--sigma-w2", "-2"], /--sigma-w2: must be > 0/],
     [["apjn-theory", "--sigma-w2", "1", "--l0", "5", "--depth", "5"], /--l0/],
@@ -158,6 +158,6 @@ describe("the installed binary", () => {
       { encoding: "utf8" },
     );
     expect(bad.status).toBe(2);
-    expect(bad.stderr.trim()).toBe("critkit: --sigma-b2: must be a finite number");
+    expect(bad.stderr.trim()).toBe("critkit: --sigma-b2: must be a finite number, got 'oops'");
   });
 });

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { gaussianKernel } from "../../theory/kernel.js";
+import { Q_BIVARIATE_MAX } from "../../theory/quadrature.js";
 import { apjnFrom, powerLawFit, propagate } from "../../theory/recurrence.js";
 import {
   blockFamily,
@@ -8,7 +9,7 @@ import {
   withBlockOptions,
 } from "../network-options.js";
 import { int, num } from "../options.js";
-import { printJson } from "../output.js";
+import { expOfLogs, printJson, warn } from "../output.js";
 
 export function registerApjnTheory(program: Command): void {
   withBlockOptions(
@@ -24,37 +25,54 @@ export function registerApjnTheory(program: Command): void {
     .action((o) => {
       const b = parseBlockOptions(o);
       const sigmaW2 = num("--sigma-w2", o.sigmaW2, { minExclusive: 0 });
-      const depth = int("--depth", o.depth, 1, 1_000_000);
+      const depth = int("--depth", o.depth, 1, 100_000);
       const l0 = int("--l0", o.l0, 0, depth - 1);
       const c0 = num("--c0", o.c0, { min: -1, max: 1 });
       const block = blockFamily(b)(sigmaW2);
-      const t = propagate(block, gaussianKernel(b.q0, b.q0, c0), depth);
+      const t = propagate(block, gaussianKernel(b.q0, b.q0, c0), depth, {
+        bivariateUpTo: b.activation.closedForm ? Number.POSITIVE_INFINITY : Q_BIVARIATE_MAX,
+      });
+      const warnings: string[] = [];
+      if (t.overflowLayer !== null)
+        warn(
+          warnings,
+          `q^l exceeds the float64 range at layer ${t.overflowLayer}: the recurrence stops there (q, c, χ_J and J are null from that layer on)`,
+        );
+      if (t.correlationStop !== null && c0 !== 1)
+        warn(
+          warnings,
+          `c^l is not computed from layer ${t.correlationStop} on: q^l > ${Q_BIVARIATE_MAX.toPrecision(2)}, beyond the accurate range of the two-input quadrature (c is null there)`,
+        );
       const logApjn = apjnFrom(t.logJ, l0);
+      const layers = Array.from({ length: depth - l0 + 1 }, (_, i) => l0 + i);
       const fitFrom = Math.max(1, Math.floor(depth / 4));
-      const fit = depth >= 8 ? powerLawFit(t.logJ, fitFrom, depth) : undefined;
+      const fit =
+        depth >= 8 && t.overflowLayer === null ? powerLawFit(t.logJ, fitFrom, depth) : undefined;
       const result = {
         ...blockSettings(b),
         sigma_w2: sigmaW2,
         depth,
         l0,
         c0,
-        layers: Array.from({ length: depth - l0 + 1 }, (_, i) => l0 + i),
+        layers,
         log_apjn: Array.from(logApjn),
-        apjn: Array.from(logApjn, Math.exp),
+        apjn: expOfLogs(logApjn, layers, `J^{${l0},l}`, "log_apjn", warnings),
         q: Array.from(t.q.slice(l0)),
         c: Array.from(t.c.slice(l0)),
         chi_J: Array.from(t.chi.slice(l0)),
         power_law: fit
           ? { zeta: fit.zeta, rms_residual: fit.residual, fit_layers: [fitFrom, depth] }
           : null,
+        warnings,
       };
       if (o.json) return printJson(result);
       process.stdout.write(`layer        J^{${l0},l}            q^l          c^l        χ_J^l\n`);
       const stride = Math.max(1, Math.floor((depth - l0) / 20));
+      const fmt = (x: number | undefined, f: (x: number) => string) =>
+        x === undefined ? "" : Number.isFinite(x) ? f(x) : "—";
       for (let i = 0; i < result.layers.length; i += stride) {
-        const chi = i < result.chi_J.length ? result.chi_J[i]!.toFixed(6) : "";
         process.stdout.write(
-          `${String(result.layers[i]).padStart(5)}  ${expString(logApjn[i]!).padStart(16)}  ${result.q[i]!.toPrecision(6).padStart(11)}  ${result.c[i]!.toFixed(6).padStart(9)}  ${chi.padStart(10)}\n`,
+          `${String(result.layers[i]).padStart(5)}  ${fmt(logApjn[i], expString).padStart(16)}  ${fmt(result.q[i], (x) => x.toPrecision(6)).padStart(11)}  ${fmt(result.c[i], (x) => x.toFixed(6)).padStart(9)}  ${fmt(result.chi_J[i], (x) => (x < 1e6 ? x.toFixed(6) : x.toPrecision(6))).padStart(10)}\n`,
         );
       }
       if (fit)

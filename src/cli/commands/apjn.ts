@@ -1,11 +1,18 @@
 import type { Command } from "commander";
 import { measureApjn, theoryApjn } from "../../diagnostics/apjn-profile.js";
-import { InputError } from "../../errors.js";
 import { shutdownJax } from "../../nets/jax.js";
-import { lineSpec, writePlot } from "../../report/plot.js";
+import { lineSpec, PLOT_EXTENSIONS, renderPlot } from "../../report/plot.js";
 import { parseArchOptions, withArchOptions } from "../arch-options.js";
 import { int, num } from "../options.js";
-import { printJson, progress } from "../output.js";
+import {
+  checkOutputFile,
+  expOfLogs,
+  firstNonFinite,
+  printJson,
+  progress,
+  warn,
+  writeFileAtomic,
+} from "../output.js";
 
 export function registerApjn(program: Command): void {
   withArchOptions(
@@ -25,8 +32,8 @@ export function registerApjn(program: Command): void {
       const sigmaW2 = num("--sigma-w2", o.sigmaW2, { minExclusive: 0 });
       const arch = a.archFor(sigmaW2);
       const l0 = int("--l0", o.l0, 0, arch.blocks.length - 1);
-      if (o.out !== undefined && !/\.(svg|png)$/i.test(String(o.out)))
-        throw new InputError("--out", `must end in .svg or .png, got '${o.out}'`);
+      const out =
+        o.out === undefined ? undefined : checkOutputFile("--out", o.out, PLOT_EXTENSIONS);
       const bar = progress(a.seeds.length, "networks", Boolean(o.json));
       try {
         const prof = await measureApjn(arch, {
@@ -45,41 +52,63 @@ export function registerApjn(program: Command): void {
         const rel = [0, ...prof.relStderr];
         const layers = [l0, ...prof.layers];
         const logTheory = theory ? [0, ...theory] : null;
+        const warnings: string[] = [];
+        const lost = firstNonFinite(logJ);
+        if (lost >= 0)
+          warn(
+            warnings,
+            `the finite networks' J^{${l0},l} is not finite from layer ${layers[lost]} on (${a.dtype} values over- or underflow, or every unit saturates): try --dtype float64, or a smaller --sigma-w2 or --q0`,
+          );
+        else if (firstNonFinite(rel) >= 0)
+          warn(
+            warnings,
+            "one sample per estimate (--seeds, --inputs and --probes all 1): no standard error",
+          );
+        const lostTheory = logTheory ? firstNonFinite(logTheory) : -1;
+        if (lostTheory >= 0)
+          warn(
+            warnings,
+            `the infinite-width theory's q^l leaves the float64 range at layer ${layers[lostTheory]}: theory is null from there on`,
+          );
+        const apjn = expOfLogs(logJ, layers, `the finite J^{${l0},l}`, "log_apjn", warnings);
         const result = {
           ...a.settings,
           sigma_w2: sigmaW2,
           l0,
           layers,
-          apjn: logJ.map(Math.exp),
-          stderr: logJ.map((v, i) => Math.exp(v) * rel[i]!),
-          theory: logTheory ? logTheory.map(Math.exp) : null,
+          apjn,
+          stderr: apjn.map((v, i) => v * rel[i]!),
+          theory: logTheory
+            ? expOfLogs(logTheory, layers, `the theory's J^{${l0},l}`, "log_theory", warnings)
+            : null,
           log_apjn: logJ,
           rel_stderr: rel,
           log_theory: logTheory,
+          warnings,
         };
-        if (o.out) {
+        if (out) {
           const series = [{ name: "finite (± s.e.)", x: layers, y: logJ, yErr: rel }];
           if (logTheory)
             series.push({ name: "theory", x: layers, y: logTheory, yErr: rel.map(() => 0) });
-          await writePlot(
-            String(o.out),
-            lineSpec({
-              series,
-              xTitle: "layer l",
-              yTitle: `log J^{${l0},l}`,
-              title: `APJN: ${a.settings.activation}, σ_w² = ${sigmaW2}, σ_b² = ${a.sigmaB2}`,
-            }),
-          );
+          const plot = lineSpec({
+            series,
+            xTitle: "layer l",
+            yTitle: `log J^{${l0},l}`,
+            title: `APJN: ${a.settings.activation}, σ_w² = ${sigmaW2}, σ_b² = ${a.sigmaB2}`,
+          });
+          await writeFileAtomic(out, await renderPlot(out, plot));
         }
         if (o.json) return printJson(result);
         process.stdout.write(`layer      log J (finite)      s.e.   log J (theory)\n`);
         const stride = Math.max(1, Math.floor(layers.length / 20));
+        const fmt = (x: number, width: number) =>
+          (Number.isFinite(x) ? x.toFixed(4) : "—").padStart(width);
         for (let i = 0; i < layers.length; i += stride) {
           process.stdout.write(
-            `${String(layers[i]).padStart(5)}  ${logJ[i]!.toFixed(4).padStart(16)}  ${rel[i]!.toFixed(4).padStart(8)}  ${logTheory ? logTheory[i]!.toFixed(4).padStart(15) : "      (no theory)"}\n`,
+            `${String(layers[i]).padStart(5)}  ${fmt(logJ[i]!, 16)}  ${fmt(rel[i]!, 8)}  ${logTheory ? fmt(logTheory[i]!, 15) : "      (no theory)"}\n`,
           );
         }
-        if (o.out) process.stdout.write(`wrote ${o.out}\n`);
+        if (out) process.stdout.write(`wrote ${out}\n`);
       } finally {
         bar.stop();
         await shutdownJax();

@@ -97,7 +97,8 @@ function runConvex(raw: RawOptions): void {
     "hinge",
   ] as const);
   const maxIter = int("--max-iter", raw.maxIter ?? (robust ? 20_000 : 1000), 1, 10_000_000);
-  const tol = num("--tol", raw.tol, { minExclusive: 0 });
+  // a relative duality gap above 1/2 certifies nothing: the bound could be off by a factor 2
+  const tol = num("--tol", raw.tol, { minExclusive: 0, max: 0.5 });
   const seed = int("--seed", raw.seed, 0, 2 ** 32 - 1);
   const sgdRuns = int("--sgd-runs", raw.sgdRuns, 0, 10_000);
   const eps = num("--eps", raw.eps, { min: 0 });
@@ -114,6 +115,12 @@ function runConvex(raw: RawOptions): void {
   ];
 
   const data = loadDataset(dataset, seed);
+  const reach = featureReach(data);
+  if (eps > reach)
+    throw new InputError(
+      "--eps",
+      `must be ≤ ${reach.toPrecision(3)}, the largest |feature| of ${dataset} (an ℓ∞ ball that wide covers the whole data), got ${eps}`,
+    );
   if (lossName !== "squared" && data.task !== "binary")
     throw new InputError(
       "--loss",
@@ -190,6 +197,15 @@ function runConvex(raw: RawOptions): void {
       `gradient descent (${sgdRuns} runs, ${sgd.hidden} hidden): best ${sgd.best.toPrecision(6)}, median ${sgd.median.toPrecision(6)}, ${(100 * sgd.fractionAboveConvex).toFixed(0)}% above the convex objective by >1%`,
     );
   process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/** max |x_ij| over the features (the bias column excluded). */
+function featureReach(data: Dataset): number {
+  const { rows, cols, data: x } = data.X;
+  let m = 0;
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols - 1; j++) m = Math.max(m, Math.abs(x[i * cols + j]!));
+  return m;
 }
 
 const datasetReport = (data: Dataset) => ({

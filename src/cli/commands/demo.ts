@@ -2,10 +2,11 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { mlpBlock } from "../../nets/layers/index.js";
 import { phaseHeatmap } from "../../report/phase-plot.js";
-import { writePlot } from "../../report/plot.js";
+import { renderPlot } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { criticalLine } from "../../theory/critical.js";
 import { linspace, mlpPhaseDiagram, quadspace } from "../../theory/phase.js";
+import { checkOutputDir, checkOutputFile, makeOutputDir, writeFileAtomic } from "../output.js";
 
 const DEMO_ACTIVATIONS = ["tanh", "erf", "relu", "gelu"];
 const DEMO_SB2 = [0, 0.05, 0.1, 0.2, 0.5];
@@ -18,7 +19,7 @@ export function registerDemo(program: Command): void {
     )
     .option("--out-dir <dir>", "where to write the figures", "critkit-demo")
     .action(async (o) => {
-      const dir = String(o.outDir);
+      const dir = checkOutputDir("--out-dir", o.outDir);
       process.stdout.write(
         "Critical σ_w² (χ_J(q*) = 1, input variance q^0 = 1) for MLPs h' = W φ(h) + b:\n\n",
       );
@@ -52,9 +53,10 @@ export function registerDemo(program: Command): void {
         [0.5, 4],
       );
       const spec = phaseHeatmap(grid, "tanh", line);
+      await makeOutputDir(dir);
       for (const ext of ["svg", "png"]) {
-        const file = join(dir, `phase-tanh.${ext}`);
-        await writePlot(file, spec);
+        const file = checkOutputFile("--out-dir", join(dir, `phase-tanh.${ext}`));
+        await writeFileAtomic(file, await renderPlot(file, spec));
         process.stdout.write(`wrote ${file}\n`);
       }
     });

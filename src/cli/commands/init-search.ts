@@ -7,6 +7,9 @@ import { parseArchOptions, withArchOptions } from "../arch-options.js";
 import { int, range } from "../options.js";
 import { printJson, progress } from "../output.js";
 
+/** The narrowest σ_w² scan init-search accepts: max/min. */
+const MIN_RANGE_RATIO = 1.1;
+
 export function registerInitSearch(program: Command): void {
   withArchOptions(
     program
@@ -16,13 +19,19 @@ export function registerInitSearch(program: Command): void {
       ),
     { seeds: "4", inputs: "4", probes: "16" },
   )
-    .option("--range <min,max>", "σ_w² scan range (log-spaced)", "0.25,16")
+    .option("--range <min,max>", "σ_w² scan range (log-spaced, max ≥ 1.1 min)", "0.25,16")
     .option("--scan-points <n>", "points of the coarse scan", "9")
     .option("--refine-points <n>", "points inside the bracket", "6")
     .option("--json", "print JSON")
     .action(async (o) => {
-      const a = parseArchOptions(o);
+      // the uncertainty of σ_w² comes from the seed-to-seed spread of the rates: ≥ 2 networks
+      const a = parseArchOptions(o, { minSeeds: 2 });
       const [lo, hi] = range("--range", o.range, { minExclusive: 0 });
+      if (hi < MIN_RANGE_RATIO * lo)
+        throw new InputError(
+          "--range",
+          `max must be at least ${MIN_RANGE_RATIO} × min to scan (got ${lo},${hi}): the rates would not change across it`,
+        );
       const scanPoints = int("--scan-points", o.scanPoints, 3, 200);
       const refinePoints = int("--refine-points", o.refinePoints, 2, 200);
       const bar = progress(

@@ -1,4 +1,5 @@
 /** LayerNorm over the features (the last axis). */
+import { geometricMean } from "../../theory/kernel.js";
 import type { JaxArray, JaxModule } from "../jax.js";
 import type { JaxParams, Layer } from "./layer.js";
 
@@ -52,7 +53,7 @@ export function layerNorm(eps = LAYERNORM_EPS, affine = false): Layer {
         kernel: {
           q1: (v1 - eps) / v1,
           q2: (v2 - eps) / v2,
-          q12: (k.q12 - k.m1 * k.m2) / Math.sqrt(v1 * v2),
+          q12: (k.q12 - k.m1 * k.m2) / geometricMean(v1, v2),
           m1: 0,
           m2: 0,
           gaussian: k.gaussian,
