@@ -19,11 +19,11 @@ import { loadJax, readF64, shutdownJax } from "../../nets/jax.js";
 import { ffnOutputWeight, type JaxParams, type LnPlacement } from "../../nets/layers/index.js";
 import { objective, valueAndGrad } from "../../nets/model.js";
 import { transformerModel } from "../../nets/transformer.js";
-import { lineSpec, writePlot } from "../../report/plot.js";
+import { lineSpec, PLOT_EXTENSIONS, writePlot } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { initialState, train } from "../../train/loop.js";
 import { int, num, oneOf } from "../options.js";
-import { printJson, progress } from "../output.js";
+import { checkOutputFile, printJson, progress } from "../output.js";
 
 const TOKENS = 8;
 const TOKEN_DIM = 8;
@@ -49,10 +49,8 @@ function list<T>(option: string, raw: string, parse: (s: string) => T): T[] {
   return parts.map(parse);
 }
 
-function checkOut(out: string | undefined): void {
-  if (out !== undefined && !/\.(svg|png)$/i.test(out))
-    throw new InputError("--out", `must end in .svg or .png, got '${out}'`);
-}
+const checkOut = (out: string | undefined) =>
+  out === undefined ? undefined : checkOutputFile("--out", out, PLOT_EXTENSIONS);
 
 const meanSe = (xs: number[]) => {
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -113,7 +111,7 @@ export function registerTransformer(program: Command): void {
 
 async function runGrads(raw: GradsOptions): Promise<void> {
   const ln = oneOf("--ln", raw.ln, ["pre", "post"] as const);
-  const depths = list("--layers", raw.layers, (s) => int("--layers", s, 1, 200));
+  const depths = list("--layers", raw.layers, (s) => int("--layers", s, 1, 64));
   const { width, heads } = modelOptions(raw);
   const seeds = int("--seeds", raw.seeds, 1, 1000);
   const batch = int("--batch", raw.batch, 1, 1437);
@@ -219,7 +217,7 @@ async function runGrads(raw: GradsOptions): Promise<void> {
 
 async function runWarmup(raw: WarmupOptions): Promise<void> {
   const lns = list("--ln", raw.ln, (s) => oneOf("--ln", s.trim(), ["pre", "post"] as const));
-  const layers = int("--layers", raw.layers, 1, 200);
+  const layers = int("--layers", raw.layers, 1, 64);
   const { width, heads } = modelOptions(raw);
   const lrs = list("--lr", raw.lr, (s) => num("--lr", s, { minExclusive: 0, max: 10 }));
   const steps = int("--steps", raw.steps, 1, 1_000_000);
