@@ -16,7 +16,15 @@ import { fileURLToPath } from "node:url";
 import type { BenchModule, BenchRow } from "./types.js";
 
 /** Bench modules, relative to this folder; each exports `run(): Promise<BenchRow[]>`. */
-export const MODULES = ["theory.ts", "apjn.ts", "init-search.ts", "chi-grid.ts", "convex.ts", "train.ts"];
+export const MODULES = [
+  "theory.ts",
+  "apjn.ts",
+  "init-search.ts",
+  "chi-grid.ts",
+  "convex.ts",
+  "train.ts",
+  "transformer.ts",
+];
 
 export interface BenchReport {
   date: string;

@@ -29,6 +29,19 @@ const FAST: Record<string, { args: string[]; costly?: boolean }> = {
   },
   convex: { args: ["--patterns", "5", "--max-iter", "20"] },
   train: { args: ["--width", "8", "--depth", "1", "--steps", "3", "--eval-every", "1"] },
+  "transformer-grads": {
+    args: ["--layers", "1", "--width", "8", "--heads", "2", "--seeds", "1", "--batch", "4"],
+  },
+  "transformer-warmup": {
+    args: ["--ln", "pre", "--layers", "1", "--width", "8", "--heads", "2", "--lr", "1e-3"].concat([
+      "--steps",
+      "5",
+      "--warmup",
+      "0",
+      "--batch-size",
+      "16",
+    ]),
+  },
 };
 
 /** The registered commands and their options, read from the real program. */

@@ -10,21 +10,8 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { apjnExact } from "../../src/diagnostics/apjn.js";
-import {
-  type JaxArray,
-  type JaxModule,
-  loadJax,
-  readF64,
-  shutdownJax,
-} from "../../src/nets/jax.js";
-import {
-  dense,
-  type HostParams,
-  type HostTensor,
-  type JaxParams,
-  mixerBlock,
-  mlpBlock,
-} from "../../src/nets/layers/index.js";
+import { loadJax, readF64, shutdownJax } from "../../src/nets/jax.js";
+import { dense, type HostTensor, mixerBlock, mlpBlock } from "../../src/nets/layers/index.js";
 import {
   createModel,
   type LossName,
@@ -32,17 +19,13 @@ import {
   type Model,
   mlpModel,
   modelBlocks,
-  objective,
-  valueAndGrad,
 } from "../../src/nets/model.js";
-import { paramsToJax, sampleParams } from "../../src/nets/network.js";
+import { sampleParams } from "../../src/nets/network.js";
 import { Rng } from "../../src/rng.js";
 import { activation } from "../../src/theory/activations.js";
+import { f64, gradientError, onDevice } from "./gradient-check.js";
 
 afterAll(shutdownJax);
-
-const f64 = (jax: JaxModule, data: Float64Array, shape: number[]) =>
-  jax.numpy.array(data, { shape, dtype: jax.numpy.float64 });
 
 describe("losses", () => {
   it("mse = mean over batch and outputs of (f − y)²/2; cross-entropy = mean of logsumexp f − y·f, stable at |f| = 1000", async () => {
@@ -70,73 +53,6 @@ describe("losses", () => {
     }
   });
 });
-
-/** The tensors of a host tree in a fixed order, with the matching leaves of a jax tree. */
-function pairLeaves(host: HostParams, grad: unknown, out: Array<[HostTensor, JaxArray]>): void {
-  if (Array.isArray(host)) {
-    for (const [i, h] of host.entries()) pairLeaves(h, (grad as unknown[])[i], out);
-  } else if ("data" in host && host.data instanceof Float64Array) {
-    out.push([host as HostTensor, grad as JaxArray]);
-  } else {
-    for (const [k, h] of Object.entries(host)) {
-      pairLeaves(h as HostParams, (grad as Record<string, unknown>)[k], out);
-    }
-  }
-}
-
-/**
- * ‖∇_fd − ∇‖ / ‖∇‖ with ∇ from `valueAndGrad` and ∇_fd from central differences of the loss in
- * every parameter (step h), at float64.
- */
-async function gradientError(model: Model, batch: number, h: number): Promise<number> {
-  const jax = await loadJax();
-  const rng = new Rng(11);
-  const host = sampleParams(model.architecture, 3);
-  const xData = rng.normals(batch * model.inputDim);
-  const yData = new Float64Array(batch * model.outputDim);
-  if (model.loss === "mse") yData.set(rng.normals(yData.length));
-  else for (let b = 0; b < batch; b++) yData[b * model.outputDim + (b % model.outputDim)] = 1;
-  const x = () => f64(jax, xData, [batch, model.inputDim]);
-  const y = () => f64(jax, yData, [batch, model.outputDim]);
-  const loss = objective(model);
-  const lossAt = async () => (await readF64(loss(paramsToJax(jax, host, "float64"), x(), y())))[0]!;
-
-  const params = paramsToJax(jax, host, "float64") as JaxParams;
-  const [value, grad] = valueAndGrad(model)(params, x(), y());
-  expect(Math.abs((await readF64(value))[0]! - (await lossAt())), "value").toBeLessThan(1e-12);
-  jax.tree.dispose(params as never);
-  const pairs: Array<[HostTensor, JaxArray]> = [];
-  pairLeaves(host, grad, pairs);
-  let num = 0;
-  let den = 0;
-  for (const [tensor, g] of pairs) {
-    const gData = await readF64(g);
-    for (let i = 0; i < tensor.data.length; i++) {
-      const v = tensor.data[i]!;
-      tensor.data[i] = v + h;
-      const up = await lossAt();
-      tensor.data[i] = v - h;
-      const down = await lossAt();
-      tensor.data[i] = v;
-      const fd = (up - down) / (2 * h);
-      num += (fd - gData[i]!) ** 2;
-      den += gData[i]! ** 2;
-    }
-  }
-  return Math.sqrt(num / den);
-}
-
-/** Runs `body` with jax-js's default device set to `device`, restoring Wasm afterwards. */
-async function onDevice<T>(device: "cpu" | "wasm", body: () => Promise<T>): Promise<T> {
-  const jax = await loadJax();
-  await jax.init("cpu");
-  jax.defaultDevice(device);
-  try {
-    return await body();
-  } finally {
-    jax.defaultDevice("wasm");
-  }
-}
 
 describe("gradients = central finite differences (float64, relative 1e-8 normwise)", () => {
   const relu = activation("relu");

@@ -8,6 +8,7 @@ import { registerDemo } from "./demo.js";
 import { registerInitSearch } from "./init-search.js";
 import { registerPhase } from "./phase.js";
 import { registerTrain } from "./train.js";
+import { registerTransformer } from "./transformer.js";
 
 /** Every command of the CLI, in the order `critkit --help` lists them. */
 export const commands: Array<(program: Command) => void> = [
@@ -20,4 +21,5 @@ export const commands: Array<(program: Command) => void> = [
   registerChiGrid,
   registerConvex,
   registerTrain,
+  registerTransformer,
 ];

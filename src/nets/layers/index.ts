@@ -1,4 +1,6 @@
 /** The layer library, one file per family: see ./layer.ts for what a layer is. */
+
+export { type AttentionConfig, selfAttention } from "./attention.js";
 export {
   type LayerNormPlacement,
   type MixerBlockConfig,
@@ -19,3 +21,12 @@ export {
   type Parametrization,
 } from "./layer.js";
 export { LAYERNORM_EPS, layerNorm } from "./layernorm.js";
+export {
+  type EncoderBlockConfig,
+  encoderBlock,
+  ffnOutputWeight,
+  type LnPlacement,
+  meanTokens,
+  positionEmbedding,
+  tokenNorm,
+} from "./transformer.js";

@@ -1,0 +1,96 @@
+/**
+ * Multi-head self-attention (Vaswani et al. 2017), no masks, on rows x = vec(X), X ∈ R^{T×d}
+ * (T tokens of d channels, token-major):
+ *   Q = X W_qᵀ + b_q,  K = X W_kᵀ + b_k,  V = X W_vᵀ + b_v                       (each T×d)
+ *   head h (channels h·d_h … (h+1)·d_h − 1, d_h = d/H):
+ *     A_h = softmax_rows(Q_h K_hᵀ / √d_h),  softmax(s)_j = e^{s_j − m} / Σ_k e^{s_k − m}, m = max_k s_k
+ *   Y = concat_h(A_h V_h) W_oᵀ + b_o
+ * Weights W ~ N(0, σ_w²/d), biases ~ N(0, σ_b²) (PyTorch's nn.MultiheadAttention zeroes the
+ * biases: σ_b² = 0). The output ends in the fresh projection W_o, so the layer is `fresh`.
+ * There is no infinite-width view here (T is small): the APJN is measured empirically.
+ */
+import { InputError } from "../../errors.js";
+import type { JaxArray, JaxModule } from "../jax.js";
+import type { Layer } from "./layer.js";
+
+export interface AttentionConfig {
+  tokens: number;
+  heads: number;
+  /** weight variance σ_w² of the four projections (default 1) */
+  sigmaW2?: number;
+  /** bias variance σ_b² (default 0) */
+  sigmaB2?: number;
+}
+
+export interface AttentionParams {
+  wq: JaxArray;
+  wk: JaxArray;
+  wv: JaxArray;
+  wo: JaxArray;
+  bq: JaxArray;
+  bk: JaxArray;
+  bv: JaxArray;
+  bo: JaxArray;
+}
+
+export function selfAttention(cfg: AttentionConfig): Layer {
+  const { tokens: T, heads: H } = cfg;
+  const sigmaW2 = cfg.sigmaW2 ?? 1;
+  const sigmaB2 = cfg.sigmaB2 ?? 0;
+  return {
+    name: `attention(T=${T}, H=${H})`,
+    key: `attention(${T},${H})`,
+    hasTheory: false,
+    fresh: () => true,
+    init(rng, nIn) {
+      if (nIn % T !== 0)
+        throw new InputError("width", `${nIn} features do not split into ${T} tokens`);
+      const d = nIn / T;
+      if (d % H !== 0) throw new InputError("heads", `${d} channels do not split into ${H} heads`);
+      const w = () => ({ shape: [d, d], data: rng.normals(d * d, Math.sqrt(sigmaW2 / d)) });
+      const b = () => ({ shape: [d], data: rng.normals(d, Math.sqrt(sigmaB2)) });
+      return {
+        params: { wq: w(), wk: w(), wv: w(), wo: w(), bq: b(), bk: b(), bv: b(), bo: b() },
+        nOut: nIn,
+      };
+    },
+    apply: (jax, params, x) => attend(jax, params as unknown as AttentionParams, x, T, H),
+    map() {
+      throw new InputError(
+        "architecture",
+        "self-attention has no infinite-width theory here (measure it with the empirical APJN)",
+      );
+    },
+  };
+}
+
+/** The forward pass of `selfAttention` on x [..., T·d]; consumes params and x. */
+function attend(jax: JaxModule, p: AttentionParams, x: JaxArray, T: number, H: number): JaxArray {
+  const np = jax.numpy;
+  const lead = x.shape.slice(0, -1);
+  const d = x.shape[x.shape.length - 1]! / T;
+  const dh = d / H;
+  const X = x.reshape([...lead, T, d]);
+  // [..., T, d] → [..., H, T, d_h]
+  const project = (w: JaxArray, b: JaxArray, h: JaxArray) =>
+    np.swapaxes(
+      np
+        .matmul(h, np.transpose(w))
+        .add(b)
+        .reshape([...lead, T, H, dh]),
+      -2,
+      -3,
+    );
+  const q = project(p.wq, p.bq, X.ref);
+  const k = project(p.wk, p.bk, X.ref);
+  const v = project(p.wv, p.bv, X);
+  const scores = np.matmul(q, np.swapaxes(k, -1, -2)).mul(1 / Math.sqrt(dh));
+  const m = jax.lax.stopGradient(np.max(scores.ref, -1, { keepdims: true }));
+  const e = np.exp(scores.sub(m));
+  const a = e.ref.div(np.sum(e, -1, { keepdims: true }));
+  const heads = np.swapaxes(np.matmul(a, v), -2, -3).reshape([...lead, T, d]);
+  return np
+    .matmul(heads, np.transpose(p.wo))
+    .add(p.bo)
+    .reshape([...lead, T * d]);
+}

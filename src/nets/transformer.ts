@@ -1,0 +1,70 @@
+/**
+ * Transformer encoder classifier as a Model: rows of T tokens × p features (e.g. a digit image as
+ * 8 rows of 8 pixels) →
+ *   embedding: per-token dense(p → d) + learned position embedding,
+ *   L encoder blocks (Pre-LN or Post-LN, ./layers/transformer.ts),
+ *   head: [final LN for Pre-LN] → mean over tokens → dense(d → classes).
+ * Model layers: [embedding, block 1, …, block L, head].
+ */
+import { requireInteger } from "../errors.js";
+import type { Activation } from "../theory/activations.js";
+import {
+  dense,
+  encoderBlock,
+  type LnPlacement,
+  meanTokens,
+  perGroup,
+  positionEmbedding,
+  serial,
+  tokenNorm,
+} from "./layers/index.js";
+import { createModel, type LossName, type Model } from "./model.js";
+import { checkSize, type Dtype } from "./network.js";
+
+export interface TransformerModelConfig {
+  tokens: number;
+  /** input features per token */
+  tokenDim: number;
+  /** model width d (channels per token) */
+  width: number;
+  heads: number;
+  layers: number;
+  classes: number;
+  ln: LnPlacement;
+  activation: Activation;
+  /** FFN hidden width = mlpRatio · d (default 4) */
+  mlpRatio?: number;
+  loss?: LossName;
+  dtype?: Dtype;
+}
+
+export async function transformerModel(cfg: TransformerModelConfig): Promise<Model> {
+  const tokens = requireInteger("tokens", cfg.tokens, 1, 4096);
+  const tokenDim = requireInteger("tokenDim", cfg.tokenDim, 1, 1 << 16);
+  const d = requireInteger("width", cfg.width, 1, 1 << 14);
+  const heads = requireInteger("heads", cfg.heads, 1, d);
+  const layers = requireInteger("layers", cfg.layers, 1, 1000);
+  const classes = requireInteger("classes", cfg.classes, 1, 1 << 16);
+  const ratio = requireInteger("mlpRatio", cfg.mlpRatio ?? 4, 1, 64);
+  checkSize(layers * (4 + 2 * ratio) * d * d + tokens * d * (tokenDim + 1), "width");
+  const block = encoderBlock({
+    tokens,
+    width: d,
+    heads,
+    mlpRatio: ratio,
+    activation: cfg.activation,
+    ln: cfg.ln,
+  });
+  const head = [meanTokens(tokens), dense(classes, 1, 0)];
+  return createModel(
+    {
+      inputWidth: tokens * tokenDim,
+      blocks: [
+        serial(perGroup(tokenDim, dense(d, 1, 0)), positionEmbedding()),
+        ...Array.from({ length: layers }, () => block),
+        serial(...(cfg.ln === "pre" ? [tokenNorm(d), ...head] : head)),
+      ],
+    },
+    { loss: cfg.loss ?? "cross_entropy", dtype: cfg.dtype },
+  );
+}
