@@ -157,6 +157,12 @@ export function resnetTheory(c: ResnetConfig, q0 = 1): ResnetTheory {
   return { q: Array.from(tr.q), logJ: Array.from(tr.logJ), gradNorm2 };
 }
 
+/**
+ * Deepest network whose gradients are measured: the whole-network jit'ed gradient overflows the
+ * JS call stack while tracing at depth 512 (measured; 256 works), so deeper rows report null.
+ */
+export const GRAD_MAX_DEPTH = 256;
+
 export interface ResnetMeasureOptions {
   seeds: number[];
   /** inputs per network for the variance and the APJN: rows with mean square exactly q0 */
@@ -164,7 +170,7 @@ export interface ResnetMeasureOptions {
   probes: number;
   q0?: number;
   dtype?: Dtype;
-  /** also measure per-layer weight-gradient norms (one jit of the whole network; default true) */
+  /** also measure per-layer weight-gradient norms (one jit of the whole network, depth ≤ GRAD_MAX_DEPTH; default true) */
   grads?: boolean;
 }
 
@@ -179,7 +185,7 @@ export interface ResnetMeasurement {
   logApjnPerSeed: number[];
   /** relative variance of J^{0,L} across seeds, Var_s(J)/mean_s(J)² (finite-width fluctuation) */
   apjnRelVar: number;
-  /** mean over seeds of ‖∂ℓ/∂W_k‖_F², ℓ = ‖h^L‖²/(2N) on the seed's first input; null without grads */
+  /** mean over seeds of ‖∂ℓ/∂W_k‖_F², ℓ = ‖h^L‖²/(2N) on the seed's first input; null without grads or above GRAD_MAX_DEPTH */
   gradNorm2: number[] | null;
 }
 
@@ -206,7 +212,7 @@ export async function measureResnet(
   const q0 = o.q0 ?? 1;
   const dtype = o.dtype ?? "float32";
   const model = await createModel(resnetArchitecture(cfg), { loss: "mse", dtype });
-  const grad = o.grads === false ? null : valueAndGrad(model);
+  const grad = o.grads === false || L > GRAD_MAX_DEPTH ? null : valueAndGrad(model);
   const jax = await loadJax();
   const np = jax.numpy;
   const array = (data: Float64Array, shape: number[]) =>

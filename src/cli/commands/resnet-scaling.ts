@@ -70,7 +70,10 @@ export function registerResnetScaling(program: Command): void {
     .option("--inputs <n>", "inputs per network (mean square q0 each)", "4")
     .option("--probes <n>", "Hutchinson probes per input", "8")
     .option("--q0 <v>", "input variance q0", "1")
-    .option("--no-grads", "skip the per-layer gradient norms (they jit the whole network)")
+    .option(
+      "--no-grads",
+      "skip the per-layer gradient norms (they jit the whole network; never measured for L > 256)",
+    )
     .option("--plot <quantity>", `quantity plotted: ${QUANTITIES.join(" | ")}`, "variance")
     .option("--out <file>", "plot: log quantity vs log L, one line per β (.svg or .png)")
     .option("--json", "print JSON")
