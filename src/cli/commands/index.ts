@@ -7,6 +7,7 @@ import { registerCritical } from "./critical.js";
 import { registerDemo } from "./demo.js";
 import { registerInitSearch } from "./init-search.js";
 import { registerPhase } from "./phase.js";
+import { registerResnetScaling } from "./resnet-scaling.js";
 import { registerTrain } from "./train.js";
 import { registerTransformer } from "./transformer.js";
 
@@ -21,5 +22,6 @@ export const commands: Array<(program: Command) => void> = [
   registerChiGrid,
   registerConvex,
   registerTrain,
+  registerResnetScaling,
   registerTransformer,
 ];
