@@ -22,3 +22,27 @@ export function maxStableLr(lambdaMax: number, opts: StabilityOptions = {}): num
   const curvature = lambdaMax + wd;
   return curvature > 0 ? (2 * (1 + beta)) / curvature : Number.POSITIVE_INFINITY;
 }
+
+/**
+ * Edge-of-Stability onset (Cohen et al. 2021, "Gradient descent on neural networks typically
+ * occurs at the edge of stability"): the first tracked step whose sharpness reaches
+ * `fraction`·2/η (default 0.9), or null; and whether sharpness grew by > 10 % before it
+ * (progressive sharpening).
+ */
+export function edgeOfStability(
+  steps: readonly number[],
+  sharpness: readonly number[],
+  lr: number,
+  fraction = 0.9,
+): { onsetStep: number | null; progressiveSharpening: boolean; threshold: number } {
+  const threshold = 2 / lr;
+  const i = sharpness.findIndex((s) => s >= fraction * threshold);
+  const upTo = i < 0 ? sharpness.length : i + 1;
+  const first = sharpness[0] ?? 0;
+  const peak = Math.max(...sharpness.slice(0, upTo));
+  return {
+    onsetStep: i < 0 ? null : steps[i]!,
+    progressiveSharpening: peak > 1.1 * first,
+    threshold,
+  };
+}

@@ -6,6 +6,7 @@ import { registerCritical } from "./critical.js";
 import { registerDemo } from "./demo.js";
 import { registerInitSearch } from "./init-search.js";
 import { registerPhase } from "./phase.js";
+import { registerSharpness } from "./sharpness.js";
 import { registerTrain } from "./train.js";
 
 /** Every command of the CLI, in the order `critkit --help` lists them. */
@@ -18,4 +19,5 @@ export const commands: Array<(program: Command) => void> = [
   registerInitSearch,
   registerConvex,
   registerTrain,
+  registerSharpness,
 ];
