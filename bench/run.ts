@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import type { BenchModule, BenchRow } from "./types.js";
 
 /** Bench modules, relative to this folder; each exports `run(): Promise<BenchRow[]>`. */
-export const MODULES = ["theory.ts", "apjn.ts", "convex.ts", "train.ts"];
+export const MODULES = ["theory.ts", "apjn.ts", "convex.ts", "train.ts", "hvp.ts"];
 
 export interface BenchReport {
   date: string;
