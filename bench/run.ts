@@ -24,6 +24,7 @@ export const MODULES = [
   "convex.ts",
   "train.ts",
   "transformer.ts",
+  "hvp.ts",
 ];
 
 export interface BenchReport {

@@ -8,6 +8,7 @@ import { registerDemo } from "./demo.js";
 import { registerInitSearch } from "./init-search.js";
 import { registerPhase } from "./phase.js";
 import { registerResnetScaling } from "./resnet-scaling.js";
+import { registerSharpness } from "./sharpness.js";
 import { registerTrain } from "./train.js";
 import { registerTransformer } from "./transformer.js";
 
@@ -24,4 +25,5 @@ export const commands: Array<(program: Command) => void> = [
   registerTrain,
   registerResnetScaling,
   registerTransformer,
+  registerSharpness,
 ];

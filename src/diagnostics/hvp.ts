@@ -1,0 +1,240 @@
+/**
+ * Curvature of the training loss L(θ) = objective(model)(θ, x, y): Hessian-vector products
+ * H v = ∂/∂ε ∇L(θ + ε v) |₀ by forward-over-reverse (jax.jvp of jax.grad, one pass costing about
+ * two gradients), and the top eigenvalues of H ("sharpness") by power iteration and by Lanczos
+ * with full reorthogonalization.
+ *
+ * Vectors are flat Float64Array over the parameter leaves in `jax.tree.flatten` order, so the
+ * eigen-solvers are plain JS; the HVP itself runs in the model's dtype (float32: one jit'ed
+ * function per operator; float64: eagerly — jit of jvp-of-grad in float64 gives wrong values in
+ * jax-js 0.1.25, see `jitUnlessF64`).
+ */
+import { dot, norm2 } from "../convex/linalg.js";
+import { requireInteger, requireNumber } from "../errors.js";
+import { type JaxArray, jitUnlessF64, loadJax, readF64, refTree } from "../nets/jax.js";
+import type { JaxParams } from "../nets/layers/index.js";
+import { type Model, objective } from "../nets/model.js";
+import { Rng } from "../rng.js";
+import { type SymmetricEigen, symmetricEigen } from "./eigen.js";
+
+/** A (borrowed) batch: inputs x [B, inputDim], targets y [B, outputDim] in the model's dtype. */
+export interface Batch {
+  x: JaxArray;
+  y: JaxArray;
+}
+
+/** v ↦ H v at fixed (params, batch), on flat vectors; counts its products. */
+export interface HessianOperator {
+  /** number of parameters */
+  readonly size: number;
+  /** HVPs done so far */
+  readonly count: number;
+  apply(v: Float64Array): Promise<Float64Array>;
+  /** the gradient ∇L at the parameters, flat (a by-product of the first HVP's jvp primal) */
+  gradient(): Promise<Float64Array>;
+  dispose(): void;
+}
+
+/** Flat view of a pytree of arrays: sizes, shapes and the two conversions. */
+export async function flatParams(params: JaxParams) {
+  const jax = await loadJax();
+  const [leaves, def] = jax.tree.flatten(params as never) as [JaxArray[], unknown];
+  const shapes = leaves.map((l) => l.shape as number[]);
+  const sizes = leaves.map((l) => l.size);
+  const dtype = leaves[0]!.dtype;
+  const size = sizes.reduce((a, b) => a + b, 0);
+  return {
+    size,
+    /** the flat Float64Array of a tree shaped like params (consumes the tree) */
+    async toFlat(tree: JaxParams): Promise<Float64Array> {
+      const ls = jax.tree.leaves(tree as never) as JaxArray[];
+      const out = new Float64Array(size);
+      let off = 0;
+      for (const l of ls) {
+        out.set(await readF64(l), off);
+        off += l.size;
+      }
+      return out;
+    },
+    /** a tree shaped like params, in their dtype, from a flat vector */
+    fromFlat(v: Float64Array): JaxParams {
+      let off = 0;
+      const ls = shapes.map((shape, i) => {
+        const part = v.subarray(off, off + sizes[i]!);
+        off += sizes[i]!;
+        const data = dtype === "float64" ? Float64Array.from(part) : Float32Array.from(part);
+        return jax.numpy.array(data, { shape, dtype: dtype as never });
+      });
+      return jax.tree.unflatten(def as never, ls) as JaxParams;
+    },
+  };
+}
+
+/**
+ * The Hessian of the model's mean training loss on `batch` at `params` as an operator (borrows
+ * params and batch; `dispose` frees the compiled HVP).
+ */
+export async function hessianOperator(
+  model: Model,
+  params: JaxParams,
+  batch: Batch,
+): Promise<HessianOperator> {
+  const jax = await loadJax();
+  const flat = await flatParams(params);
+  const loss = objective(model);
+  const gradAndHvp = jitUnlessF64(
+    jax,
+    (p: JaxParams, t: JaxParams, x: JaxArray, y: JaxArray) =>
+      jax.jvp((q: JaxParams) => jax.grad(loss)(q, x, y), [p], [t]),
+    model.dtype,
+  );
+  let count = 0;
+  const run = (v: Float64Array) =>
+    gradAndHvp(refTree(jax, params), flat.fromFlat(v), batch.x.ref, batch.y.ref) as unknown as [
+      JaxParams,
+      JaxParams,
+    ];
+  return {
+    size: flat.size,
+    get count() {
+      return count;
+    },
+    async apply(v) {
+      if (v.length !== flat.size)
+        throw new RangeError(`vector has ${v.length} entries, expected ${flat.size}`);
+      const [g, hv] = run(v);
+      jax.tree.dispose(g as never);
+      count++;
+      return flat.toFlat(hv);
+    },
+    async gradient() {
+      const [g, hv] = run(new Float64Array(flat.size));
+      jax.tree.dispose(hv as never);
+      return flat.toFlat(g);
+    },
+    dispose: () => gradAndHvp.dispose(),
+  };
+}
+
+export interface EigenOptions {
+  /** stop when the relative change / residual estimate is below this (default 1e-3) */
+  tol?: number;
+  /** most HVPs (default 100) */
+  maxIter?: number;
+  /** seed of the start vector (default 0) */
+  seed?: number;
+}
+
+export interface TopEigen {
+  /** eigenvalue estimates, descending */
+  values: number[];
+  /** unit eigenvector estimates (flat), aligned with values */
+  vectors: Float64Array[];
+  /** HVPs used */
+  hvps: number;
+  converged: boolean;
+}
+
+/** A unit vector of normals from `seed`. */
+function startVector(n: number, seed: number): Float64Array {
+  const v = new Rng(seed).normals(n);
+  const s = 1 / norm2(v);
+  return v.map((x) => x * s);
+}
+
+/**
+ * Power iteration for the eigenvalue of largest magnitude: v ← Hv/‖Hv‖, λ = vᵀHv, stopping when
+ * |λ_k − λ_{k−1}| ≤ tol·|λ_k|. (For a Hessian with a large negative eigenvalue this finds that
+ * one; Lanczos gives the algebraically largest.) Converges at rate |λ₂/λ₁| per HVP.
+ */
+export async function powerIteration(
+  op: HessianOperator,
+  opts: EigenOptions = {},
+): Promise<TopEigen> {
+  const { tol, maxIter, seed } = eigenOptions(opts);
+  let v = startVector(op.size, seed);
+  let lambda = Number.NaN;
+  for (let k = 1; k <= maxIter; k++) {
+    const hv = await op.apply(v);
+    const next = dot(v, hv);
+    const nrm = norm2(hv);
+    if (nrm === 0) return { values: [0], vectors: [v], hvps: k, converged: true };
+    v = hv.map((x) => x / nrm);
+    if (Math.abs(next - lambda) <= tol * Math.abs(next))
+      return { values: [next], vectors: [v], hvps: k, converged: true };
+    lambda = next;
+  }
+  return { values: [lambda], vectors: [v], hvps: maxIter, converged: false };
+}
+
+/**
+ * The k algebraically largest eigenvalues by Lanczos with full reorthogonalization (Golub & Van
+ * Loan §10.1): Krylov basis q₁ … q_m, tridiagonal T_m = Qᵀ H Q (α on the diagonal, β off it),
+ * each new vector Gram–Schmidt'ed twice against all previous ones. Ritz pair (θ_i, Q s_i) has
+ * residual ‖H Q s_i − θ_i Q s_i‖ = β_m |s_i[m]|; stop when that is ≤ tol·|θ_i| for the top k.
+ */
+export async function lanczos(
+  op: HessianOperator,
+  opts: EigenOptions & { k?: number } = {},
+): Promise<TopEigen> {
+  const { tol, maxIter, seed } = eigenOptions(opts);
+  const k = requireInteger("k", opts.k ?? 1, 1, op.size);
+  const m = Math.min(maxIter, op.size);
+  const basis: Float64Array[] = [startVector(op.size, seed)];
+  const alpha: number[] = [];
+  const beta: number[] = [];
+  let ritz: SymmetricEigen;
+  for (let j = 0; j < m; j++) {
+    const q = basis[j]!;
+    const w = await op.apply(q);
+    alpha.push(dot(q, w));
+    for (let pass = 0; pass < 2; pass++)
+      for (const b of basis) {
+        const c = dot(b, w);
+        for (let i = 0; i < w.length; i++) w[i]! -= c * b[i]!;
+      }
+    const bj = norm2(w);
+    const size = j + 1;
+    const t = new Float64Array(size * size);
+    for (let i = 0; i < size; i++) {
+      t[i * size + i] = alpha[i]!;
+      if (i + 1 < size) t[i * size + i + 1] = t[(i + 1) * size + i] = beta[i]!;
+    }
+    ritz = symmetricEigen(t, size);
+    const done =
+      size >= k &&
+      Array.from({ length: k }, (_, i) => i).every(
+        (i) => bj * Math.abs(ritz.vectors[i * size + size - 1]!) <= tol * Math.abs(ritz.values[i]!),
+      );
+    // an invariant subspace (β = 0, to rounding) has exact Ritz values
+    if (done || bj <= 1e-14 * Math.abs(ritz.values[0]!) || size === m) {
+      const top = Math.min(k, size);
+      const vectors = Array.from({ length: top }, (_, i) => {
+        const x = new Float64Array(op.size);
+        for (let l = 0; l < size; l++) {
+          const s = ritz.vectors[i * size + l]!;
+          const b = basis[l]!;
+          for (let r = 0; r < x.length; r++) x[r]! += s * b[r]!;
+        }
+        return x;
+      });
+      return {
+        values: Array.from(ritz.values.subarray(0, top)),
+        vectors,
+        hvps: size,
+        converged: done || bj <= 1e-14 * Math.abs(ritz.values[0]!) || size === op.size,
+      };
+    }
+    beta.push(bj);
+    basis.push(w.map((x) => x / bj));
+  }
+  throw new Error("unreachable: lanczos returns by the last iteration");
+}
+
+function eigenOptions(o: EigenOptions) {
+  return {
+    tol: requireNumber("tol", o.tol ?? 1e-3, (v) => v > 0 && v < 1, "in (0, 1)"),
+    maxIter: requireInteger("maxIter", o.maxIter ?? 100, 1, 1_000_000),
+    seed: requireInteger("seed", o.seed ?? 0, 0, 2 ** 32 - 1),
+  };
+}
