@@ -60,7 +60,8 @@ export {
   customActivation,
 } from "./theory/activations.js";
 export { criticalLine, criticalPoint } from "./theory/critical.js";
-export { correlation, gaussianKernel, type Kernel, type KernelLayer } from "./theory/kernel.js";
+export { correlation, gaussianKernel, inputKernel, type Kernel, type KernelLayer } from "./theory/kernel.js";
+export { type KernelGrams, kernelGrams, kernelThrough } from "./theory/kernel-gram.js";
 export { linspace, mlpPhaseDiagram, PHASES, phaseDiagram } from "./theory/phase.js";
 export {
   apjnFrom,
