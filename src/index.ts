@@ -15,6 +15,7 @@ export {
 export { apjnEmpirical, apjnExact, apjnToOutput, jacobianExact } from "./diagnostics/apjn.js";
 export { measureApjn, theoryApjn } from "./diagnostics/apjn-profile.js";
 export { initSearch } from "./diagnostics/init-search.js";
+export { type EmpiricalNtk, empiricalNtk, parameterJacobian } from "./diagnostics/ntk.js";
 export { InputError } from "./errors.js";
 export { loadJax, shutdownJax } from "./nets/jax.js";
 export {
@@ -60,7 +61,13 @@ export {
   customActivation,
 } from "./theory/activations.js";
 export { criticalLine, criticalPoint } from "./theory/critical.js";
-export { correlation, gaussianKernel, inputKernel, type Kernel, type KernelLayer } from "./theory/kernel.js";
+export {
+  correlation,
+  gaussianKernel,
+  inputKernel,
+  type Kernel,
+  type KernelLayer,
+} from "./theory/kernel.js";
 export { type KernelGrams, kernelGrams, kernelThrough } from "./theory/kernel-gram.js";
 export { linspace, mlpPhaseDiagram, PHASES, phaseDiagram } from "./theory/phase.js";
 export {
