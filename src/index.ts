@@ -70,6 +70,7 @@ export {
 } from "./theory/kernel.js";
 export { type KernelGrams, kernelGrams, kernelThrough } from "./theory/kernel-gram.js";
 export { linspace, mlpPhaseDiagram, PHASES, phaseDiagram } from "./theory/phase.js";
+export { gpPosterior, gradientDescentMse, symmetricEigen } from "./theory/predict.js";
 export {
   apjnFrom,
   depthScale,

@@ -6,11 +6,11 @@
 import { inputKernel, type Kernel, type KernelLayer } from "./kernel.js";
 
 export interface KernelGrams {
-  /** number of inputs */
-  n: number;
-  /** NNGP K(x_i, x_j) = E[f(x_i) f(x_j)], row-major n × n */
+  rows: number;
+  cols: number;
+  /** NNGP K(a_i, b_j) = E[f(a_i) f(b_j)], row-major rows × cols */
   nngp: Float64Array;
-  /** NTK Θ(x_i, x_j), row-major n × n */
+  /** NTK Θ(a_i, b_j), row-major rows × cols */
   ntk: Float64Array;
 }
 
@@ -24,7 +24,7 @@ export function kernelGrams(
   layers: readonly KernelLayer[],
   a: readonly ArrayLike<number>[],
   b?: readonly ArrayLike<number>[],
-): { rows: number; cols: number; nngp: Float64Array; ntk: Float64Array } {
+): KernelGrams {
   const rowsB = b ?? a;
   const m = a.length;
   const n = rowsB.length;
