@@ -5,6 +5,7 @@ import { registerConvex } from "./convex.js";
 import { registerCritical } from "./critical.js";
 import { registerDemo } from "./demo.js";
 import { registerInitSearch } from "./init-search.js";
+import { registerNtk } from "./ntk.js";
 import { registerPhase } from "./phase.js";
 import { registerTrain } from "./train.js";
 
@@ -18,4 +19,5 @@ export const commands: Array<(program: Command) => void> = [
   registerInitSearch,
   registerConvex,
   registerTrain,
+  registerNtk,
 ];
