@@ -60,12 +60,16 @@ export function registerNtk(program: Command): void {
       });
       const inf = kernelGrams(model.architecture.blocks, rows);
       const jax = await loadJax();
-      const params = model.init(seed);
-      const x = jax.numpy.array(Float32Array.from(rows.flat()), { shape: [rows.length, d] });
-      const emp = await empiricalNtk(model, params, x);
-      x.dispose();
-      jax.tree.dispose(params as never);
-      await shutdownJax();
+      let emp: Awaited<ReturnType<typeof empiricalNtk>>;
+      try {
+        const params = model.init(seed);
+        const x = jax.numpy.array(Float32Array.from(rows.flat()), { shape: [rows.length, d] });
+        emp = await empiricalNtk(model, params, x);
+        x.dispose();
+        jax.tree.dispose(params as never);
+      } finally {
+        await shutdownJax();
+      }
       let diff = 0;
       let norm = 0;
       for (let i = 0; i < inf.ntk.length; i++) {
