@@ -20,6 +20,8 @@ export { measureApjn, theoryApjn } from "./diagnostics/apjn-profile.js";
 export { chiGrid } from "./diagnostics/chi-grid.js";
 export { initSearch } from "./diagnostics/init-search.js";
 export { MeasurePool } from "./diagnostics/parallel.js";
+export { linearizedModel } from "./diagnostics/linearize.js";
+export { type EmpiricalNtk, empiricalNtk, parameterJacobian } from "./diagnostics/ntk.js";
 export { InputError } from "./errors.js";
 export { loadJax, shutdownJax } from "./nets/jax.js";
 export {
@@ -71,8 +73,17 @@ export {
   fixedPointQ,
   fixedPoints,
 } from "./theory/fixed-points.js";
-export { correlation, gaussianKernel, type Kernel, type KernelLayer } from "./theory/kernel.js";
+export {
+  correlation,
+  gaussianKernel,
+  geometricMean,
+  inputKernel,
+  type Kernel,
+  type KernelLayer,
+} from "./theory/kernel.js";
+export { type KernelGrams, kernelGrams, kernelThrough } from "./theory/kernel-gram.js";
 export { linspace, mlpPhaseDiagram, PHASES, phaseDiagram } from "./theory/phase.js";
+export { gpPosterior, gradientDescentMse, symmetricEigen } from "./theory/predict.js";
 export {
   apjnFrom,
   depthScale,

@@ -13,6 +13,7 @@ import {
 import { type HostTensor, LAYERNORM_EPS } from "../../src/nets/stax.js";
 import { Rng } from "../../src/rng.js";
 import { ACTIVATION_NAMES, activation } from "../../src/theory/activations.js";
+import { gaussianKernel } from "../../src/theory/kernel.js";
 
 type Mat = Float64Array[]; // rows
 
@@ -206,9 +207,7 @@ describe("MLP-Mixer block", () => {
       depth: 1,
     });
     expect(arch.blocks[0]!.hasTheory).toBe(false);
-    expect(() =>
-      arch.blocks[0]!.map({ q1: 1, q2: 1, q12: 1, m1: 0, m2: 0, gaussian: true }),
-    ).toThrow(/no infinite-width theory/);
+    expect(() => arch.blocks[0]!.map(gaussianKernel(1))).toThrow(/no infinite-width theory/);
   });
 });
 

@@ -6,6 +6,7 @@ import { registerConvex } from "./convex.js";
 import { registerCritical } from "./critical.js";
 import { registerDemo } from "./demo.js";
 import { registerInitSearch } from "./init-search.js";
+import { registerNtk } from "./ntk.js";
 import { registerPhase } from "./phase.js";
 import { registerResnetScaling } from "./resnet-scaling.js";
 import { registerSharpness } from "./sharpness.js";
@@ -26,4 +27,5 @@ export const commands: Array<(program: Command) => void> = [
   registerResnetScaling,
   registerTransformer,
   registerSharpness,
+  registerNtk,
 ];

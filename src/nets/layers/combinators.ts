@@ -53,7 +53,7 @@ export function serial(...layers: Layer[]): Layer {
   };
 }
 
-/** x ↦ μ x: q' = μ² q, m' = μ m, χ = μ². Keeps a fresh field fresh. */
+/** x ↦ μ x: q' = μ² q, Θ' = μ² Θ, m' = μ m, χ = μ². Keeps a fresh field fresh. */
 export function scale(mu: number): Layer {
   return {
     name: `scale(${mu})`,
@@ -71,6 +71,9 @@ export function scale(mu: number): Layer {
         q12: mu * mu * k.q12,
         m1: mu * k.m1,
         m2: mu * k.m2,
+        t1: mu * mu * k.t1,
+        t2: mu * mu * k.t2,
+        t12: mu * mu * k.t12,
       },
       chi: mu * mu,
     }),
@@ -81,8 +84,8 @@ export function scale(mu: number): Layer {
  * Parallel branches on the same input, outputs summed (neural-tangents' FanOut + FanInSum).
  * All branches but at most one must be fresh on any input (`fresh(false)`: they end in fresh
  * zero-mean weights, possibly scaled): then the branch outputs are uncorrelated, so the records
- * add (q' = Σ q'_k, also q12, m) and so does χ (the cross terms of ‖Σ_k J_k v‖² vanish in
- * expectation). E.g. the depth-scaled residual sum(scale(1), serial(block, scale(L^-β))).
+ * add (q' = Σ q'_k, also q12, m), and so do the NTK Θ and χ (the cross terms of
+ * Σ_k ∂out_k/∂θ vanish in expectation: the fresh branches end in independent zero-mean weights). E.g. the depth-scaled residual sum(scale(1), serial(block, scale(L^-β))).
  */
 export function sum(...branches: Layer[]): Layer {
   const shared = branches.filter((b) => !b.fresh(false));
@@ -133,6 +136,9 @@ export function sum(...branches: Layer[]): Layer {
           q12: total((o) => o.q12),
           m1: total((o) => o.m1),
           m2: total((o) => o.m2),
+          t1: total((o) => o.t1),
+          t2: total((o) => o.t2),
+          t12: total((o) => o.t12),
           gaussian: steps.every((st) => st.kernel.gaussian),
         },
         chi: steps.reduce((acc, st) => acc + st.chi, 0),

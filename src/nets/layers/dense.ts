@@ -4,7 +4,9 @@ import type { Layer, Parametrization } from "./layer.js";
 
 /**
  * Dense to `width` units: q' = σ_w² q + σ_b² (same for q12), χ = σ_w²; the output is a centred
- * Gaussian field. Standard parametrization stores W ~ N(0, σ_w²/N_in), b ~ N(0, σ_b²); NTK stores
+ * Gaussian field. NTK (neural-tangents' Dense, NTK parametrization): Θ' = σ_w² Θ + q', the first
+ * term from the parameters below (backpropagated through W), the second from W and b themselves.
+ * (In the standard parametrization the W-gradient term grows like N_in: no finite limit.) Standard parametrization stores W ~ N(0, σ_w²/N_in), b ~ N(0, σ_b²); NTK stores
  * W, b ~ N(0, 1) and multiplies by σ_w/√N_in, σ_b in the forward pass (same function at
  * initialization, different gradient scales). W is stored [N_out, N_in] and transposed inside
  * the compiled step once per use (a transpose used twice is materialised: a copy per layer).
@@ -46,16 +48,24 @@ export function dense(
       const ty = jax.numpy.matmul(t, jax.numpy.transpose(w.ref));
       return [this.apply(jax, params, x), ntk ? ty.mul(Math.sqrt(sigmaW2 / nIn)) : ty];
     },
-    map: (k) => ({
-      kernel: {
-        q1: sigmaW2 * k.q1 + sigmaB2,
-        q2: sigmaW2 * k.q2 + sigmaB2,
-        q12: sigmaW2 * k.q12 + sigmaB2,
-        m1: 0,
-        m2: 0,
-        gaussian: true,
-      },
-      chi: sigmaW2,
-    }),
+    map: (k) => {
+      const q1 = sigmaW2 * k.q1 + sigmaB2;
+      const q2 = sigmaW2 * k.q2 + sigmaB2;
+      const q12 = sigmaW2 * k.q12 + sigmaB2;
+      return {
+        kernel: {
+          q1,
+          q2,
+          q12,
+          m1: 0,
+          m2: 0,
+          gaussian: true,
+          t1: sigmaW2 * k.t1 + q1,
+          t2: sigmaW2 * k.t2 + q2,
+          t12: sigmaW2 * k.t12 + q12,
+        },
+        chi: sigmaW2,
+      };
+    },
   };
 }

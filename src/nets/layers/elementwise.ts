@@ -10,7 +10,8 @@ const CHECK_POINTS = [-2.5, -1.3, -0.4, 0, 0.3, 1.1, 2.7];
 const verified = new WeakSet<Activation>();
 
 /**
- * Elementwise φ on a centred Gaussian field: q' = E[φ(u)²], q12' = E[φ(u1)φ(u2)], χ = E[φ′(u)²].
+ * Elementwise φ on a centred Gaussian field: q' = E[φ(u)²], q12' = E[φ(u1)φ(u2)], χ = E[φ′(u)²];
+ * NTK (neural-tangents' elementwise): Θ12' = Θ12 · E[φ′(u1)φ′(u2)], Θ1' = Θ1 · E[φ′(u1)²].
  * The finite pass runs the activation's jax op; its tangent map is the op's φ′ fast path when it
  * has one, else jax-js autodiff of the op. An activation without an op (a custom φ given only as
  * a JS function) has theory but refuses to run on a finite network. Float64 arrays of a built-in
@@ -50,6 +51,8 @@ export function act(phi: Activation): Layer {
       }
       const q1 = phi.secondMoment(k.q1);
       const same = k.q2 === k.q1 && k.q12 === k.q1;
+      const d1 = phi.derivSecondMoment(k.q1);
+      const d2 = same ? d1 : phi.derivSecondMoment(k.q2);
       return {
         kernel: {
           q1,
@@ -58,8 +61,11 @@ export function act(phi: Activation): Layer {
           m1: phi.mean(k.q1),
           m2: same ? phi.mean(k.q1) : phi.mean(k.q2),
           gaussian: false,
+          t1: k.t1 * d1,
+          t2: k.t2 * d2,
+          t12: k.t12 * (same ? d1 : phi.dcov(k.q1, k.q2, k.q12)),
         },
-        chi: phi.derivSecondMoment(k.q1),
+        chi: d1,
       };
     },
   };

@@ -12,6 +12,8 @@ export const LAYERNORM_EPS = 1e-5;
  * 0 as in PyTorch; without, γ = 1, β = 0 fixed. At initialization both give
  * q' = s²/(s² + ε), q12' = (q12 − m1 m2)/√((s1² + ε)(s2² + ε)),
  * χ = 1/(s² + ε) (the projections onto 1 and x̂ remove two of N directions: O(1/N)).
+ * NTK (neural-tangents' LayerNorm): Θ12' = Θ12/√((s1² + ε)(s2² + ε)) (the same projections drop
+ * out at infinite width); with `affine`, each unit's own γ and β add q12' + 1.
  */
 export function layerNorm(eps = LAYERNORM_EPS, affine = false): Layer {
   const scaleShift = (params: JaxParams, y: JaxArray, ty: JaxArray): [JaxArray, JaxArray] => {
@@ -50,14 +52,21 @@ export function layerNorm(eps = LAYERNORM_EPS, affine = false): Layer {
     map: (k) => {
       const v1 = k.q1 - k.m1 * k.m1 + eps;
       const v2 = k.q2 - k.m2 * k.m2 + eps;
+      const q1 = (v1 - eps) / v1;
+      const q2 = (v2 - eps) / v2;
+      const q12 = (k.q12 - k.m1 * k.m2) / geometricMean(v1, v2);
+      const own = affine ? 1 : 0;
       return {
         kernel: {
-          q1: (v1 - eps) / v1,
-          q2: (v2 - eps) / v2,
-          q12: (k.q12 - k.m1 * k.m2) / geometricMean(v1, v2),
+          q1,
+          q2,
+          q12,
           m1: 0,
           m2: 0,
           gaussian: k.gaussian,
+          t1: k.t1 / v1 + own * (q1 + 1),
+          t2: k.t2 / v2 + own * (q2 + 1),
+          t12: k.t12 / Math.sqrt(v1 * v2) + own * (q12 + 1),
         },
         chi: 1 / v1,
       };
