@@ -19,9 +19,9 @@ export { apjnEmpirical, apjnExact, apjnToOutput, jacobianExact } from "./diagnos
 export { measureApjn, theoryApjn } from "./diagnostics/apjn-profile.js";
 export { chiGrid } from "./diagnostics/chi-grid.js";
 export { initSearch } from "./diagnostics/init-search.js";
-export { MeasurePool } from "./diagnostics/parallel.js";
 export { linearizedModel } from "./diagnostics/linearize.js";
 export { type EmpiricalNtk, empiricalNtk, parameterJacobian } from "./diagnostics/ntk.js";
+export { MeasurePool } from "./diagnostics/parallel.js";
 export { InputError } from "./errors.js";
 export { loadJax, shutdownJax } from "./nets/jax.js";
 export {
