@@ -2,26 +2,20 @@
  * critkit's library API. Theory (float64, no tensor engine): activations, layer kernel maps,
  * recurrences, fixed points, critical points, phase diagrams. Finite networks (@jax-js/jax):
  * architectures from the same layers, the empirical APJN, the numerical criticality test.
- * Training (src/train): optimizers, schedules, the training loop, checkpoints; data splits. Convex
+ * Training (src/train): optimizers, schedules, the training loop. Convex
  * (globally optimal) training of two-layer ReLU networks under the `convex` namespace.
+ * Everything here also runs in a browser; what needs Node (files, worker threads) is in
+ * `critkit/node` (src/node.ts).
  */
 
 /** Convex training of two-layer ReLU networks: `import { convex } from "critkit"` (docs/convex.md). */
 export * as convex from "./convex/index.js";
-export {
-  oneHot,
-  stratifiedSplit,
-  type TrainingSet,
-  trainingDatasetNames,
-  trainingSet,
-} from "./data/training.js";
 export { apjnEmpirical, apjnExact, apjnToOutput, jacobianExact } from "./diagnostics/apjn.js";
 export { measureApjn, theoryApjn } from "./diagnostics/apjn-profile.js";
 export { chiGrid } from "./diagnostics/chi-grid.js";
 export { initSearch } from "./diagnostics/init-search.js";
 export { linearizedModel } from "./diagnostics/linearize.js";
 export { type EmpiricalNtk, empiricalNtk, parameterJacobian } from "./diagnostics/ntk.js";
-export { MeasurePool } from "./diagnostics/parallel.js";
 export { InputError } from "./errors.js";
 export { loadJax, shutdownJax } from "./nets/jax.js";
 export {
@@ -93,12 +87,6 @@ export {
   propagate,
 } from "./theory/recurrence.js";
 export { tabulated } from "./theory/tabulate.js";
-export {
-  hasCheckpoint,
-  loadCheckpoint,
-  type RunConfig,
-  saveCheckpoint,
-} from "./train/checkpoint.js";
 export {
   initialState,
   type TrainConfig,

@@ -180,3 +180,12 @@ export class ZigguratRng extends Rng {
     }
   }
 }
+
+/** In-place Fisher–Yates shuffle driven by `rng`. */
+export function shuffle<T>(a: T[], rng: Rng): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.uniform() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}

@@ -20,3 +20,10 @@ it("README example: theory and a finite network through the public API", async (
   const theory = theoryApjn(arch)!;
   expect(Math.abs(measured.logJ[9]! - theory[9]!)).toBeLessThan(4 * measured.relStderr[9]! + 0.1);
 });
+
+it("critkit/node holds the Node-only API (files, worker threads) that the main entry leaves out", async () => {
+  const node = await import("../src/node.js");
+  for (const name of ["trainingSet", "stratifiedSplit", "saveCheckpoint", "MeasurePool"])
+    expect([name, typeof (node as Record<string, unknown>)[name]]).toEqual([name, "function"]);
+  expect("trainingSet" in critkit).toBe(false);
+});

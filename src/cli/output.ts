@@ -48,7 +48,10 @@ export function expOfLogs(
       warnings,
       `${name} leaves the float64 range at layer ${layers[first]}: it is null (0 or ∞) there; ${logName} holds its logarithm`,
     );
-  return Array.from(logs, (v) => (inRange(v) ? Math.exp(v) : Number.NaN));
+  // log = −∞ is an exact 0 (e.g. a layer with χ_J = 0), not a value out of range
+  return Array.from(logs, (v) =>
+    v === Number.NEGATIVE_INFINITY ? 0 : inRange(v) ? Math.exp(v) : Number.NaN,
+  );
 }
 
 /** Index of the first value that is not a finite number, or −1. */
@@ -140,26 +143,32 @@ export async function makeOutputDir(dir: string): Promise<void> {
   });
 }
 
-/** Temporary files being written now; removed if the process is interrupted. */
-const inFlight = new Set<string>();
+/**
+ * Writes in progress: each temporary file with the controller that aborts its write and the
+ * promise that settles once the write has ended and the temporary file is gone.
+ */
+const inFlight = new Map<string, { abort: AbortController; settled: Promise<unknown> }>();
 
-function removeInFlight(): void {
-  for (const tmp of inFlight) rmSync(tmp, { force: true });
-  inFlight.clear();
-}
-
+/**
+ * On SIGINT/SIGTERM: abort every write, wait until each has removed its temporary file (removing
+ * it only after the write has ended, so a pending open cannot create it again), then exit.
+ */
 function onSignal(signal: NodeJS.Signals): void {
-  removeInFlight();
-  process.stderr.write(`critkit: interrupted (${signal}); no partial file left\n`);
-  process.exit(signal === "SIGINT" ? 130 : 143);
+  const writes = [...inFlight.values()];
+  for (const w of writes) w.abort.abort();
+  void Promise.allSettled(writes.map((w) => w.settled)).then(() => {
+    for (const tmp of inFlight.keys()) rmSync(tmp, { force: true });
+    process.stderr.write(`critkit: interrupted (${signal}); no partial file left\n`);
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  });
 }
 
-function track(tmp: string): void {
+function track(tmp: string, abort: AbortController, settled: Promise<unknown>): void {
   if (inFlight.size === 0) {
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   }
-  inFlight.add(tmp);
+  inFlight.set(tmp, { abort, settled });
 }
 
 function untrack(tmp: string): void {
@@ -180,12 +189,23 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     dirname(path),
     `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`,
   );
-  track(tmp);
+  const abort = new AbortController();
+  const write = (async () => {
+    try {
+      await writeFile(tmp, data, { flag: "wx", signal: abort.signal });
+      if (abort.signal.aborted) throw abort.signal.reason;
+      await rename(tmp, path);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  })();
+  track(tmp, abort, write);
   try {
-    await writeFile(tmp, data, { flag: "wx" });
-    await rename(tmp, path);
+    await write;
   } catch (e) {
-    await rm(tmp, { force: true });
+    // interrupted: the signal handler exits the process; the caller never sees this write end
+    if (abort.signal.aborted) await new Promise(() => {});
     throw e;
   } finally {
     untrack(tmp);

@@ -7,7 +7,7 @@
  * - targets as float rows [n, outputs]: one-hot for classification, real values for regression.
  */
 import { InputError, requireInteger, requireNumber } from "../errors.js";
-import { Rng } from "../rng.js";
+import { Rng, shuffle } from "../rng.js";
 import { breastCancerData, digitsData, irisData, type LabelledData } from "./datasets.js";
 
 export const trainingDatasetNames = [
@@ -49,15 +49,6 @@ export interface TrainingSetOptions {
   teacherWidth?: number;
   outputs?: number;
   noise?: number;
-}
-
-/** In-place Fisher–Yates shuffle driven by `rng`. */
-export function shuffle<T>(a: T[], rng: Rng): T[] {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rng.uniform() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
 }
 
 /**

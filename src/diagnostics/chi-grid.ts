@@ -17,7 +17,8 @@
  */
 import type { Architecture } from "../nets/network.js";
 import { theoryApjn } from "./apjn-profile.js";
-import { type MeasurePool, type MlpTaskSpec, mlpFromTask } from "./parallel.js";
+import { type MlpTaskSpec, mlpFromTask } from "./measure-task.js";
+import type { MeasurePool } from "./parallel.js";
 
 export interface ChiGridOptions {
   activation: string;

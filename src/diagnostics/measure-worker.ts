@@ -5,7 +5,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { InputError } from "../errors.js";
-import { type MeasureTask, measureTask } from "./parallel.js";
+import { type MeasureTask, measureTask } from "./measure-task.js";
 
 const port = parentPort;
 if (!port) throw new Error("measure-worker must run in a worker thread");

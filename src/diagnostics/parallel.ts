@@ -7,44 +7,15 @@
  * task of the same block kinds (a σ_w² grid shares them: the dense layer's key has no σ in it).
  *
  * Tasks are plain data (activation names, numbers), so they cross threads by structured clone;
- * `measureTask` runs the same task in the calling thread (threads = 0, tests, the worker itself).
+ * `measureTask` (./measure-task.ts) runs the same task in the calling thread (threads = 0, tests,
+ * the worker itself).
  */
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { InputError } from "../errors.js";
-import { type Architecture, mlpArchitecture } from "../nets/network.js";
-import type { LayerNormPlacement, Parametrization } from "../nets/stax.js";
-import { activation } from "../theory/activations.js";
-import { type ApjnProfile, type MeasureOptions, measureApjn } from "./apjn-profile.js";
-
-/** An MLP (src/nets/network.ts MlpSpec) with its activations by name: clonable across threads. */
-export interface MlpTaskSpec {
-  activations: string[];
-  sigmaW2: number;
-  sigmaB2: number;
-  width: number;
-  depth: number;
-  layernorm?: LayerNormPlacement;
-  lnAffine?: boolean;
-  mu?: number;
-  parametrization?: Parametrization;
-}
-
-/** One APJN measurement: the MLP and the sampling (seeds, inputs, probes, l0, …). */
-export interface MeasureTask {
-  mlp: MlpTaskSpec;
-  measure: Omit<MeasureOptions, "onProgress">;
-}
-
-export function mlpFromTask(spec: MlpTaskSpec): Architecture {
-  return mlpArchitecture({ ...spec, activations: spec.activations.map((a) => activation(a)) });
-}
-
-/** Runs a task in this thread. */
-export function measureTask(task: MeasureTask): Promise<ApjnProfile> {
-  return measureApjn(mlpFromTask(task.mlp), task.measure);
-}
+import type { ApjnProfile } from "./apjn-profile.js";
+import { type MeasureTask, measureTask } from "./measure-task.js";
 
 interface Pending {
   task: MeasureTask;

@@ -12,11 +12,11 @@
  * float32 runs jit the loss-and-gradient; float64 runs eagerly (jax-js rounds JS constants to
  * float32 inside jit, and jit of a float64 gradient can exhaust the heap).
  */
-import { type Split, shuffle, type TrainingSet } from "../data/training.js";
+import type { Split, TrainingSet } from "../data/training.js";
 import { requireInteger } from "../errors.js";
 import { type JaxArray, type JaxModule, readF64 } from "../nets/jax.js";
 import type { JaxParams } from "../nets/stax.js";
-import { Rng } from "../rng.js";
+import { Rng, shuffle } from "../rng.js";
 import { makeOptimizer, type OptimizerConfig, type OptimizerState } from "./optimizers.js";
 import { makeSchedule, type ScheduleName } from "./schedules.js";
 

@@ -25,8 +25,18 @@ const FAST: Record<string, { args: string[]; costly?: boolean }> = {
   "apjn-theory": { args: ["--sigma-w2", "1.5", "--depth", "10"] },
   apjn: { args: ["--sigma-w2", "1.5", "--width", "8", "--depth", "4", "--seeds", "1"] },
   "init-search": {
-    args: ["--width", "8", "--depth", "6", "--seeds", "2", "--inputs", "2", "--probes", "2"],
+    args: ["--width", "8", "--depth", "6", "--seeds", "2", "--inputs", "2", "--probes", "2"].concat(
+      ["--tol", "0.5", "--max-seeds", "4", "--extrapolate", "none"],
+    ),
   },
+  "chi-grid": {
+    args: ["--width", "8", "--depth", "4", "--grid", "2,2", "--probes", "2", "--threads", "0"],
+  },
+  "resnet-scaling": {
+    args: ["--beta", "0.5", "--depths", "2,4", "--width", "8", "--seeds", "2", "--inputs", "1"],
+  },
+  sharpness: { args: ["--dataset", "iris", "--width", "4", "--depth", "1", "--steps", "3"] },
+  ntk: { args: ["--samples", "4", "--width", "8", "--depth", "1"] },
   convex: { args: ["--patterns", "5", "--max-iter", "20"] },
   train: { args: ["--width", "8", "--depth", "1", "--steps", "3", "--eval-every", "1"] },
   "transformer-grads": {
