@@ -41,14 +41,17 @@ function criticalExponent(
   return { zeta: powerLawFit(t.logJ, from, ZETA_DEPTH).zeta, from, overflowLayer: null };
 }
 
+/** A range [min, max] in JSON; a null end is unbounded (0 or ∞ in the theory, never a lost value). */
+const interval = ([min, max]: readonly [number, number] | readonly number[]) => ({ min, max });
+
 const fmt = (x: number, p = 6) => (Number.isFinite(x) ? x.toPrecision(p) : x > 0 ? "∞" : "—");
 
 function branchJson(b: Branch, index: number) {
   return {
     index,
     stability: b.stability,
-    q_star: b.qStar,
-    sigma_w2: b.sigmaW2,
+    q_star: interval(b.qStar),
+    sigma_w2: interval(b.sigmaW2),
     critical: b.critical.map((c) => ({
       sigma_w2: c.sigmaW2,
       q_star: c.qStar,
@@ -161,7 +164,7 @@ export function registerCritical(program: Command): void {
             attracting: p.attracting,
             chi_J: p.chiJ,
             chi_q: p.chiQ,
-            basin: p.basin,
+            basin: interval(p.basin),
           })),
         },
         warnings,
