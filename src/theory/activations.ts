@@ -166,6 +166,8 @@ const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
  * erf (Williams 1997):
  *   E[erf(u1) erf(u2)]   = (2/π) arcsin(2 q12 / √((1 + 2q1)(1 + 2q2)))
  *   E[erf′(u1) erf′(u2)] = (4/π) / √((1 + 2q1)(1 + 2q2) − 4 q12²)
+ * The determinant is evaluated as 1 + 2(q1 + q2) + 4(g − q12)(g + q12) with g = √(q1 q2): expanding
+ * the product cancels catastrophically at large q (all digits lost near q = 1e15 at c = 1).
  */
 const erfActivation = makeActivation({
   name: "erf",
@@ -175,8 +177,14 @@ const erfActivation = makeActivation({
   closed: {
     cov: (q1, q2, q12) =>
       (2 / Math.PI) *
-      Math.asin(Math.max(-1, Math.min(1, (2 * q12) / Math.sqrt((1 + 2 * q1) * (1 + 2 * q2))))),
-    dcov: (q1, q2, q12) => 4 / Math.PI / Math.sqrt((1 + 2 * q1) * (1 + 2 * q2) - 4 * q12 * q12),
+      Math.asin(
+        Math.max(-1, Math.min(1, (2 * q12) / (Math.sqrt(1 + 2 * q1) * Math.sqrt(1 + 2 * q2)))),
+      ),
+    dcov: (q1, q2, q12) => {
+      const g = geometricMean(q1, q2);
+      const r = Math.min(Math.abs(q12), g);
+      return 4 / Math.PI / Math.sqrt(1 + 2 * (q1 + q2) + 4 * (g - r) * (g + r));
+    },
     mean: () => 0,
   },
 });

@@ -22,6 +22,16 @@ describe("Gaussian expectations at huge variance", () => {
     }
   });
 
+  it("erf's closed forms keep their digits at c = 1 for q up to 1e300: E[erf′(u)²] = (4/π)/√(1+4q) (a Gaussian integral of e^{−2u²})", () => {
+    const erfPhi = activation("erf");
+    for (const q of [1, 1e8, ...HUGE]) {
+      const exact = 4 / Math.PI / Math.sqrt(1 + 4 * q);
+      const k = gaussianKernel(q);
+      expect(Math.abs(erfPhi.dcov(k.q1, k.q2, k.q12) / exact - 1)).toBeLessThan(1e-14);
+      expect(erfPhi.cov(k.q1, k.q2, k.q12)).toBeLessThanOrEqual(1);
+    }
+  });
+
   it("E[sech⁴ u] → (4/3)/√(2πq) and E[relu(u)²] = q/2, to 1e-13 relative", () => {
     for (const q of HUGE) {
       const sech4 = expect1((u) => 1 / Math.cosh(u) ** 4, q, 96, true);

@@ -2,14 +2,13 @@ import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { chiGrid } from "../../diagnostics/chi-grid.js";
 import { MeasurePool } from "../../diagnostics/parallel.js";
-import { InputError } from "../../errors.js";
 import { mlpBlock } from "../../nets/stax.js";
-import { heatmapSpec, writePlot } from "../../report/plot.js";
+import { heatmapSpec, PLOT_EXTENSIONS, writePlot } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { criticalLine } from "../../theory/critical.js";
 import { linspace } from "../../theory/phase.js";
 import { fields, int, num, range } from "../options.js";
-import { printJson, progress } from "../output.js";
+import { checkOutputFile, printJson, progress } from "../output.js";
 
 export function registerChiGrid(program: Command): void {
   program
@@ -47,9 +46,8 @@ export function registerChiGrid(program: Command): void {
       const sigmaW2 = Array.from(linspace(w0, w1, int("--grid", gw, 2, 1000)));
       const sigmaB2 = Array.from(linspace(b0, b1, int("--grid", gb, 2, 1000)));
       const from = o.from === undefined ? undefined : int("--from", o.from, 0, depth - 1);
-      const out = o.out === undefined ? undefined : String(o.out);
-      if (out !== undefined && !/\.(svg|png)$/i.test(out))
-        throw new InputError("--out", `must end in .svg or .png, got '${out}'`);
+      const out =
+        o.out === undefined ? undefined : checkOutputFile("--out", o.out, PLOT_EXTENSIONS);
       const opts = {
         activation: phi.name,
         mu,

@@ -6,14 +6,13 @@
 import type { Command } from "commander";
 import { datasetNames, loadDataset } from "../../data/datasets.js";
 import { empiricalNtk } from "../../diagnostics/ntk.js";
-import { InputError } from "../../errors.js";
 import { loadJax, shutdownJax } from "../../nets/jax.js";
 import { mlpModel } from "../../nets/model.js";
-import { heatmapSpec, writePlot } from "../../report/plot.js";
+import { heatmapSpec, PLOT_EXTENSIONS, writePlot } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { kernelGrams } from "../../theory/kernel-gram.js";
 import { int, num, oneOf } from "../options.js";
-import { printJson } from "../output.js";
+import { checkOutputFile, printJson } from "../output.js";
 
 export function registerNtk(program: Command): void {
   program
@@ -40,8 +39,7 @@ export function registerNtk(program: Command): void {
       const sigmaW2 = num("sigma-w2", o.sigmaW2, { minExclusive: 0 });
       const sigmaB2 = num("sigma-b2", o.sigmaB2, { min: 0 });
       const seed = int("seed", o.seed, 0, 2 ** 31 - 1);
-      if (o.out !== undefined && !/\.(svg|png)$/i.test(String(o.out)))
-        throw new InputError("out", `must end in .svg or .png, got ${JSON.stringify(o.out)}`);
+      if (o.out !== undefined) checkOutputFile("--out", o.out, PLOT_EXTENSIONS);
       const data = loadDataset(name, seed);
       const d = data.X.cols;
       const rows = Array.from({ length: Math.min(n, data.X.rows) }, (_, i) =>

@@ -9,10 +9,10 @@ import {
 } from "../../diagnostics/resnet-scaling.js";
 import { InputError } from "../../errors.js";
 import { shutdownJax } from "../../nets/jax.js";
-import { lineSpec, writePlot } from "../../report/plot.js";
+import { lineSpec, PLOT_EXTENSIONS, writePlot } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { int, num, oneOf } from "../options.js";
-import { printJson, progress } from "../output.js";
+import { checkOutputFile, printJson, progress } from "../output.js";
 
 const QUANTITIES = ["variance", "apjn", "grad"] as const;
 
@@ -91,8 +91,7 @@ export function registerResnetScaling(program: Command): void {
       const probes = int("--probes", o.probes, 1, 4096);
       const q0 = num("--q0", o.q0, { minExclusive: 0 });
       const plotted = oneOf("--plot", o.plot, QUANTITIES);
-      if (o.out !== undefined && !/\.(svg|png)$/i.test(String(o.out)))
-        throw new InputError("--out", `must end in .svg or .png, got '${o.out}'`);
+      if (o.out !== undefined) checkOutputFile("--out", o.out, PLOT_EXTENSIONS);
       const grads = o.grads !== false;
       const bar = progress(betas.length * depths.length, "(β, L)", Boolean(o.json));
       try {

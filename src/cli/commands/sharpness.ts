@@ -4,7 +4,6 @@
  * the predicted stable learning-rate range at initialization, progressive sharpening and the Edge
  * of Stability onset (sharpness ≈ 2/η), with a plot of sharpness, 2/η and the loss.
  */
-import { existsSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import {
   type TrainingDatasetName,
@@ -13,14 +12,13 @@ import {
 } from "../../data/training.js";
 import { hessianOperator, lanczos } from "../../diagnostics/hvp.js";
 import { edgeOfStability, maxStableLr } from "../../diagnostics/stability.js";
-import { InputError } from "../../errors.js";
 import { loadJax, shutdownJax } from "../../nets/jax.js";
 import { mlpModel, objective } from "../../nets/model.js";
-import { lineSpec, writePlot } from "../../report/plot.js";
+import { lineSpec, PLOT_EXTENSIONS, writePlot } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { initialState, train } from "../../train/loop.js";
 import { int, num, oneOf } from "../options.js";
-import { printJson, progress } from "../output.js";
+import { checkOutputFile, printJson, progress } from "../output.js";
 
 interface RawOptions {
   dataset: string;
@@ -68,12 +66,7 @@ async function runSharpness(raw: RawOptions): Promise<void> {
   const weightDecay = num("--weight-decay", raw.weightDecay, { min: 0 });
   const seed = int("--seed", raw.seed, 0, 2 ** 32 - 1);
   const json = raw.json ?? false;
-  if (raw.out !== undefined) {
-    if (!/\.(svg|png)$/i.test(raw.out))
-      throw new InputError("--out", `must end in .svg or .png, got '${raw.out}'`);
-    if (existsSync(raw.out) && statSync(raw.out).isDirectory())
-      throw new InputError("--out", `${raw.out} is a folder`);
-  }
+  if (raw.out !== undefined) checkOutputFile("--out", raw.out, PLOT_EXTENSIONS);
   const data = trainingSet(dataset, { seed });
   const jax = await loadJax();
   const model = await mlpModel({
