@@ -44,6 +44,12 @@ export function registerApjnTheory(program: Command): void {
           `c^l is not computed from layer ${t.correlationStop} on: q^l > ${Q_BIVARIATE_MAX.toPrecision(2)}, beyond the accurate range of the two-input quadrature (c is null there)`,
         );
       const logApjn = apjnFrom(t, l0);
+      const vanishes = logApjn.indexOf(Number.NEGATIVE_INFINITY);
+      if (vanishes >= 0)
+        warn(
+          warnings,
+          `J^{${l0},l} is exactly 0 from layer ${l0 + vanishes} on (a layer with χ_J = 0): log_apjn is null (−∞) there`,
+        );
       const layers = Array.from({ length: depth - l0 + 1 }, (_, i) => l0 + i);
       const fitFrom = Math.max(1, Math.floor(depth / 4));
       // σ_w² = 0 makes J vanish after one layer (log J = −∞): no power law to fit

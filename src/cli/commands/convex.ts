@@ -50,6 +50,9 @@ interface RawOptions {
 /** Iteration budgets that reach the default --tol on the shipped datasets (docs/convex.md). */
 const DEFAULT_MAX_ITER = { ipm: 300, admm: 100_000, al: 200_000, fista: 100_000 } as const;
 
+/** λ above this multiple of λ_max is refused: the zero network is optimal from λ_max on. */
+const LAMBDA_MAX_FACTOR = 1e6;
+
 export function registerConvex(program: Command): void {
   program
     .command("convex")
@@ -163,6 +166,8 @@ function runConvex(raw: RawOptions): void {
     );
   const rng = new Rng(seed);
   if (robust) {
+    if (lambdaOption !== undefined && lambdaOption > 1e6)
+      throw new InputError("--lambda", `must be ≤ 1e6 with --robust, got ${lambdaOption}`);
     runRobust(data, { P: P ?? 200, lambda: lambdaOption ?? 1e-3, eps, maxIter, json }, rng);
     return;
   }
@@ -175,6 +180,12 @@ function runConvex(raw: RawOptions): void {
   const atOne: ConvexProblem = { X: data.X, y: data.y, patterns, lambda: 1, loss, gated: false };
   const lmax = lambdaMax(atOne);
   const lambda = lambdaOption ?? lambdaFrac * lmax;
+  // far above λ_max the zero network is optimal and the solvers' systems lose every digit
+  if (lambda > LAMBDA_MAX_FACTOR * lmax)
+    throw new InputError(
+      lambdaOption === undefined ? "--lambda-frac" : "--lambda",
+      `λ = ${lambda.toPrecision(4)} is above ${LAMBDA_MAX_FACTOR} × λ_max = ${(LAMBDA_MAX_FACTOR * lmax).toPrecision(4)}, where the zero network is already optimal`,
+    );
   const relu: ConvexProblem = { ...atOne, lambda };
 
   if (raw.lambdaPath !== undefined) {

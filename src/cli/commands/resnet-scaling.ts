@@ -12,7 +12,7 @@ import { shutdownJax } from "../../nets/jax.js";
 import { lineSpec, PLOT_EXTENSIONS, writePlot } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { int, num, oneOf } from "../options.js";
-import { checkOutputFile, printJson, progress } from "../output.js";
+import { checkOutputFile, printJson, progress, warn } from "../output.js";
 
 const QUANTITIES = ["variance", "apjn", "grad"] as const;
 
@@ -114,6 +114,17 @@ export function registerResnetScaling(program: Command): void {
           }
         }
         bar.stop();
+        const warnings: string[] = [];
+        const lost = rows.filter((r) =>
+          [r.log_variance, r.log_apjn, r.apjn_rel_var, r.log_grad_first, r.log_grad_last].some(
+            (v) => v !== null && !Number.isFinite(v),
+          ),
+        );
+        if (lost.length > 0)
+          warn(
+            warnings,
+            `the float32 network over- or underflows at ${lost.map((r) => `β = ${r.beta}, L = ${r.depth}`).join("; ")}: its measured values are null there (lower --q0 or --sigma-w2)`,
+          );
         const result = {
           width,
           activation: phi.name,
@@ -125,6 +136,7 @@ export function registerResnetScaling(program: Command): void {
           inputs,
           probes,
           rows,
+          warnings,
         };
         if (o.out) {
           const pick = (r: ScalingRow) =>
@@ -163,7 +175,8 @@ export function registerResnetScaling(program: Command): void {
         process.stdout.write(
           "    β      L   log Var (theory)    log J (theory)   rel.var J   log|g_0|²  log|g_L|²\n",
         );
-        const f = (v: number | null, d = 3) => (v === null ? "—" : v.toFixed(d));
+        const f = (v: number | null, d = 3) =>
+          v === null || !Number.isFinite(v) ? "—" : v.toFixed(d);
         for (const r of rows)
           process.stdout.write(
             `${String(r.beta).padStart(5)} ${String(r.depth).padStart(6)}  ${`${f(r.log_variance)} (${f(r.log_variance_theory)})`.padStart(17)}  ${`${f(r.log_apjn)} (${f(r.log_apjn_theory)})`.padStart(16)}  ${f(r.apjn_rel_var, 4).padStart(10)}  ${f(r.log_grad_first).padStart(9)}  ${f(r.log_grad_last).padStart(9)}\n`,

@@ -18,7 +18,7 @@ import { lineSpec, PLOT_EXTENSIONS, writePlot } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { initialState, train } from "../../train/loop.js";
 import { int, num, oneOf } from "../options.js";
-import { checkOutputFile, printJson, progress } from "../output.js";
+import { checkOutputFile, printJson, progress, warn } from "../output.js";
 
 interface RawOptions {
   dataset: string;
@@ -102,6 +102,7 @@ async function runSharpness(raw: RawOptions): Promise<void> {
   try {
     const optConfig = { name: "sgd" as const, weightDecay, wdMode: "l2" as const };
     const state = initialState(jax, model.init(seed), optConfig);
+    let diverged: number | null = null;
     await measure(0, state.params);
     const final = await train(
       jax,
@@ -112,7 +113,10 @@ async function runSharpness(raw: RawOptions): Promise<void> {
       {
         afterStep: async (s) => {
           bar.tick(s.step);
-          if (s.step % every === 0) await measure(s.step, s.params);
+          const last = s.history.steps.at(-1)?.loss;
+          if (diverged === null && last !== undefined && !Number.isFinite(last)) diverged = s.step;
+          // past divergence the parameters are not finite: no Hessian to measure
+          if (s.step % every === 0 && diverged === null) await measure(s.step, s.params);
         },
       },
     );
@@ -122,6 +126,12 @@ async function runSharpness(raw: RawOptions): Promise<void> {
     let increases = 0;
     for (let i = 1; i < loss.length; i++) if (loss[i]! > loss[i - 1]!) increases++;
     const eos = edgeOfStability(tracked.step, tracked.sharpness, lr);
+    const warnings: string[] = [];
+    if (diverged !== null)
+      warn(
+        warnings,
+        `the training loss is not finite from step ${diverged} on (GD diverged at η = ${lr}): loss values are null from there and the sharpness is not measured after it`,
+      );
     const result = {
       dataset,
       arch,
@@ -143,6 +153,7 @@ async function runSharpness(raw: RawOptions): Promise<void> {
       final_test_accuracy: final.history.evals.at(-1)?.testAccuracy ?? null,
       tracked: { step: tracked.step, sharpness: tracked.sharpness, lanczos_hvps: tracked.hvps },
       loss: { step: final.history.steps.map((s) => s.step), value: loss },
+      warnings,
     };
     if (raw.out !== undefined)
       await writePlot(

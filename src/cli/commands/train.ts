@@ -29,6 +29,7 @@ import {
   checkOutputFile,
   printJson,
   progress,
+  warn,
   writeFileAtomic,
 } from "../output.js";
 
@@ -241,6 +242,13 @@ async function runTrain(raw: RawOptions): Promise<void> {
     bar.stop();
     jax.tree.dispose([final.params, final.opt.slots] as never);
     const h = final.history;
+    const warnings: string[] = [];
+    const diverged = h.steps.find((s) => !Number.isFinite(s.loss));
+    if (diverged)
+      warn(
+        warnings,
+        `the training loss is not finite from step ${diverged.step} on (training diverged; lower --lr): losses are null from there`,
+      );
     const result = {
       ...runConfig,
       dataset_description: data.description,
@@ -260,6 +268,7 @@ async function runTrain(raw: RawOptions): Promise<void> {
         train_accuracy: h.evals.map((e) => e.trainAccuracy),
         test_accuracy: h.evals.map((e) => e.testAccuracy),
       },
+      warnings,
     };
     if (out !== undefined) {
       await writeFileAtomic(
@@ -285,9 +294,10 @@ async function runTrain(raw: RawOptions): Promise<void> {
     if (resumedFrom !== null) process.stdout.write(`resumed from step ${resumedFrom}\n`);
     process.stdout.write(" step   train loss    test loss  train acc  test acc\n");
     const pct = (a: number | null) => (a === null ? "—" : `${(100 * a).toFixed(1)}%`);
+    const exp4 = (x: number) => (Number.isFinite(x) ? x.toExponential(4) : "—");
     for (const e of h.evals)
       process.stdout.write(
-        `${String(e.step).padStart(5)}  ${e.trainLoss.toExponential(4).padStart(11)}  ${e.testLoss.toExponential(4).padStart(11)}  ${pct(e.trainAccuracy).padStart(9)}  ${pct(e.testAccuracy).padStart(8)}\n`,
+        `${String(e.step).padStart(5)}  ${exp4(e.trainLoss).padStart(11)}  ${exp4(e.testLoss).padStart(11)}  ${pct(e.trainAccuracy).padStart(9)}  ${pct(e.testAccuracy).padStart(8)}\n`,
       );
     if (out !== undefined) process.stdout.write(`wrote ${out}\n`);
   } finally {
