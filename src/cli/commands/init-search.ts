@@ -5,7 +5,7 @@ import { shutdownJax } from "../../nets/jax.js";
 import { criticalPoint } from "../../theory/critical.js";
 import { parseArchOptions, withArchOptions } from "../arch-options.js";
 import { int, num, range } from "../options.js";
-import { printJson } from "../output.js";
+import { printJson, warn } from "../output.js";
 
 /** The narrowest σ_w² scan init-search accepts: max/min. */
 const MIN_RANGE_RATIO = 1.1;
@@ -82,6 +82,13 @@ export function registerInitSearch(program: Command): void {
               rate_stderr: p.rateStderr,
               seeds: p.seeds,
             }));
+        const warnings: string[] = [];
+        const exponentOk = Number.isFinite(r.exponent) && Number.isFinite(r.exponentStderr);
+        if (!exponentOk)
+          warn(
+            warnings,
+            `the APJN power law at σ_w² = ${r.sigmaW2.toPrecision(5)} could not be fitted (the finite networks' J^{0,l} over- or underflows in ${a.dtype}): exponent is null`,
+          );
         const result = {
           ...a.settings,
           sigma_w2: r.everywhere ? null : r.sigmaW2,
@@ -108,6 +115,7 @@ export function registerInitSearch(program: Command): void {
           forward_pass_equivalents: r.passes,
           seconds,
           points: points(r.finite),
+          warnings,
         };
         if (o.json) return printJson(result);
         const pm = (v: number, se: number) => `${v.toFixed(4)} ± ${se.toFixed(4)}`;
@@ -119,7 +127,7 @@ export function registerInitSearch(program: Command): void {
               ? `extrapolated to infinite width: ${pm(r.infinite.sigmaW2, r.infinite.sigmaW2Stderr)}  (width × ${r.infinite.factor}: ${pm(r.infinite.wide.sigmaW2, r.infinite.wide.sigmaW2Stderr)}, ${r.infinite.wide.seeds} networks)\n`
               : "");
         process.stdout.write(
-          `${head}APJN power law at σ_w² = ${r.sigmaW2.toFixed(4)}: J ∝ l^(−ζ), ζ = ${r.exponent.toFixed(3)} ± ${r.exponentStderr.toFixed(3)}\n` +
+          `${head}APJN power law at σ_w² = ${r.sigmaW2.toFixed(4)}: ${exponentOk ? `J ∝ l^(−ζ), ζ = ${r.exponent.toFixed(3)} ± ${r.exponentStderr.toFixed(3)}` : "not measurable (J over- or underflows)"}\n` +
             (theory !== null ? `infinite-width theory: σ_w² = ${theory.toFixed(4)}\n` : "") +
             `cost: ${Math.round(r.passes)} forward-pass equivalents of the width-${width ?? "N"} network, ${seconds.toFixed(1)} s\n`,
         );
