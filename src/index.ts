@@ -61,6 +61,7 @@ export {
   customActivation,
 } from "./theory/activations.js";
 export { criticalLine, criticalPoint } from "./theory/critical.js";
+export { type SymmetricEigen, symmetricEigen } from "./theory/eigen.js";
 export {
   type FixedPointInfo,
   type FixedPointSet,
@@ -77,7 +78,7 @@ export {
 } from "./theory/kernel.js";
 export { type KernelGrams, kernelGrams, kernelThrough } from "./theory/kernel-gram.js";
 export { linspace, mlpPhaseDiagram, PHASES, phaseDiagram } from "./theory/phase.js";
-export { gpPosterior, gradientDescentMse, symmetricEigen } from "./theory/predict.js";
+export { gpPosterior, gradientDescentMse } from "./theory/predict.js";
 export {
   apjnFrom,
   depthScale,

@@ -15,7 +15,7 @@ import { type JaxArray, jitUnlessF64, loadJax, readF64, refTree } from "../nets/
 import type { JaxParams } from "../nets/layers/index.js";
 import { type Model, objective } from "../nets/model.js";
 import { Rng } from "../rng.js";
-import { type SymmetricEigen, symmetricEigen } from "./eigen.js";
+import { type SymmetricEigen, symmetricEigen } from "../theory/eigen.js";
 
 /** A (borrowed) batch: inputs x [B, inputDim], targets y [B, outputDim] in the model's dtype. */
 export interface Batch {

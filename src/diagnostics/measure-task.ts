@@ -3,23 +3,12 @@
  * structured clone (./parallel.ts), and the function that runs it in the calling thread. No Node
  * modules here: the browser bundle (chi-grid) uses it too.
  */
-import { type Architecture, mlpArchitecture } from "../nets/network.js";
-import type { LayerNormPlacement, Parametrization } from "../nets/stax.js";
+import { type Architecture, type MlpSpec, mlpArchitecture } from "../nets/network.js";
 import { activation } from "../theory/activations.js";
 import { type ApjnProfile, type MeasureOptions, measureApjn } from "./apjn-profile.js";
 
 /** An MLP (src/nets/network.ts MlpSpec) with its activations by name: clonable across threads. */
-export interface MlpTaskSpec {
-  activations: string[];
-  sigmaW2: number;
-  sigmaB2: number;
-  width: number;
-  depth: number;
-  layernorm?: LayerNormPlacement;
-  lnAffine?: boolean;
-  mu?: number;
-  parametrization?: Parametrization;
-}
+export type MlpTaskSpec = Omit<MlpSpec, "activations"> & { activations: string[] };
 
 /** One APJN measurement: the MLP and the sampling (seeds, inputs, probes, l0, …). */
 export interface MeasureTask {

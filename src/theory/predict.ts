@@ -7,49 +7,7 @@
  * (mean over initializations: f₀ = 0). Matrices are row-major Float64Array.
  */
 import { cholesky, cholSolve, matrix } from "../convex/linalg.js";
-
-/** Eigen-decomposition of a symmetric n × n matrix by cyclic Jacobi rotations: A = V diag(λ) Vᵀ. */
-export function symmetricEigen(
-  a: Float64Array,
-  n: number,
-): { values: Float64Array; vectors: Float64Array } {
-  const A = Float64Array.from(a);
-  const V = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) V[i * n + i] = 1;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += A[p * n + q]! ** 2;
-    if (off < 1e-30) break;
-    for (let p = 0; p < n; p++)
-      for (let q = p + 1; q < n; q++) {
-        const apq = A[p * n + q]!;
-        if (apq === 0) continue;
-        const tau = (A[q * n + q]! - A[p * n + p]!) / (2 * apq);
-        const t = Math.sign(tau || 1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau));
-        const c = 1 / Math.sqrt(1 + t * t);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = A[k * n + p]!;
-          const akq = A[k * n + q]!;
-          A[k * n + p] = c * akp - s * akq;
-          A[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = A[p * n + k]!;
-          const aqk = A[q * n + k]!;
-          A[p * n + k] = c * apk - s * aqk;
-          A[q * n + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = V[k * n + p]!;
-          const vkq = V[k * n + q]!;
-          V[k * n + p] = c * vkp - s * vkq;
-          V[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-  }
-  return { values: Float64Array.from({ length: n }, (_, i) => A[i * n + i]!), vectors: V };
-}
+import { symmetricEigen } from "./eigen.js";
 
 /**
  * Mean outputs [m × K] on test points after gradient flow for time t (Infinity: converged) with
@@ -67,15 +25,15 @@ export function gradientDescentMse(
   const m = ntkTestTrain.length / n;
   const { values, vectors: V } = symmetricEigen(ntkTrain, n);
   const c = (lr * t) / (n * k);
-  // Θ⁻¹(I − e^{−cΘ}) = V diag(g(λ)) Vᵀ, g(λ) = (1 − e^{−cλ})/λ → c as λ → 0 (t = ∞: 1/λ)
+  // Θ⁻¹(I − e^{−cΘ}) = Σ_j g(λ_j) v_j v_jᵀ (v_j: row j of V), g(λ) = (1 − e^{−cλ})/λ → c as λ → 0 (t = ∞: 1/λ)
   const g = values.map((l) => (t === Infinity ? 1 / l : l > 1e-300 ? -Math.expm1(-c * l) / l : c));
   const alpha = new Float64Array(n * k); // V diag(g) Vᵀ Y
   for (let j = 0; j < n; j++) {
     for (let col = 0; col < k; col++) {
       let s = 0;
-      for (let i = 0; i < n; i++) s += V[i * n + j]! * y[i * k + col]!;
+      for (let i = 0; i < n; i++) s += V[j * n + i]! * y[i * k + col]!;
       s *= g[j]!;
-      for (let i = 0; i < n; i++) alpha[i * k + col] += V[i * n + j]! * s;
+      for (let i = 0; i < n; i++) alpha[i * k + col] += V[j * n + i]! * s;
     }
   }
   const out = new Float64Array(m * k);

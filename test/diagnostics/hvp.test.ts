@@ -6,13 +6,13 @@
  * piecewise quadratic and central differences are exact up to rounding.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { symmetricEigen } from "../../src/diagnostics/eigen.js";
 import { flatParams, hessianOperator, lanczos, powerIteration } from "../../src/diagnostics/hvp.js";
 import { loadJax, shutdownJax } from "../../src/nets/jax.js";
 import type { JaxParams } from "../../src/nets/layers/index.js";
 import { mlpModel, valueAndGrad } from "../../src/nets/model.js";
 import { Rng } from "../../src/rng.js";
 import { activation } from "../../src/theory/activations.js";
+import { symmetricEigen } from "../../src/theory/eigen.js";
 
 afterAll(shutdownJax);
 

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../src/rng.js";
-import { gpPosterior, gradientDescentMse, symmetricEigen } from "../../src/theory/predict.js";
+import { symmetricEigen } from "../../src/theory/eigen.js";
+import { gpPosterior, gradientDescentMse } from "../../src/theory/predict.js";
 
 /** Solves A x = b by Gaussian elimination with partial pivoting (dense, tiny). */
 function solve(a: Float64Array, b: Float64Array, n: number): Float64Array {
@@ -54,8 +55,8 @@ describe("kernel prediction", () => {
     for (let i = 0; i < n; i++)
       for (let j = 0; j < n; j++) {
         let av = 0;
-        for (let k = 0; k < n; k++) av += train[i * n + k]! * V[k * n + j]!;
-        expect(Math.abs(av - V[i * n + j]! * values[j]!)).toBeLessThan(1e-12);
+        for (let k = 0; k < n; k++) av += train[i * n + k]! * V[j * n + k]!;
+        expect(Math.abs(av - V[j * n + i]! * values[j]!)).toBeLessThan(1e-12);
       }
   });
 
