@@ -100,7 +100,15 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
     if ((coneTerms + 2 * groupCount(p)) * mu <= 1e-15 * objective(p, st)) break;
     tau = 1 / (sigma * mu);
     const weights = z.map((v, j) => (v === 0 ? 0 : (tau * v) / st.slack[j]!));
-    const sys = newtonSystem(p, st, tau, weights, opts.form);
+    let sys: ReturnType<typeof newtonSystem>;
+    try {
+      sys = newtonSystem(p, st, tau, weights, opts.form);
+    } catch (e) {
+      // the Newton matrix lost positive definiteness to rounding (ill-conditioned data): stop
+      // with the best certified iterate so far, reported as not converged
+      if (e instanceof NewtonBreakdown) break;
+      throw e;
+    }
     const zero = new Float64Array(z.length);
     const predictor = direction(p, st, z, sys.solve(barrierGradient(p, st, tau, zero)), zero);
     const aAff = stepLength(st, z, predictor, 1);
@@ -630,4 +638,13 @@ function barrierGradient(
  * pivots are raised to 1e-14 × the diagonal (`cholesky`'s guard); the step error is left to the
  * next iteration.
  */
-const factor = (A: Matrix) => cholesky(A, 1e-14);
+function factor(A: Matrix): Matrix {
+  try {
+    return cholesky(A, 1e-14);
+  } catch (e) {
+    throw new NewtonBreakdown(String(e));
+  }
+}
+
+/** The Newton matrix is not positive definite even with the pivot guard (non-finite entries). */
+class NewtonBreakdown extends Error {}
