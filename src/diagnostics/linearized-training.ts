@@ -1,0 +1,179 @@
+/**
+ * The real network and its linearization f_lin(x; θ) = f(x; θ0) + J(x; θ0)(θ − θ0) (Lee et al.
+ * 2019, "Wide neural networks of any depth evolve as linear models under gradient descent")
+ * trained side by side: same θ0, same data, full-batch gradient descent with the same learning
+ * rate, both by the training loop of src/train. Every `every` steps (and at the end) it measures
+ *   - train and test loss of both,
+ *   - the function-space distance ‖f_real − f_lin‖ / ‖f_real‖ on the test inputs (all outputs),
+ *   - the parameter distance ‖θ_t − θ0‖ / ‖θ0‖ of both runs (Euclidean over all parameters),
+ *   - the kernel change ‖Θ_t − Θ0‖_F / ‖Θ0‖_F of the real network's per-output empirical NTK on
+ *     the first `kernelSamples` training inputs (the linearization's NTK is Θ0 at every step).
+ * In the NTK parametrization all three distances shrink like 1/√width at a fixed learning rate.
+ */
+import type { Split, TrainingSet } from "../data/training.js";
+import { requireInteger, requireNumber } from "../errors.js";
+import { type JaxArray, jitUnlessF64, loadJax, readF64, refTree } from "../nets/jax.js";
+import type { JaxParams } from "../nets/layers/index.js";
+import { type Model, objective } from "../nets/model.js";
+import { initialState, type TrainState, train } from "../train/loop.js";
+import { linearizedModel } from "./linearize.js";
+import { empiricalNtk } from "./ntk.js";
+
+export interface SideBySideConfig {
+  /** gradient-descent steps */
+  steps: number;
+  /** learning rate η (plain GD: θ ← θ − η ∇L) */
+  lr: number;
+  /** measure every this many steps (and after the last one) */
+  every: number;
+  /** seed of θ0 */
+  seed: number;
+  /** leading training inputs on which the empirical NTK is measured */
+  kernelSamples: number;
+}
+
+export interface SideBySideRecord {
+  /** updates done */
+  step: number;
+  realTrainLoss: number;
+  realTestLoss: number;
+  linearTrainLoss: number;
+  linearTestLoss: number;
+  /** ‖f_real − f_lin‖ / ‖f_real‖ over all test outputs */
+  functionDistance: number;
+  /** ‖θ_t − θ0‖ / ‖θ0‖ of the real network */
+  paramDistance: number;
+  /** ‖θ_t − θ0‖ / ‖θ0‖ of the linearized model */
+  linearParamDistance: number;
+  /** ‖Θ_t − Θ0‖_F / ‖Θ0‖_F of the real network's empirical NTK */
+  kernelChange: number;
+}
+
+/** Outputs [n, K] row-major of one model on the train and test inputs. */
+export interface SplitOutputs {
+  train: Float64Array;
+  test: Float64Array;
+}
+
+export interface SideBySideResult {
+  records: SideBySideRecord[];
+  /** outputs after the last step */
+  final: { real: SplitOutputs; linear: SplitOutputs };
+}
+
+/** ‖a − b‖ / ‖b‖ (Euclidean). */
+export function relativeDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < b.length; i++) {
+    d += (a[i]! - b[i]!) ** 2;
+    s += b[i]! ** 2;
+  }
+  return Math.sqrt(d / s);
+}
+
+/** The parameter leaves of a pytree concatenated on the host (borrows `params`). */
+async function flatParams(params: JaxParams): Promise<Float64Array> {
+  const jax = await loadJax();
+  const leaves = jax.tree.leaves(refTree(jax, params) as never) as unknown as JaxArray[];
+  const parts = await Promise.all(leaves.map(readF64));
+  const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Trains `model` and its linearization around θ0 = model.init(seed) side by side (see above). */
+export async function trainSideBySide(
+  model: Model,
+  data: TrainingSet,
+  cfg: SideBySideConfig,
+): Promise<SideBySideResult> {
+  const steps = requireInteger("steps", cfg.steps, 1);
+  const every = requireInteger("every", cfg.every, 1);
+  const kernelSamples = requireInteger("kernelSamples", cfg.kernelSamples, 1, data.train.n);
+  requireNumber("lr", cfg.lr, (v) => v > 0, "> 0");
+  const jax = await loadJax();
+  const np = jax.numpy;
+  const dtype = np[model.dtype];
+  const host = (v: Float64Array) => (model.dtype === "float64" ? v : Float32Array.from(v));
+  const inputs = (s: Split, rows: number) =>
+    np.array(host(s.x.subarray(0, rows * data.inputDim)), {
+      shape: [rows, data.inputDim],
+      dtype,
+    });
+  const xTrain = inputs(data.train, data.train.n);
+  const xTest = inputs(data.test, data.test.n);
+  const xKernel = inputs(data.train, kernelSamples);
+  const theta0 = model.init(cfg.seed);
+  const linear = await linearizedModel(model, theta0);
+  const flat0 = await flatParams(theta0);
+  const kernel0 = (await empiricalNtk(model, theta0, xKernel)).perOutput;
+  const optimizer = { name: "sgd" as const };
+  const trainConfig = {
+    steps,
+    batchSize: 0,
+    optimizer,
+    lr: cfg.lr,
+    evalEvery: every,
+    seed: cfg.seed,
+    dtype: model.dtype,
+  };
+  const measured = (step: number) => step % every === 0 || step === steps;
+
+  /** One run: eval losses from the loop, and per measured step the test outputs and distances. */
+  const run = async (m: Model, kernel: boolean) => {
+    const predict = jitUnlessF64(jax, m.apply, m.dtype);
+    const outputs = (p: JaxParams, x: JaxArray) => readF64(predict(refTree(jax, p), x.ref));
+    const tests: Float64Array[] = [];
+    const params: number[] = [];
+    const kernels: number[] = [];
+    const measure = async (s: TrainState) => {
+      tests.push(await outputs(s.params, xTest));
+      params.push(relativeDistance(await flatParams(s.params), flat0));
+      if (kernel)
+        kernels.push(
+          relativeDistance((await empiricalNtk(m, s.params, xKernel)).perOutput, kernel0),
+        );
+    };
+    const state = initialState(jax, model.init(cfg.seed), optimizer);
+    await measure(state);
+    const end = await train(
+      jax,
+      { objective: objective(m), predict: m.apply },
+      data,
+      trainConfig,
+      state,
+      { afterStep: async (s) => (measured(s.step) ? measure(s) : undefined) },
+    );
+    const final = { train: await outputs(end.params, xTrain), test: tests.at(-1)! };
+    jax.tree.dispose([end.params, end.opt.slots] as never);
+    predict.dispose();
+    return { evals: end.history.evals, tests, params, kernels, final };
+  };
+
+  try {
+    const real = await run(model, true);
+    const lin = await run(linear, false);
+    const records = real.evals.map(
+      (e, i): SideBySideRecord => ({
+        step: e.step,
+        realTrainLoss: e.trainLoss,
+        realTestLoss: e.testLoss,
+        linearTrainLoss: lin.evals[i]!.trainLoss,
+        linearTestLoss: lin.evals[i]!.testLoss,
+        functionDistance: relativeDistance(lin.tests[i]!, real.tests[i]!),
+        paramDistance: real.params[i]!,
+        linearParamDistance: lin.params[i]!,
+        kernelChange: real.kernels[i]!,
+      }),
+    );
+    return { records, final: { real: real.final, linear: lin.final } };
+  } finally {
+    jax.tree.dispose(theta0 as never);
+    for (const x of [xTrain, xTest, xKernel]) x.dispose();
+  }
+}
