@@ -1,0 +1,139 @@
+/**
+ * Linearized vs real training, each property against an independent reference:
+ * - GD on the linearized model follows the closed-form kernel recursion on the empirical NTK,
+ *   f_t = f_0 − (I − (I − ηΘ/(nK))^t)(f_0 − y) on the training inputs (critkit's mse is
+ *   L = (1/(nK)) Σ ½ (f − y)², so ∇_θ L = Jᵀ(f − y)/(nK));
+ * - at θ0 the two models have the same outputs and the same loss gradient;
+ * - the function-space gap after training shrinks with width (the linear regime).
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { type TrainingSet, trainingSet } from "../../src/data/training.js";
+import { linearizedModel } from "../../src/diagnostics/linearize.js";
+import { trainSideBySide } from "../../src/diagnostics/linearized-training.js";
+import { empiricalNtk } from "../../src/diagnostics/ntk.js";
+import { type JaxArray, loadJax, readF64, shutdownJax } from "../../src/nets/jax.js";
+import { mlpModel, valueAndGrad } from "../../src/nets/model.js";
+import { activation } from "../../src/theory/activations.js";
+
+afterAll(shutdownJax);
+
+const data: TrainingSet = trainingSet("teacher_regression", {
+  seed: 3,
+  n: 15,
+  inputDim: 3,
+  outputs: 2,
+  testFraction: 0.2,
+});
+
+const mlp = (width: number) =>
+  mlpModel({
+    inputDim: data.inputDim,
+    width,
+    depth: 2,
+    outputDim: data.outputDim,
+    activation: activation("tanh"),
+    sigmaW2: 1.5,
+    sigmaB2: 0.1,
+    loss: "mse",
+    parametrization: "ntk",
+  });
+
+async function trainInputs() {
+  const np = (await loadJax()).numpy;
+  return {
+    x: np.array(Float32Array.from(data.train.x), { shape: [data.train.n, data.inputDim] }),
+    y: np.array(Float32Array.from(data.train.y), { shape: [data.train.n, data.outputDim] }),
+  };
+}
+
+describe("linearized vs real training", () => {
+  it("GD on the linearized model = the closed-form recursion (I − ηΘ/(nK))^t on the empirical NTK", async () => {
+    const model = await mlp(32);
+    const [seed, lr, steps] = [4, 0.5, 30];
+    const r = await trainSideBySide(model, data, { steps, lr, every: 10, seed, kernelSamples: 2 });
+    const { x } = await trainInputs();
+    const theta0 = model.init(seed);
+    const ntk = (await empiricalNtk(model, theta0, x)).perOutput;
+    const f0 = await readF64(model.apply(theta0, x));
+    const m = data.train.n * data.outputDim;
+    const c = lr / m;
+    // residual r_s = f_s − y, r_{s+1} = (I − cΘ) r_s, iterated in float64
+    let res = f0.map((v, i) => v - data.train.y[i]!);
+    const losses = [res.reduce((s, v) => s + 0.5 * v * v, 0) / m];
+    for (let s = 1; s <= steps; s++) {
+      res = res.map((v, i) => {
+        let t = 0;
+        for (let j = 0; j < m; j++) t += ntk[i * m + j]! * res[j]!;
+        return v - c * t;
+      });
+      if (s % 10 === 0) losses.push(res.reduce((a, v) => a + 0.5 * v * v, 0) / m);
+    }
+    const expected = res.map((v, i) => v + data.train.y[i]!);
+    const scale = Math.sqrt(expected.reduce((s, v) => s + v * v, 0) / m);
+    const got = r.final.linear.train;
+    for (let i = 0; i < m; i++) expect(Math.abs(got[i]! - expected[i]!) / scale).toBeLessThan(1e-4);
+    expect(r.records.map((e) => e.step)).toEqual([0, 10, 20, 30]);
+    r.records.forEach((e, i) => {
+      expect(Math.abs(e.linearTrainLoss - losses[i]!) / losses[i]!).toBeLessThan(1e-4);
+    });
+    // the training moved the outputs far more than the tolerance
+    const moved = Math.sqrt(expected.reduce((s, v, i) => s + (v - f0[i]!) ** 2, 0) / m);
+    expect(moved / scale).toBeGreaterThan(0.05);
+  });
+
+  it("at θ0 the real and linearized outputs and loss gradients coincide", async () => {
+    const jax = await loadJax();
+    const model = await mlp(24);
+    const theta0 = model.init(7);
+    const lin = await linearizedModel(model, theta0);
+    const { x, y } = await trainInputs();
+    const [lossReal, gReal] = valueAndGrad(model)(theta0, x, y);
+    const [lossLin, gLin] = valueAndGrad(lin)(theta0, x, y);
+    expect(await readF64(lossLin)).toEqual(await readF64(lossReal));
+    const leaves = (g: unknown) => jax.tree.leaves(g as never) as unknown as JaxArray[];
+    const a = await Promise.all(leaves(gReal).map(readF64));
+    const b = await Promise.all(leaves(gLin).map(readF64));
+    expect(b.length).toBe(a.length);
+    a.forEach((leaf, l) => {
+      const scale = Math.max(...leaf.map(Math.abs));
+      expect(scale).toBeGreaterThan(0);
+      leaf.forEach((v, i) => {
+        expect(Math.abs(b[l]![i]! - v) / scale).toBeLessThan(1e-5);
+      });
+    });
+    const r = await trainSideBySide(model, data, {
+      steps: 1,
+      lr: 0.5,
+      every: 1,
+      seed: 7,
+      kernelSamples: 1,
+    });
+    const first = r.records[0]!;
+    expect(first.functionDistance).toBe(0);
+    expect(first.linearTrainLoss).toBe(first.realTrainLoss);
+    expect(first.linearTestLoss).toBe(first.realTestLoss);
+    expect([first.paramDistance, first.linearParamDistance, first.kernelChange]).toEqual([0, 0, 0]);
+    jax.tree.dispose([theta0, x, y] as never);
+  });
+
+  it("the function-space gap ‖f − f_lin‖/‖f‖ after training is smaller at width 512 than at 16", async () => {
+    const gap = async (width: number) => {
+      const model = await mlp(width);
+      let sum = 0;
+      for (const seed of [1, 2, 3]) {
+        const r = await trainSideBySide(model, data, {
+          steps: 40,
+          lr: 1,
+          every: 40,
+          seed,
+          kernelSamples: 1,
+        });
+        sum += r.records.at(-1)!.functionDistance;
+      }
+      return sum / 3;
+    };
+    const [narrow, wide] = [await gap(16), await gap(512)];
+    // 1/√N predicts a ratio of √32 ≈ 5.7; ask for 2
+    expect(wide).toBeLessThan(narrow / 2);
+  });
+});
