@@ -146,14 +146,48 @@ async function runLinearize(raw: RawOptions): Promise<void> {
 
   const warnings: string[] = [];
   for (const { width, records } of runs) {
-    const bad = records.find((r) => !Object.values(r).every(Number.isFinite));
-    if (bad)
+    const losses = (r: SideBySideRecord) => [
+      r.realTrainLoss,
+      r.realTestLoss,
+      r.linearTrainLoss,
+      r.linearTestLoss,
+    ];
+    const diverged = records.find((r) => !losses(r).every(Number.isFinite));
+    const undefinedRatio = records.find((r) => !Object.values(r).every(Number.isFinite));
+    if (diverged)
       warn(
         warnings,
-        `width ${width}: values are not finite from step ${bad.step} on (gradient descent diverged; lower --lr): they are null there`,
+        `width ${width}: the losses are not finite from step ${diverged.step} on (gradient descent diverged; lower --lr): values are null there`,
+      );
+    else if (undefinedRatio)
+      warn(
+        warnings,
+        `width ${width}: a relative distance is undefined at step ${undefinedRatio.step} (its reference norm ‖f‖, ‖θ0‖ or ‖Θ0‖ is 0): it is null there`,
       );
   }
   const finals = runs.map((r) => r.records.at(-1)!);
+  const exponents =
+    widths.length < 2
+      ? null
+      : {
+          function_distance: logSlope(
+            widths,
+            finals.map((r) => r.functionDistance),
+          ),
+          param_distance: logSlope(
+            widths,
+            finals.map((r) => r.paramDistance),
+          ),
+          kernel_change: logSlope(
+            widths,
+            finals.map((r) => r.kernelChange),
+          ),
+        };
+  if (exponents && !Object.values(exponents).every(Number.isFinite))
+    warn(
+      warnings,
+      "width_exponent: a slope is null (it needs two different widths and final distances that are positive and finite)",
+    );
   const result = {
     dataset,
     dataset_description: full.description,
@@ -173,23 +207,7 @@ async function runLinearize(raw: RawOptions): Promise<void> {
     seed,
     widths,
     /** log-log slope of the final distances over the widths (≈ −1/2 in the linear regime) */
-    width_exponent:
-      widths.length < 2
-        ? null
-        : {
-            function_distance: logSlope(
-              widths,
-              finals.map((r) => r.functionDistance),
-            ),
-            param_distance: logSlope(
-              widths,
-              finals.map((r) => r.paramDistance),
-            ),
-            kernel_change: logSlope(
-              widths,
-              finals.map((r) => r.kernelChange),
-            ),
-          },
+    width_exponent: exponents,
     runs: runs.map(({ width, records }) => ({
       width,
       step: records.map((r) => r.step),
