@@ -38,7 +38,11 @@ describe("critkit linearize", () => {
     expect(j.width_exponent.kernel_change).toBeCloseTo(slope("kernel_change"), 10);
     expect(j.width_exponent.param_distance).toBeCloseTo(slope("param_distance"), 10);
     expect(j.width_exponent.function_distance).toBeLessThan(0);
-    expect(readFileSync(plot, "utf8")).toMatch(/^<svg/);
+    const svg = readFileSync(plot, "utf8");
+    expect(svg).toMatch(/^<svg/);
+    // two panels: the training curves of both models, then the three distances
+    expect(svg).toMatch(/real vs linearized/);
+    expect(svg).toMatch(/parameter distances/);
   });
 
   it("text output: a row per measurement and the width exponent", async () => {

@@ -15,7 +15,7 @@ import { type SideBySideRecord, trainSideBySide } from "../../diagnostics/linear
 import { InputError } from "../../errors.js";
 import { shutdownJax } from "../../nets/jax.js";
 import { mlpModel } from "../../nets/model.js";
-import { lineSpec, PLOT_EXTENSIONS, writePlot } from "../../report/plot.js";
+import { lineSpec, PLOT_EXTENSIONS, stackSpecs, writePlot } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { int, num, oneOf } from "../options.js";
 import { checkOutputFile, printJson, progress, warn } from "../output.js";
@@ -223,23 +223,47 @@ async function runLinearize(raw: RawOptions): Promise<void> {
     warnings,
   };
   if (out !== undefined) {
-    const series = runs.flatMap(({ width, records }) => {
-      const x = records.map((r) => r.step);
-      return [
-        { name: `‖f−f_lin‖/‖f‖, width ${width}`, x, y: records.map((r) => r.functionDistance) },
-        { name: `‖Θ_t−Θ_0‖/‖Θ_0‖, width ${width}`, x, y: records.map((r) => r.kernelChange) },
-        { name: `‖θ_t−θ_0‖/‖θ_0‖, width ${width}`, x, y: records.map((r) => r.paramDistance) },
-      ];
+    // distances are 0 at step 0 by construction: the log axis starts at the first measurement
+    const later = runs.map(({ width, records }) => ({
+      width,
+      records: records.filter((r) => r.step > 0),
+    }));
+    const curve = (
+      name: string,
+      records: SideBySideRecord[],
+      y: (r: SideBySideRecord) => number,
+    ) => ({
+      name,
+      x: records.map((r) => r.step),
+      y: records.map(y),
     });
+    const losses = runs.flatMap(({ width, records }) => [
+      curve(`real, N = ${width}`, records, (r) => r.realTrainLoss),
+      curve(`linearized, N = ${width}`, records, (r) => r.linearTrainLoss),
+    ]);
+    const distances = later.flatMap(({ width, records }) => [
+      curve(`f vs f_lin, N = ${width}`, records, (r) => r.functionDistance),
+      curve(`Θ_t vs Θ_0, N = ${width}`, records, (r) => r.kernelChange),
+      curve(`θ_t vs θ_0, N = ${width}`, records, (r) => r.paramDistance),
+    ]);
     await writePlot(
       out,
-      lineSpec({
-        series,
-        xTitle: "step",
-        yTitle: "relative distance",
-        logY: true,
-        title: `${dataset}: ${phi.name} MLP depth ${depth}, GD η = ${lr}, real vs linearized`,
-      }),
+      stackSpecs([
+        lineSpec({
+          series: losses,
+          xTitle: "step",
+          yTitle: "train loss (mse)",
+          logY: true,
+          title: `${dataset}: ${phi.name} MLP depth ${depth}, GD η = ${lr}: real vs linearized`,
+        }),
+        lineSpec({
+          series: distances,
+          xTitle: "step",
+          yTitle: "relative distance ‖a − b‖/‖b‖",
+          logY: true,
+          title: "function (test inputs), empirical NTK and parameter distances",
+        }),
+      ]),
     );
   }
   if (json) return printJson(result);
