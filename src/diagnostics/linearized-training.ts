@@ -3,7 +3,7 @@
  * 2019, "Wide neural networks of any depth evolve as linear models under gradient descent")
  * trained side by side: same θ0, same data, full-batch gradient descent with the same learning
  * rate, both by the training loop of src/train. Every `every` steps (and at the end) it measures
- *   - train and test loss of both,
+ *   - train and test loss of both (and test accuracy for classification data),
  *   - the function-space distance ‖f_real − f_lin‖ / ‖f_real‖ on the test inputs (all outputs),
  *   - the parameter distance ‖θ_t − θ0‖ / ‖θ0‖ of both runs (Euclidean over all parameters),
  *   - the kernel change ‖Θ_t − Θ0‖_F / ‖Θ0‖_F of the real network's per-output empirical NTK on
@@ -39,6 +39,9 @@ export interface SideBySideRecord {
   realTestLoss: number;
   linearTrainLoss: number;
   linearTestLoss: number;
+  /** fraction of test rows classified correctly (argmax), classification only */
+  realTestAccuracy: number | null;
+  linearTestAccuracy: number | null;
   /** ‖f_real − f_lin‖ / ‖f_real‖ over all test outputs */
   functionDistance: number;
   /** ‖θ_t − θ0‖ / ‖θ0‖ of the real network */
@@ -165,6 +168,8 @@ export async function trainSideBySide(
         realTestLoss: e.testLoss,
         linearTrainLoss: lin.evals[i]!.trainLoss,
         linearTestLoss: lin.evals[i]!.testLoss,
+        realTestAccuracy: e.testAccuracy,
+        linearTestAccuracy: lin.evals[i]!.testAccuracy,
         functionDistance: relativeDistance(lin.tests[i]!, real.tests[i]!),
         paramDistance: real.params[i]!,
         linearParamDistance: lin.params[i]!,

@@ -27,6 +27,11 @@ describe("critkit linearize", () => {
       expect(run.function_distance[0]).toBe(0);
       expect(run.kernel_change[0]).toBe(0);
       expect(run.real_train_loss[0]).toBe(run.linear_train_loss[0]);
+      expect(run.real_test_accuracy[0]).toBe(run.linear_test_accuracy[0]);
+      for (const a of [...run.real_test_accuracy, ...run.linear_test_accuracy]) {
+        expect(a).toBeGreaterThanOrEqual(0);
+        expect(a).toBeLessThanOrEqual(1);
+      }
       // GD with a small step lowers the training loss of both models
       expect(run.real_train_loss[2]).toBeLessThan(run.real_train_loss[0]);
       expect(run.linear_train_loss[2]).toBeLessThan(run.linear_train_loss[0]);
@@ -61,6 +66,7 @@ describe("critkit linearize", () => {
     [argv("linearize --samples 1999"), /--samples/],
     [argv("linearize --samples 4 --kernel-samples 5"), /--kernel-samples/],
     [argv("linearize --lr -1"), /--lr/],
+    [argv("linearize --widths 4096 --depth 3"), /--kernel-samples.*GiB/],
     [argv("linearize --dataset mnist"), /--dataset/],
     [argv("linearize --activation nope"), /--activation/],
     [argv(`linearize --out ${join(dir, "x.txt")}`), /--out/],

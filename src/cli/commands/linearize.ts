@@ -20,6 +20,9 @@ import { activation } from "../../theory/activations.js";
 import { int, num, oneOf } from "../options.js";
 import { checkOutputFile, printJson, progress, warn } from "../output.js";
 
+/** Memory of the Jacobian rows behind one empirical NTK. */
+const MAX_JACOBIAN_BYTES = 2 ** 30;
+
 interface RawOptions {
   dataset: string;
   samples: string;
@@ -119,6 +122,15 @@ async function runLinearize(raw: RawOptions): Promise<void> {
       `must be ≤ --samples (${samples}), got ${kernelSamples}`,
     );
   const data = spreadTrainRows(full, samples);
+  const [d, k, widest] = [data.inputDim, data.outputDim, Math.max(...widths)];
+  // the empirical NTK holds kernelSamples·K Jacobian rows of all P parameters in float64
+  const params = (d + 1) * widest + (depth - 1) * (widest + 1) * widest + (widest + 1) * k;
+  const jacobianBytes = kernelSamples * k * params * 8;
+  if (jacobianBytes > MAX_JACOBIAN_BYTES)
+    throw new InputError(
+      "--kernel-samples",
+      `the empirical NTK at width ${widest}, depth ${depth} needs ${(jacobianBytes / 2 ** 30).toFixed(1)} GiB of Jacobian rows (limit ${MAX_JACOBIAN_BYTES / 2 ** 30} GiB): lower --kernel-samples, --widths or --depth`,
+    );
 
   const runs: Array<{ width: number; records: SideBySideRecord[] }> = [];
   const bar = progress(widths.length, "linearize", json);
@@ -153,7 +165,13 @@ async function runLinearize(raw: RawOptions): Promise<void> {
       r.linearTestLoss,
     ];
     const diverged = records.find((r) => !losses(r).every(Number.isFinite));
-    const undefinedRatio = records.find((r) => !Object.values(r).every(Number.isFinite));
+    const distances = (r: SideBySideRecord) => [
+      r.functionDistance,
+      r.paramDistance,
+      r.linearParamDistance,
+      r.kernelChange,
+    ];
+    const undefinedRatio = records.find((r) => !distances(r).every(Number.isFinite));
     if (diverged)
       warn(
         warnings,
@@ -215,6 +233,8 @@ async function runLinearize(raw: RawOptions): Promise<void> {
       real_test_loss: records.map((r) => r.realTestLoss),
       linear_train_loss: records.map((r) => r.linearTrainLoss),
       linear_test_loss: records.map((r) => r.linearTestLoss),
+      real_test_accuracy: records.map((r) => r.realTestAccuracy),
+      linear_test_accuracy: records.map((r) => r.linearTestAccuracy),
       function_distance: records.map((r) => r.functionDistance),
       param_distance: records.map((r) => r.paramDistance),
       linear_param_distance: records.map((r) => r.linearParamDistance),
