@@ -7,7 +7,9 @@
  *   - the function-space distance ‖f_real − f_lin‖ / ‖f_real‖ on the test inputs (all outputs),
  *   - the parameter distance ‖θ_t − θ0‖ / ‖θ0‖ of both runs (Euclidean over all parameters),
  *   - the kernel change ‖Θ_t − Θ0‖_F / ‖Θ0‖_F of the real network's per-output empirical NTK on
- *     the first `kernelSamples` training inputs (the linearization's NTK is Θ0 at every step).
+ *     `kernelSamples` training inputs spread evenly over the training rows (rows ⌊i·n/m⌋), and
+ *     its kernel–target alignment there (`kernelTargetAlignment`); the linearization's NTK is Θ0
+ *     at every step.
  * In the NTK parametrization all three distances shrink like 1/√width at a fixed learning rate.
  */
 import type { Split, TrainingSet } from "../data/training.js";
@@ -50,6 +52,8 @@ export interface SideBySideRecord {
   linearParamDistance: number;
   /** ‖Θ_t − Θ0‖_F / ‖Θ0‖_F of the real network's empirical NTK */
   kernelChange: number;
+  /** kernel–target alignment of the real network's empirical NTK (that of f_lin stays at step 0's) */
+  kernelAlignment: number;
 }
 
 /** Outputs [n, K] row-major of one model on the train and test inputs. */
@@ -73,6 +77,27 @@ export function relativeDistance(a: ArrayLike<number>, b: ArrayLike<number>): nu
     s += b[i]! ** 2;
   }
   return Math.sqrt(d / s);
+}
+
+/**
+ * Kernel–target alignment (Cristianini et al. 2002, uncentred) of a per-output kernel Θ [m, m]
+ * (m = n·K, row-major) with targets y (m values, the rows [n, K] flattened):
+ *   A(Θ, y) = yᵀ Θ y / (‖Θ‖_F ‖y‖²) = ⟨Θ, y yᵀ⟩_F / (‖Θ‖_F ‖y yᵀ‖_F) ∈ [−1, 1],
+ * 1 when Θ ∝ y yᵀ (the kernel sees only the target direction).
+ */
+export function kernelTargetAlignment(kernel: ArrayLike<number>, y: ArrayLike<number>): number {
+  const m = y.length;
+  let quad = 0;
+  let frob = 0;
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < m; j++) {
+      const v = kernel[i * m + j]!;
+      quad += y[i]! * v * y[j]!;
+      frob += v * v;
+    }
+  let yy = 0;
+  for (let i = 0; i < m; i++) yy += y[i]! ** 2;
+  return quad / (Math.sqrt(frob) * yy);
 }
 
 /** The parameter leaves of a pytree concatenated on the host (borrows `params`). */
@@ -103,14 +128,21 @@ export async function trainSideBySide(
   const np = jax.numpy;
   const dtype = np[model.dtype];
   const host = (v: Float64Array) => (model.dtype === "float64" ? v : Float32Array.from(v));
-  const inputs = (s: Split, rows: number) =>
-    np.array(host(s.x.subarray(0, rows * data.inputDim)), {
-      shape: [rows, data.inputDim],
-      dtype,
-    });
-  const xTrain = inputs(data.train, data.train.n);
-  const xTest = inputs(data.test, data.test.n);
-  const xKernel = inputs(data.train, kernelSamples);
+  const inputs = (s: Split) => np.array(host(s.x), { shape: [s.n, data.inputDim], dtype });
+  const xTrain = inputs(data.train);
+  const xTest = inputs(data.test);
+  const kernelRows = Array.from({ length: kernelSamples }, (_, i) =>
+    Math.floor((i * data.train.n) / kernelSamples),
+  );
+  const rowsOf = (v: Float64Array, width: number) =>
+    Float64Array.from(
+      kernelRows.flatMap((r) => Array.from(v.subarray(r * width, (r + 1) * width))),
+    );
+  const xKernel = np.array(host(rowsOf(data.train.x, data.inputDim)), {
+    shape: [kernelSamples, data.inputDim],
+    dtype,
+  });
+  const yKernel = rowsOf(data.train.y, data.outputDim);
   const theta0 = model.init(cfg.seed);
   const linear = await linearizedModel(model, theta0);
   const flat0 = await flatParams(theta0);
@@ -134,13 +166,15 @@ export async function trainSideBySide(
     const tests: Float64Array[] = [];
     const params: number[] = [];
     const kernels: number[] = [];
+    const alignments: number[] = [];
     const measure = async (s: TrainState) => {
       tests.push(await outputs(s.params, xTest));
       params.push(relativeDistance(await flatParams(s.params), flat0));
-      if (kernel)
-        kernels.push(
-          relativeDistance((await empiricalNtk(m, s.params, xKernel)).perOutput, kernel0),
-        );
+      if (kernel) {
+        const ntk = (await empiricalNtk(m, s.params, xKernel)).perOutput;
+        kernels.push(relativeDistance(ntk, kernel0));
+        alignments.push(kernelTargetAlignment(ntk, yKernel));
+      }
     };
     const state = initialState(jax, model.init(cfg.seed), optimizer);
     await measure(state);
@@ -155,7 +189,7 @@ export async function trainSideBySide(
     const final = { train: await outputs(end.params, xTrain), test: tests.at(-1)! };
     jax.tree.dispose([end.params, end.opt.slots] as never);
     predict.dispose();
-    return { evals: end.history.evals, tests, params, kernels, final };
+    return { evals: end.history.evals, tests, params, kernels, alignments, final };
   };
 
   try {
@@ -174,6 +208,7 @@ export async function trainSideBySide(
         paramDistance: real.params[i]!,
         linearParamDistance: lin.params[i]!,
         kernelChange: real.kernels[i]!,
+        kernelAlignment: real.alignments[i]!,
       }),
     );
     return { records, final: { real: real.final, linear: lin.final } };

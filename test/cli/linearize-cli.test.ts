@@ -26,6 +26,7 @@ describe("critkit linearize", () => {
       expect(run.step).toEqual([0, 10, 20]);
       expect(run.function_distance[0]).toBe(0);
       expect(run.kernel_change[0]).toBe(0);
+      for (const a of run.kernel_alignment) expect(Math.abs(a)).toBeLessThanOrEqual(1);
       expect(run.real_train_loss[0]).toBe(run.linear_train_loss[0]);
       expect(run.real_test_accuracy[0]).toBe(run.linear_test_accuracy[0]);
       for (const a of [...run.real_test_accuracy, ...run.linear_test_accuracy]) {

@@ -9,7 +9,10 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { type TrainingSet, trainingSet } from "../../src/data/training.js";
 import { linearizedModel } from "../../src/diagnostics/linearize.js";
-import { trainSideBySide } from "../../src/diagnostics/linearized-training.js";
+import {
+  kernelTargetAlignment,
+  trainSideBySide,
+} from "../../src/diagnostics/linearized-training.js";
 import { empiricalNtk } from "../../src/diagnostics/ntk.js";
 import { type JaxArray, loadJax, readF64, shutdownJax } from "../../src/nets/jax.js";
 import { mlpModel, valueAndGrad } from "../../src/nets/model.js";
@@ -45,6 +48,19 @@ async function trainInputs() {
     y: np.array(Float32Array.from(data.train.y), { shape: [data.train.n, data.outputDim] }),
   };
 }
+
+describe("kernel–target alignment", () => {
+  it("is 1 for Θ = c·y yᵀ, −1 for −y yᵀ and 1/√m for the identity", () => {
+    const y = [1, -2, 0.5, 3];
+    const m = y.length;
+    const outer = (c: number) =>
+      Float64Array.from({ length: m * m }, (_, k) => c * y[Math.floor(k / m)]! * y[k % m]!);
+    const identity = Float64Array.from({ length: m * m }, (_, k) => (k % (m + 1) === 0 ? 1 : 0));
+    expect(kernelTargetAlignment(outer(3.5), y)).toBeCloseTo(1, 14);
+    expect(kernelTargetAlignment(outer(-1), y)).toBeCloseTo(-1, 14);
+    expect(kernelTargetAlignment(identity, y)).toBeCloseTo(1 / Math.sqrt(m), 14);
+  });
+});
 
 describe("linearized vs real training", () => {
   it("GD on the linearized model = the closed-form recursion (I − ηΘ/(nK))^t on the empirical NTK", async () => {

@@ -170,6 +170,7 @@ async function runLinearize(raw: RawOptions): Promise<void> {
       r.paramDistance,
       r.linearParamDistance,
       r.kernelChange,
+      r.kernelAlignment,
     ];
     const undefinedRatio = records.find((r) => !distances(r).every(Number.isFinite));
     if (diverged)
@@ -180,7 +181,7 @@ async function runLinearize(raw: RawOptions): Promise<void> {
     else if (undefinedRatio)
       warn(
         warnings,
-        `width ${width}: a relative distance is undefined at step ${undefinedRatio.step} (its reference norm ‖f‖, ‖θ0‖ or ‖Θ0‖ is 0): it is null there`,
+        `width ${width}: a relative distance or the alignment is undefined at step ${undefinedRatio.step} (its reference norm ‖f‖, ‖θ0‖ or ‖Θ‖ is 0): it is null there`,
       );
   }
   const finals = runs.map((r) => r.records.at(-1)!);
@@ -239,6 +240,7 @@ async function runLinearize(raw: RawOptions): Promise<void> {
       param_distance: records.map((r) => r.paramDistance),
       linear_param_distance: records.map((r) => r.linearParamDistance),
       kernel_change: records.map((r) => r.kernelChange),
+      kernel_alignment: records.map((r) => r.kernelAlignment),
     })),
     warnings,
   };
@@ -292,7 +294,7 @@ async function runLinearize(raw: RawOptions): Promise<void> {
   );
   const e = (v: number) => (Number.isFinite(v) ? v.toExponential(3) : "—");
   process.stdout.write(
-    " width   step  train real   train lin   test real    test lin   ‖f−f_lin‖/‖f‖  ‖θ−θ0‖/‖θ0‖  ‖Θ−Θ0‖/‖Θ0‖\n",
+    " width   step  train real   train lin   test real    test lin   ‖f−f_lin‖/‖f‖  ‖θ−θ0‖/‖θ0‖  ‖Θ−Θ0‖/‖Θ0‖  A(Θ,y)\n",
   );
   for (const { width, records } of runs)
     for (const r of records)
@@ -306,7 +308,7 @@ async function runLinearize(raw: RawOptions): Promise<void> {
           .map((v) => e(v).padStart(10))
           .join(
             "  ",
-          )}  ${e(r.functionDistance).padStart(13)}  ${e(r.paramDistance).padStart(11)}  ${e(r.kernelChange).padStart(11)}\n`,
+          )}  ${e(r.functionDistance).padStart(13)}  ${e(r.paramDistance).padStart(11)}  ${e(r.kernelChange).padStart(11)}  ${Number.isFinite(r.kernelAlignment) ? r.kernelAlignment.toFixed(4) : "—"}\n`,
       );
   if (result.width_exponent) {
     const w = result.width_exponent;
