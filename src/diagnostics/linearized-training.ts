@@ -195,6 +195,9 @@ export async function trainSideBySide(
   try {
     const real = await run(model, true);
     const lin = await run(linear, false);
+    for (const r of [real, lin])
+      if (r.tests.length !== r.evals.length)
+        throw new Error("the measurements are out of step with the training loop's evaluations");
     const records = real.evals.map(
       (e, i): SideBySideRecord => ({
         step: e.step,
