@@ -69,6 +69,7 @@ describe("critkit linearize", () => {
     [argv("linearize --lr -1"), /--lr/],
     [argv("linearize --widths 4096 --depth 3"), /--kernel-samples.*GiB/],
     [argv("linearize --dataset mnist"), /--dataset/],
+    [argv("linearize --arch resnet"), /--arch/],
     [argv("linearize --activation nope"), /--activation/],
     [argv(`linearize --out ${join(dir, "x.txt")}`), /--out/],
   ]);

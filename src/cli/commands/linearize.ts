@@ -26,6 +26,7 @@ const MAX_JACOBIAN_BYTES = 2 ** 30;
 interface RawOptions {
   dataset: string;
   samples: string;
+  arch: string;
   widths?: string;
   width?: string;
   depth: string;
@@ -49,6 +50,7 @@ export function registerLinearize(program: Command): void {
     )
     .option("--dataset <name>", `one of ${trainingDatasetNames.join(", ")}`, "iris")
     .option("--samples <n>", "training samples (spread evenly over the training split)", "32")
+    .option("--arch <name>", "architecture (mlp)", "mlp")
     .option("--widths <list>", "hidden widths, comma-separated", "64,256,1024")
     .option("--width <n>", "one hidden width (instead of --widths)")
     .option("--depth <n>", "hidden layers", "2")
@@ -97,6 +99,7 @@ function parseWidths(raw: RawOptions): number[] {
 async function runLinearize(raw: RawOptions): Promise<void> {
   const dataset = oneOf("--dataset", raw.dataset, trainingDatasetNames) as TrainingDatasetName;
   const samples = int("--samples", raw.samples, 2, 2000);
+  const arch = oneOf("--arch", raw.arch, ["mlp"] as const);
   const widths = parseWidths(raw);
   const depth = int("--depth", raw.depth, 1, 20);
   const phi = activation(raw.activation, "--activation");
@@ -212,6 +215,7 @@ async function runLinearize(raw: RawOptions): Promise<void> {
     dataset_description: full.description,
     n_train: data.train.n,
     n_test: data.test.n,
+    arch,
     depth,
     activation: phi.name,
     sigma_w2: sigmaW2,
