@@ -15,6 +15,12 @@ export { measureApjn, theoryApjn } from "./diagnostics/apjn-profile.js";
 export { chiGrid } from "./diagnostics/chi-grid.js";
 export { initSearch } from "./diagnostics/init-search.js";
 export { linearizedModel } from "./diagnostics/linearize.js";
+export {
+  type SideBySideConfig,
+  type SideBySideRecord,
+  type SideBySideResult,
+  trainSideBySide,
+} from "./diagnostics/linearized-training.js";
 export { type EmpiricalNtk, empiricalNtk, parameterJacobian } from "./diagnostics/ntk.js";
 export { InputError } from "./errors.js";
 export { loadJax, shutdownJax } from "./nets/jax.js";

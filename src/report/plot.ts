@@ -367,6 +367,27 @@ export function lineSpec(o: LineOptions): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+/**
+ * Charts stacked vertically (vega-lite vconcat), each keeping its own title, axes and colour
+ * legend (colour scales resolved independently, so equal series names in two panels don't merge).
+ */
+export function stackSpecs(specs: TopLevelSpec[]): TopLevelSpec {
+  const panels = specs.map((spec) => {
+    const {
+      $schema: _schema,
+      background: _background,
+      ...rest
+    } = spec as unknown as Record<string, unknown>;
+    return rest;
+  });
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    background: "white",
+    vconcat: panels,
+    resolve: { scale: { color: "independent" } },
+  } as unknown as TopLevelSpec;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rendering
 

@@ -6,6 +6,7 @@ import { registerConvex } from "./convex.js";
 import { registerCritical } from "./critical.js";
 import { registerDemo } from "./demo.js";
 import { registerInitSearch } from "./init-search.js";
+import { registerLinearize } from "./linearize.js";
 import { registerNtk } from "./ntk.js";
 import { registerPhase } from "./phase.js";
 import { registerResnetScaling } from "./resnet-scaling.js";
@@ -28,4 +29,5 @@ export const commands: Array<(program: Command) => void> = [
   registerTransformer,
   registerSharpness,
   registerNtk,
+  registerLinearize,
 ];
