@@ -48,6 +48,9 @@ export interface TwinPair {
   /** Seed (initialization and data order) of run a, and of run b. */
   seed: number;
   twinSeed: number;
+  /** dtype of b's parameters after training, and how many of them float32 cannot represent. */
+  twinDtype: string;
+  twinOffGrid: number;
   step: number[];
   distance: number[];
   /** layerDistance[l][i]: distance of model layer l's parameters at step[i]. */
@@ -95,6 +98,8 @@ export async function twinRuns(
   for (const p of perturbations)
     if (!PERTURBATIONS.includes(p))
       throw new InputError("perturbation", `unknown '${p}' (known: ${PERTURBATIONS.join(", ")})`);
+  const seedTwin = requireInteger("twinSeed", opts.twinSeed ?? seed + 1, 0, 2 ** 32 - 1);
+  if (seedTwin === seed) throw new InputError("twinSeed", "must differ from seed");
   const data = float32Rounded(config.data);
   const labels = data.test.labels!;
   const k = data.outputDim;
@@ -107,7 +112,7 @@ export async function twinRuns(
     params: JaxParams,
     runSeed: number,
     dtype: "float32" | "float64",
-  ): Promise<Snapshot[]> => {
+  ): Promise<{ snaps: Snapshot[]; dtype: string }> => {
     const typed = dtype === "float64" ? data.test.x : Float32Array.from(data.test.x);
     const testX = np.array(typed, { shape: [data.test.n, data.inputDim], dtype: np[dtype] });
     const predict = jitUnlessF64(jax, model.apply, dtype);
@@ -142,8 +147,9 @@ export async function twinRuns(
         { afterStep: async (s) => (s.step % every === 0 ? snapshot(s.params) : undefined) },
       );
       if (steps % every !== 0) await snapshot(final.params);
+      const dtypeSeen = (jax.tree.leaves(final.params as never) as JaxArray[])[0]!.dtype;
       jax.tree.dispose([final.params, final.opt.slots] as never);
-      return snaps;
+      return { snaps, dtype: dtypeSeen };
     } finally {
       testX.dispose();
       predict.dispose();
@@ -157,9 +163,7 @@ export async function twinRuns(
     let params: JaxParams;
     let perturbedWeight: TwinPair["perturbedWeight"];
     if (perturbation === "seed") {
-      twinSeed = opts.twinSeed ?? seed + 1;
-      requireInteger("twinSeed", twinSeed, 0, 2 ** 32 - 1);
-      if (twinSeed === seed) throw new InputError("twinSeed", "must differ from seed");
+      twinSeed = seedTwin;
       params = model.init(twinSeed);
     } else if (perturbation === "f64") {
       params = jax.tree.map(
@@ -179,11 +183,15 @@ export async function twinRuns(
       jax.tree.dispose(init as never);
     } else params = model.init(seed);
     const b = await run(params, twinSeed, perturbation === "f64" ? "float64" : "float32");
+    const last = b.snaps.at(-1)!.layers;
+    const twinOffGrid = last.reduce((n, l) => n + l.filter((v) => Math.fround(v) !== v).length, 0);
     pairs.push({
       perturbation,
       seed,
       twinSeed,
-      ...compare(a, b, checkpoints, labels, k),
+      twinDtype: b.dtype,
+      twinOffGrid,
+      ...compare(a.snaps, b.snaps, checkpoints, labels, k),
       ...(perturbedWeight ? { perturbedWeight } : {}),
     });
   }
@@ -216,7 +224,10 @@ function compare(
   step: number[],
   labels: Int32Array,
   k: number,
-): Omit<TwinPair, "perturbation" | "seed" | "twinSeed" | "perturbedWeight"> {
+): Omit<
+  TwinPair,
+  "perturbation" | "seed" | "twinSeed" | "twinDtype" | "twinOffGrid" | "perturbedWeight"
+> {
   const layers = a[0]!.layers.length;
   const out = {
     step,

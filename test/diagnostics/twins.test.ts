@@ -1,0 +1,88 @@
+/**
+ * Twin runs: the comparison is honest (a run twinned with itself is bit-identical at every step),
+ * the ulp twin starts exactly one float32 ulp away (ulp from the bits, by DataView, and from the
+ * exponent) and drifts, and the f64 twin really trains in float64.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { trainingSet } from "../../src/data/training.js";
+import { nextFloat32, type TwinsConfig, twinRuns } from "../../src/diagnostics/twins.js";
+import { shutdownJax } from "../../src/nets/jax.js";
+import { mlpModel } from "../../src/nets/model.js";
+import { activation } from "../../src/theory/activations.js";
+
+afterAll(shutdownJax);
+
+/** One float32 ulp above |x| from the float32 bit pattern (DataView, big-endian). */
+function ulpFromBits(x: number): number {
+  const view = new DataView(new ArrayBuffer(4));
+  view.setFloat32(0, x);
+  const bits = view.getUint32(0);
+  view.setUint32(0, bits + 1);
+  return Math.abs(view.getFloat32(0) - Math.fround(x));
+}
+
+let config: TwinsConfig;
+beforeAll(async () => {
+  const data = trainingSet("iris", { seed: 0 });
+  const model = await mlpModel({
+    inputDim: data.inputDim,
+    width: 8,
+    depth: 2,
+    outputDim: data.outputDim,
+    activation: activation("tanh"),
+    sigmaW2: 1,
+    sigmaB2: 0,
+    loss: "cross_entropy",
+  });
+  config = { model, data, steps: 20, batchSize: 16, lr: 0.1, every: 5 };
+});
+
+describe("twin runs", () => {
+  it("a run twinned with itself is bit-identical at every step; an ulp twin starts one ulp away and drifts", async () => {
+    const [none, ulp] = await twinRuns(config, ["none", "ulp"], 3);
+    expect(none!.step).toEqual([0, 5, 10, 15, 20]);
+    expect(none!.distance).toEqual([0, 0, 0, 0, 0]);
+    for (const layer of none!.layerDistance) expect(layer).toEqual([0, 0, 0, 0, 0]);
+    expect(none!.lossDiff).toEqual([0, 0, 0, 0, 0]);
+    expect(none!.disagreement).toEqual([0, 0, 0, 0, 0]);
+    expect(none!.twinOffGrid).toBe(0);
+    // the runs did train: accuracy moved from its initial value
+    expect(none!.accuracy.a.at(-1)).not.toBe(none!.accuracy.a[0]);
+
+    const w = ulp!.perturbedWeight!;
+    const u = ulpFromBits(w.from);
+    // the same spacing from the exponent: 2^(⌊log2|x|⌋ − 23) for a normal float32
+    expect(u).toBe(2 ** (Math.floor(Math.log2(Math.abs(w.from))) - 23));
+    expect(Math.abs(w.to - w.from)).toBe(u);
+    expect(Math.abs(w.to)).toBeGreaterThan(Math.abs(w.from));
+    expect(ulp!.distance[0]).toBe(u);
+    expect(ulp!.distance.at(-1)!).toBeGreaterThan(0);
+    // the difference spread beyond the layer of the moved weight
+    const spread = ulp!.layerDistance.filter((l) => l.at(-1)! > 0).length;
+    expect(spread).toBeGreaterThan(1);
+  });
+
+  it("nextFloat32 moves away from zero by one ulp (0 → the least subnormal)", () => {
+    expect(nextFloat32(1)).toBe(1 + 2 ** -23);
+    expect(nextFloat32(-1)).toBe(-1 - 2 ** -23);
+    expect(nextFloat32(0)).toBe(2 ** -149);
+    expect(() => nextFloat32(Number.POSITIVE_INFINITY)).toThrow(/weight/);
+  });
+
+  it("the f64 twin trains in float64 from the same float32 start", async () => {
+    const [f64] = await twinRuns({ ...config, steps: 3, every: 1 }, ["f64"], 3);
+    expect(f64!.twinDtype).toBe("float64");
+    // values float32 cannot represent: the twin's updates were not rounded to float32
+    expect(f64!.twinOffGrid).toBeGreaterThan(0);
+    expect(f64!.distance[0]).toBe(0);
+    expect(f64!.distance.at(-1)!).toBeGreaterThan(0);
+    // rounding-level differences only after 3 steps
+    expect(f64!.distance.at(-1)!).toBeLessThan(1e-4);
+  });
+
+  it("bad input names the field", async () => {
+    await expect(twinRuns(config, ["bogus" as never], 0)).rejects.toThrow(/perturbation/);
+    await expect(twinRuns({ ...config, every: 0 }, ["none"], 0)).rejects.toThrow(/every/);
+    await expect(twinRuns(config, ["seed"], 0, { twinSeed: 0 })).rejects.toThrow(/twinSeed/);
+  });
+});
