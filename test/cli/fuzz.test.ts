@@ -37,6 +37,14 @@ const FAST: Record<string, { args: string[]; costly?: boolean }> = {
   },
   sharpness: { args: ["--dataset", "iris", "--width", "4", "--depth", "1", "--steps", "3"] },
   ntk: { args: ["--samples", "4", "--width", "8", "--depth", "1"] },
+  twins: {
+    args: ["--dataset", "iris", "--width", "4", "--depth", "1", "--pairs", "1"].concat([
+      "--steps",
+      "3",
+      "--every",
+      "1",
+    ]),
+  },
   convex: { args: ["--patterns", "5", "--max-iter", "20"] },
   train: { args: ["--width", "8", "--depth", "1", "--steps", "3", "--eval-every", "1"] },
   "transformer-grads": {
