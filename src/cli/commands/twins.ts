@@ -50,11 +50,11 @@ export function registerTwins(program: Command): void {
       "twin training runs differing by one ulp, float64 or the seed (float-error amplification)",
     )
     .option("--dataset <name>", `one of ${CLASSIFICATION.join(", ")}`, "digits")
-    .option("--width <n>", "hidden width", "32")
+    .option("--width <n>", "hidden width", "64")
     .option("--depth <n>", "hidden layers", "2")
     .option("--activation <name>", "activation of the hidden layers", "tanh")
-    .option("--pairs <n>", "twin pairs (seeds seed … seed + pairs − 1)", "2")
-    .option("--steps <n>", "SGD steps", "200")
+    .option("--pairs <n>", "twin pairs (seeds seed … seed + pairs − 1)", "4")
+    .option("--steps <n>", "SGD steps", "300")
     .option("--every <n>", "steps between comparisons", "10")
     .option("--lr <x>", "learning rate η (> 0)", "0.05")
     .option("--batch-size <n>", "minibatch size (0 = full batch)", "64")
@@ -156,7 +156,7 @@ async function runTwins(raw: RawOptions): Promise<void> {
             const pick = (v: (number | null)[]) => v.filter((_, i) => ok[i]) as number[];
             const x = step.filter((_, i) => ok[i]);
             return [
-              { name: `${s.perturbation}: median ‖θa − θb‖`, x, y: pick(s.median_distance) },
+              { name: `${s.perturbation}: median`, x, y: pick(s.median_distance) },
               ...(s.perturbation === "seed"
                 ? [
                     { name: "seed: min", x, y: pick(s.min_distance) },
@@ -231,4 +231,5 @@ function median(v: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-const fmt = (x: number | null) => (x === null ? "—" : x.toPrecision(3));
+const fmt = (x: number | null) =>
+  x === null ? "—" : x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential(2) : x.toPrecision(3);
