@@ -117,7 +117,7 @@ async function runTwins(raw: RawOptions): Promise<void> {
       if (s.median_distance.some((d) => d === null))
         warn(
           warnings,
-          `the ${s.perturbation} twins' parameters are not finite at some steps (training diverged at η = ${lr}): their distances are null there`,
+          `the ${s.perturbation} twins' parameters are not finite at some steps (training diverged at η = ${lr}): their distances and loss differences are null there, and their accuracies mean nothing`,
         );
     const step = results[0]!.step;
     const result = {
