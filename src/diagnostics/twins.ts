@@ -6,6 +6,8 @@
  *   ulp   — one weight of the initialization moved by one float32 ulp (away from zero),
  *   f64   — b computes in float64 from the same (float32) initialization and the same
  *           float32-rounded data, so only the arithmetic differs,
+ *   order — b sums every minibatch in another row order (same rows, shuffled within the batch:
+ *           `rowOrderSeed` of the training loop),
  *   seed  — b uses another seed (initialization and data order): the SGD-seed spread that
  *           rounding is compared with.
  * Every `every` steps (and at the last) both runs are read back and compared in float64 JS:
@@ -24,7 +26,7 @@ import { initialState, train } from "../train/loop.js";
 import type { OptimizerConfig } from "../train/optimizers.js";
 import { flatParams } from "./hvp.js";
 
-export const PERTURBATIONS = ["none", "ulp", "f64", "seed"] as const;
+export const PERTURBATIONS = ["none", "ulp", "f64", "order", "seed"] as const;
 export type Perturbation = (typeof PERTURBATIONS)[number];
 
 export interface TwinsConfig {
@@ -112,6 +114,7 @@ export async function twinRuns(
     params: JaxParams,
     runSeed: number,
     dtype: "float32" | "float64",
+    rowOrderSeed?: number,
   ): Promise<{ snaps: Snapshot[]; dtype: string }> => {
     const typed = dtype === "float64" ? data.test.x : Float32Array.from(data.test.x);
     const testX = np.array(typed, { shape: [data.test.n, data.inputDim], dtype: np[dtype] });
@@ -142,6 +145,7 @@ export async function twinRuns(
           evalEvery: steps,
           seed: runSeed,
           dtype,
+          rowOrderSeed,
         },
         state,
         { afterStep: async (s) => (s.step % every === 0 ? snapshot(s.params) : undefined) },
@@ -182,7 +186,12 @@ export async function twinRuns(
       params = flat.fromFlat(values);
       jax.tree.dispose(init as never);
     } else params = model.init(seed);
-    const b = await run(params, twinSeed, perturbation === "f64" ? "float64" : "float32");
+    const b = await run(
+      params,
+      twinSeed,
+      perturbation === "f64" ? "float64" : "float32",
+      perturbation === "order" ? seed : undefined,
+    );
     const last = b.snaps.at(-1)!.layers;
     const twinOffGrid = last.reduce((n, l) => n + l.filter((v) => Math.fround(v) !== v).length, 0);
     pairs.push({

@@ -1,14 +1,16 @@
 /**
  * Twin runs: the comparison is honest (a run twinned with itself is bit-identical at every step),
  * the ulp twin starts exactly one float32 ulp away (ulp from the bits, by DataView, and from the
- * exponent) and drifts, and the f64 twin really trains in float64.
+ * exponent) and drifts, the f64 twin really trains in float64, and the order twin sums the same
+ * minibatch rows in another order.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trainingSet } from "../../src/data/training.js";
 import { nextFloat32, type TwinsConfig, twinRuns } from "../../src/diagnostics/twins.js";
-import { shutdownJax } from "../../src/nets/jax.js";
-import { mlpModel } from "../../src/nets/model.js";
+import { loadJax, shutdownJax } from "../../src/nets/jax.js";
+import { mlpModel, objective } from "../../src/nets/model.js";
 import { activation } from "../../src/theory/activations.js";
+import { initialState, train } from "../../src/train/loop.js";
 
 afterAll(shutdownJax);
 
@@ -78,6 +80,45 @@ describe("twin runs", () => {
     expect(f64!.distance.at(-1)!).toBeGreaterThan(0);
     // rounding-level differences only after 3 steps
     expect(f64!.distance.at(-1)!).toBeLessThan(1e-4);
+  });
+
+  it("the order twin sums the same rows in another order: rounding-level drift only", async () => {
+    const [order, seed] = await twinRuns(config, ["order", "seed"], 3);
+    expect(order!.distance[0]).toBe(0);
+    expect(order!.distance.at(-1)!).toBeGreaterThan(0);
+    expect(order!.distance.at(-1)!).toBeLessThan(1e-4);
+    expect(seed!.distance.at(-1)!).toBeGreaterThan(0.1);
+  });
+
+  it("rowOrderSeed permutes rows within each minibatch: same batch loss to float32 rounding", async () => {
+    const jax = await loadJax();
+    const losses = async (rowOrderSeed?: number) => {
+      const cfg = {
+        steps: 8,
+        batchSize: 16,
+        optimizer: { name: "sgd" as const },
+        lr: 1e-30,
+        seed: 3,
+        dtype: "float32" as const,
+        rowOrderSeed,
+      };
+      const task = { objective: objective(config.model), predict: config.model.apply };
+      const s = await train(
+        jax,
+        task,
+        config.data,
+        cfg,
+        initialState(jax, config.model.init(3), cfg.optimizer),
+      );
+      jax.tree.dispose([s.params, s.opt.slots] as never);
+      return s.history.steps.map((r) => r.loss);
+    };
+    const plain = await losses();
+    const shuffled = await losses(7);
+    for (let t = 0; t < plain.length; t++)
+      expect(Math.abs(shuffled[t]! - plain[t]!)).toBeLessThan(1e-6 * plain[t]!);
+    // different minibatches would differ far beyond rounding
+    expect(Math.max(...plain) - Math.min(...plain)).toBeGreaterThan(1e-3);
   });
 
   it("bad input names the field", async () => {
