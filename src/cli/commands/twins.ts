@@ -61,7 +61,7 @@ export function registerTwins(program: Command): void {
     .option(
       "--perturb <list>",
       `comma-separated twins among ${PERTURBATIONS.join(", ")} (seed is always added; f64 trains eagerly in float64, ~100× slower per step)`,
-      "ulp",
+      "ulp,order",
     )
     .option("--seed <n>", "seed of the split and of the first pair", "0")
     .option("--out <file>", "plot (.svg or .png)")
