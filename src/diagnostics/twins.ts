@@ -312,3 +312,25 @@ function float32Rounded(data: TrainingSet): TrainingSet {
     test: { ...data.test, x: r(data.test.x), y: r(data.test.y) },
   };
 }
+
+/**
+ * Growth rate r of a divergence d(t) ≈ c·e^{r t}: the least-squares slope of ln d against t over
+ * the points with finite d > 0 (per step; e^r is the amplification per step). null with fewer
+ * than two such points or a single step value.
+ */
+export function logGrowthRate(step: readonly number[], distance: readonly number[]): number | null {
+  const pts = step
+    .map((t, i) => [t, distance[i]!] as const)
+    .filter(([, d]) => Number.isFinite(d) && d > 0)
+    .map(([t, d]) => [t, Math.log(d)] as const);
+  if (pts.length < 2) return null;
+  const tMean = pts.reduce((s, [t]) => s + t, 0) / pts.length;
+  const yMean = pts.reduce((s, [, y]) => s + y, 0) / pts.length;
+  let stt = 0;
+  let sty = 0;
+  for (const [t, y] of pts) {
+    stt += (t - tMean) ** 2;
+    sty += (t - tMean) * (y - yMean);
+  }
+  return stt > 0 ? sty / stt : null;
+}

@@ -6,7 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trainingSet } from "../../src/data/training.js";
-import { nextFloat32, type TwinsConfig, twinRuns } from "../../src/diagnostics/twins.js";
+import {
+  logGrowthRate,
+  nextFloat32,
+  type TwinsConfig,
+  twinRuns,
+} from "../../src/diagnostics/twins.js";
 import { loadJax, shutdownJax } from "../../src/nets/jax.js";
 import { mlpModel, objective } from "../../src/nets/model.js";
 import { activation } from "../../src/theory/activations.js";
@@ -62,6 +67,14 @@ describe("twin runs", () => {
     // the difference spread beyond the layer of the moved weight
     const spread = ulp!.layerDistance.filter((l) => l.at(-1)! > 0).length;
     expect(spread).toBeGreaterThan(1);
+  });
+
+  it("logGrowthRate recovers r of c·e^{rt} (zeros and non-finite points skipped)", () => {
+    const t = [0, 10, 20, 30, 40];
+    const d = t.map((s) => 1e-9 * Math.exp(0.07 * s));
+    expect(logGrowthRate(t, d)).toBeCloseTo(0.07, 12);
+    expect(logGrowthRate(t, [0, ...d.slice(1, 4), Number.NaN])).toBeCloseTo(0.07, 12);
+    expect(logGrowthRate(t, [0, 0, 0, 0, 1])).toBeNull();
   });
 
   it("nextFloat32 moves away from zero by one ulp (0 → the least subnormal)", () => {

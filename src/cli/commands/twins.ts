@@ -12,6 +12,7 @@ import {
   trainingSet,
 } from "../../data/training.js";
 import {
+  logGrowthRate,
   PERTURBATIONS,
   type Perturbation,
   type TwinPair,
@@ -138,6 +139,7 @@ async function runTwins(raw: RawOptions): Promise<void> {
         seed: r.seed,
         twin_seed: r.twinSeed,
         twin_dtype: r.twinDtype,
+        growth_per_step: logGrowthRate(r.step, r.distance),
         distance: r.distance,
         layer_distance: r.layerDistance,
         disagreement: r.disagreement,
@@ -176,11 +178,11 @@ async function runTwins(raw: RawOptions): Promise<void> {
       `${dataset}, MLP width ${width} depth ${depth}, ${steps} SGD steps (lr ${lr}, batch ${batchSize}), ${pairs} pair(s)\n`,
     );
     process.stdout.write(
-      "twin      final ‖θa−θb‖  test disagreement  |Δ test accuracy| mean (max)\n",
+      "twin      final ‖θa−θb‖  growth/step  test disagreement  |Δ test accuracy| mean (max)\n",
     );
     for (const s of summary)
       process.stdout.write(
-        `${s.perturbation.padEnd(8)}  ${fmt(s.median_distance.at(-1)!).padStart(13)}  ${fmt(s.mean_final_disagreement).padStart(17)}  ${fmt(s.mean_accuracy_diff)} (${fmt(s.max_accuracy_diff)})\n`,
+        `${s.perturbation.padEnd(8)}  ${fmt(s.median_distance.at(-1)!).padStart(13)}  ${fmt(s.growth_per_step).padStart(11)}  ${fmt(s.mean_final_disagreement).padStart(17)}  ${fmt(s.mean_accuracy_diff)} (${fmt(s.max_accuracy_diff)})\n`,
       );
     if (raw.out !== undefined) process.stdout.write(`wrote ${raw.out}\n`);
   } finally {
@@ -212,11 +214,14 @@ function summarize(perturbation: Perturbation, runs: TwinPair[]) {
       return v === null ? null : f(v);
     });
   const accDiff = runs.map((r) => Math.abs(r.accuracy.a.at(-1)! - r.accuracy.b.at(-1)!));
+  const rates = runs.map((r) => logGrowthRate(r.step, r.distance));
   return {
     perturbation,
     median_distance: stat(median),
     min_distance: stat((v) => Math.min(...v)),
     max_distance: stat((v) => Math.max(...v)),
+    /** median over pairs of the fitted e-folding rate of the distance per step (logGrowthRate) */
+    growth_per_step: rates.every((x) => x !== null) ? median(rates as number[]) : null,
     mean_final_disagreement: mean(runs.map((r) => r.disagreement.at(-1)!)),
     mean_accuracy_diff: mean(accDiff),
     max_accuracy_diff: Math.max(...accDiff),
