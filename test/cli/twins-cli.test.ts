@@ -1,5 +1,5 @@
 /** `critkit twins`: JSON structure, the self-twin control at zero, a plot, and bad input → exit 2. */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -28,7 +28,7 @@ describe("critkit twins", () => {
     for (const run of res.runs) {
       expect(run.layer_distance).toHaveLength(2);
       if (run.perturbation === "none") expect(run.distance).toEqual([0, 0, 0, 0]);
-      if (run.perturbation === "seed") expect(run.twin_seed).toBe(run.seed + 2);
+      if (run.perturbation === "seed") expect(run.twin_seed).toBe(run.seed + 2 ** 31);
       if (run.perturbation === "ulp") expect(run.distance[0]).toBeGreaterThan(0);
     }
     const none = res.summary[0];
@@ -37,7 +37,32 @@ describe("critkit twins", () => {
     expect(res.warnings).toEqual([]);
     expect(readFileSync(out, "utf8")).toContain("<svg");
   });
+  it("--checkpoint keeps finished pairs; a later run with more --pairs resumes from them", async () => {
+    const file = join(dir, "twins.json");
+    const args = `twins --dataset iris --width 4 --depth 1 --steps 6 --every 3 --perturb ulp --checkpoint ${file} --json`;
+    const first = await runCli(...argv(`${args} --pairs 1`));
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(file, "utf8")).runs).toHaveLength(2);
+    const second = await runCli(...argv(`${args} --pairs 2`));
+    expect(second.code, second.stderr).toBe(0);
+    const a = JSON.parse(first.stdout);
+    const b = JSON.parse(second.stdout);
+    expect(b.resumed_pairs).toBe(1);
+    expect(b.runs).toHaveLength(4);
+    expect(b.runs.slice(0, 2)).toEqual(a.runs);
+    expect(JSON.parse(readFileSync(file, "utf8")).runs).toHaveLength(4);
+    // other settings, or not a checkpoint: refused before any work
+    const other = await runCli(...argv(`${args.replace("--steps 6", "--steps 7")} --pairs 2`));
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/^critkit: --checkpoint: .*other settings/);
+    const junk = join(dir, "junk.json");
+    writeFileSync(junk, "{");
+    const bad = await runCli(...argv(`twins --checkpoint ${junk}`));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--checkpoint: .*not a critkit twins checkpoint/);
+  });
   itRejects([
+    [argv("twins --checkpoint t.txt"), /--checkpoint/],
     [argv("twins --perturb ulp,nope"), /--perturb/],
     [argv("twins --perturb ulp,ulp"), /--perturb/],
     [argv("twins --pairs 0"), /--pairs/],

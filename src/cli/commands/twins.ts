@@ -5,6 +5,7 @@
  * weight-space distance (total and per layer), the fraction of test predictions that disagree and
  * the test-loss difference, with a log-scale plot of the distance vs step.
  */
+import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
 import {
   type TrainingDatasetName,
@@ -18,13 +19,13 @@ import {
   type TwinPair,
   twinRuns,
 } from "../../diagnostics/twins.js";
-import { InputError } from "../../errors.js";
+import { InputError, shown } from "../../errors.js";
 import { loadJax, shutdownJax } from "../../nets/jax.js";
 import { mlpModel } from "../../nets/model.js";
 import { lineSpec, PLOT_EXTENSIONS, writePlot } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { int, num, oneOf } from "../options.js";
-import { checkOutputFile, printJson, progress, warn } from "../output.js";
+import { checkOutputFile, printJson, progress, warn, writeFileAtomic } from "../output.js";
 
 interface RawOptions {
   dataset: string;
@@ -38,6 +39,7 @@ interface RawOptions {
   batchSize: string;
   perturb: string;
   seed: string;
+  checkpoint?: string;
   out?: string;
   json?: boolean;
 }
@@ -65,6 +67,10 @@ export function registerTwins(program: Command): void {
       "ulp,order",
     )
     .option("--seed <n>", "seed of the split and of the first pair", "0")
+    .option(
+      "--checkpoint <file>",
+      "keep finished pairs in this .json file and resume from it (same settings; more --pairs extend it)",
+    )
     .option("--out <file>", "plot (.svg or .png)")
     .option("--json", "print JSON")
     .action((raw: RawOptions) => runTwins(raw));
@@ -80,10 +86,29 @@ async function runTwins(raw: RawOptions): Promise<void> {
   const every = int("--every", raw.every, 1, 1_000_000);
   const lr = num("--lr", raw.lr, { minExclusive: 0 });
   const batchSize = int("--batch-size", raw.batchSize, 0, 100_000_000);
-  const seed = int("--seed", raw.seed, 0, 2 ** 32 - 1 - 2 * pairs);
+  const seed = int("--seed", raw.seed, 0, 2 ** 32 - 1 - pairs);
   const perturbations = perturbList(raw.perturb);
   const json = raw.json ?? false;
   if (raw.out !== undefined) checkOutputFile("--out", raw.out, PLOT_EXTENSIONS);
+  const checkpoint =
+    raw.checkpoint === undefined
+      ? undefined
+      : checkOutputFile("--checkpoint", raw.checkpoint, [".json"]);
+  const settings = {
+    dataset,
+    width,
+    depth,
+    activation: phi.name,
+    steps,
+    every,
+    lr,
+    batchSize,
+    perturbations,
+    seed,
+  };
+  const results = checkpoint === undefined ? [] : loadCheckpoint(checkpoint, settings);
+  const resumed = Math.min(pairs, results.length / perturbations.length);
+  results.length = resumed * perturbations.length;
   const data = trainingSet(dataset, { seed });
   await loadJax();
   const model = await mlpModel({
@@ -98,12 +123,16 @@ async function runTwins(raw: RawOptions): Promise<void> {
   });
   const bar = progress(pairs, "twins", json);
   try {
-    const results: TwinPair[] = [];
-    for (let i = 0; i < pairs; i++) {
+    for (let i = resumed; i < pairs; i++) {
       const config = { model, data, steps, batchSize, lr, every };
-      results.push(
-        ...(await twinRuns(config, perturbations, seed + i, { twinSeed: seed + pairs + i })),
-      );
+      // twin seeds half the seed range away: independent of --pairs, so a checkpoint extends
+      const twinSeed = (seed + i + 2 ** 31) >>> 0;
+      results.push(...(await twinRuns(config, perturbations, seed + i, { twinSeed })));
+      if (checkpoint !== undefined)
+        await writeFileAtomic(
+          checkpoint,
+          JSON.stringify({ kind: CHECKPOINT_KIND, settings, runs: results }),
+        );
       bar.tick(i + 1);
     }
     bar.stop();
@@ -132,6 +161,7 @@ async function runTwins(raw: RawOptions): Promise<void> {
       every,
       seed,
       pairs,
+      resumed_pairs: resumed,
       step,
       summary,
       runs: results.map((r) => ({
@@ -189,6 +219,28 @@ async function runTwins(raw: RawOptions): Promise<void> {
     bar.stop();
     await shutdownJax();
   }
+}
+
+const CHECKPOINT_KIND = "critkit-twins-checkpoint";
+
+/** The finished pairs in `path` (none if it does not exist); InputError if they belong elsewhere. */
+function loadCheckpoint(path: string, settings: object): TwinPair[] {
+  if (!existsSync(path)) return [];
+  let saved: { kind?: unknown; settings?: unknown; runs?: unknown };
+  try {
+    // non-finite values were written as null
+    saved = JSON.parse(readFileSync(path, "utf8"), (_k, v) => (v === null ? Number.NaN : v));
+  } catch {
+    saved = {};
+  }
+  if (saved?.kind !== CHECKPOINT_KIND || !Array.isArray(saved.runs))
+    throw new InputError("--checkpoint", `'${shown(path)}' is not a critkit twins checkpoint`);
+  if (JSON.stringify(saved.settings) !== JSON.stringify(settings))
+    throw new InputError(
+      "--checkpoint",
+      `'${shown(path)}' holds twins with other settings (${JSON.stringify(saved.settings)}); choose another file`,
+    );
+  return saved.runs as TwinPair[];
 }
 
 /** The requested twins, each once, with the seed twins always added (the comparison band). */
