@@ -9,6 +9,7 @@
  */
 import { InputError, requireInteger, requireNumber } from "../errors.js";
 import type { Activation } from "../theory/activations.js";
+import { exp64, log64 } from "./f64.js";
 import { type JaxArray, type JaxModule, jitUnlessF64, loadJax, refTree } from "./jax.js";
 import {
   dense,
@@ -83,13 +84,20 @@ export async function createModel(
 /** Output widths only: a stand-in Rng whose samples are never used. */
 const zeroRng = { normals: (n: number) => new Float64Array(n) } as never;
 
-/** The loss of outputs f [B, K] against targets y [B, K] as a scalar (see LossName). Consumes f, y. */
+/**
+ * The loss of outputs f [B, K] against targets y [B, K] as a scalar (see LossName). Consumes f, y.
+ * Float64 outputs take exp and log from ./f64.ts (jax-js's own float64 exp/log are float32
+ * polynomials), so a float64 cross-entropy and its gradient are float64-accurate.
+ */
 export function lossValue(jax: JaxModule, loss: LossName, f: JaxArray, y: JaxArray): JaxArray {
   const np = jax.numpy;
   if (loss === "mse") return np.mean(np.square(f.sub(y))).mul(0.5);
+  const f64 = f.dtype === "float64";
+  const exp = (x: JaxArray) => (f64 ? exp64(jax, x) : np.exp(x));
+  const log = (x: JaxArray) => (f64 ? log64(jax, x) : np.log(x));
   const m = jax.lax.stopGradient(np.max(f.ref, -1, { keepdims: true }));
   const shifted = f.sub(m);
-  const lse = np.log(np.sum(np.exp(shifted.ref), -1));
+  const lse = log(np.sum(exp(shifted.ref), -1));
   return np.mean(lse.sub(np.sum(shifted.mul(y), -1)));
 }
 

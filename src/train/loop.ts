@@ -38,6 +38,12 @@ export interface TrainConfig {
   evalEvery?: number;
   /** Seed of the data order. */
   seed: number;
+  /**
+   * Summation order only: when set, the rows of every (mini)batch are shuffled by
+   * Rng(rowOrderSeed ⊕ step·φ) before the step, so each step sees the same rows in another order
+   * (the twin runs' `order` perturbation). Unset: rows in data order.
+   */
+  rowOrderSeed?: number;
   dtype: "float32" | "float64";
 }
 
@@ -101,6 +107,10 @@ export function resolveTrainConfig(c: TrainConfig, nTrain: number) {
     batchSize: batch === 0 || batch >= nTrain ? nTrain : batch,
     evalEvery: requireInteger("evalEvery", c.evalEvery ?? 100, 1),
     seed: requireInteger("seed", c.seed, 0, 2 ** 32 - 1),
+    rowOrderSeed:
+      c.rowOrderSeed === undefined
+        ? undefined
+        : requireInteger("rowOrderSeed", c.rowOrderSeed, 0, 2 ** 32 - 1),
     schedule: makeSchedule({ name: c.schedule ?? "constant", lr: c.lr, steps, warmup: c.warmup }),
   };
 }
@@ -172,11 +182,18 @@ export async function train(
 
   let order: { epoch: number; rows: number[] } | undefined;
   const batchAt = (t: number): [JaxArray, JaxArray] => {
-    if (fullBatch) return [full.train.x.ref, full.train.y.ref];
-    const pos = batchPosition(t, data.train.n, cfg.batchSize);
-    if (order?.epoch !== pos.epoch)
-      order = { epoch: pos.epoch, rows: epochOrder(cfg.seed, pos.epoch, data.train.n) };
-    const rows = order.rows.slice(pos.batch * cfg.batchSize, (pos.batch + 1) * cfg.batchSize);
+    const rowOrder = cfg.rowOrderSeed;
+    if (fullBatch && rowOrder === undefined) return [full.train.x.ref, full.train.y.ref];
+    let rows: number[];
+    if (fullBatch) rows = Array.from({ length: data.train.n }, (_, i) => i);
+    else {
+      const pos = batchPosition(t, data.train.n, cfg.batchSize);
+      if (order?.epoch !== pos.epoch)
+        order = { epoch: pos.epoch, rows: epochOrder(cfg.seed, pos.epoch, data.train.n) };
+      rows = order.rows.slice(pos.batch * cfg.batchSize, (pos.batch + 1) * cfg.batchSize);
+    }
+    if (rowOrder !== undefined)
+      rows = shuffle(rows, new Rng((rowOrder ^ Math.imul(t + 1, 0x9e3779b9)) >>> 0));
     const x = new Float64Array(rows.length * d);
     const y = new Float64Array(rows.length * k);
     rows.forEach((r, i) => {

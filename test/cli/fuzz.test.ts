@@ -40,6 +40,14 @@ const FAST: Record<string, { args: string[]; costly?: boolean }> = {
   linearize: {
     args: ["--samples", "6", "--widths", "4,8", "--depth", "1", "--steps", "3", "--every", "1"],
   },
+  twins: {
+    args: ["--dataset", "iris", "--width", "4", "--depth", "1", "--pairs", "1"].concat([
+      "--steps",
+      "3",
+      "--every",
+      "1",
+    ]),
+  },
   convex: { args: ["--patterns", "5", "--max-iter", "20"] },
   train: { args: ["--width", "8", "--depth", "1", "--steps", "3", "--eval-every", "1"] },
   "transformer-grads": {

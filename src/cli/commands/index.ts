@@ -13,6 +13,7 @@ import { registerResnetScaling } from "./resnet-scaling.js";
 import { registerSharpness } from "./sharpness.js";
 import { registerTrain } from "./train.js";
 import { registerTransformer } from "./transformer.js";
+import { registerTwins } from "./twins.js";
 
 /** Every command of the CLI, in the order `critkit --help` lists them. */
 export const commands: Array<(program: Command) => void> = [
@@ -28,6 +29,7 @@ export const commands: Array<(program: Command) => void> = [
   registerResnetScaling,
   registerTransformer,
   registerSharpness,
+  registerTwins,
   registerNtk,
   registerLinearize,
 ];

@@ -1,0 +1,74 @@
+/** `critkit twins`: JSON structure, the self-twin control at zero, a plot, and bad input → exit 2. */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { argv, itRejects, runCli } from "./run-cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "critkit-twins-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("critkit twins", () => {
+  it("pairs of none/ulp twins plus seed twins; the self-twin stays at distance 0; writes the plot", async () => {
+    const out = join(dir, "twins.svg");
+    const r = await runCli(
+      ...argv(
+        `twins --dataset iris --width 8 --depth 1 --pairs 2 --steps 12 --every 4 --batch-size 16 --perturb none,ulp --out ${out} --json`,
+      ),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res.step).toEqual([0, 4, 8, 12]);
+    expect(res.summary.map((s: { perturbation: string }) => s.perturbation)).toEqual([
+      "none",
+      "ulp",
+      "seed",
+    ]);
+    expect(res.runs).toHaveLength(6);
+    for (const run of res.runs) {
+      expect(run.layer_distance).toHaveLength(2);
+      if (run.perturbation === "none") expect(run.distance).toEqual([0, 0, 0, 0]);
+      if (run.perturbation === "seed") expect(run.twin_seed).toBe(run.seed + 2 ** 31);
+      if (run.perturbation === "ulp") expect(run.distance[0]).toBeGreaterThan(0);
+    }
+    const none = res.summary[0];
+    expect(none.mean_final_disagreement).toBe(0);
+    expect(none.max_accuracy_diff).toBe(0);
+    expect(res.warnings).toEqual([]);
+    expect(readFileSync(out, "utf8")).toContain("<svg");
+  });
+  it("--checkpoint keeps finished pairs; a later run with more --pairs resumes from them", async () => {
+    const file = join(dir, "twins.json");
+    const args = `twins --dataset iris --width 4 --depth 1 --steps 6 --every 3 --perturb ulp --checkpoint ${file} --json`;
+    const first = await runCli(...argv(`${args} --pairs 1`));
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(file, "utf8")).runs).toHaveLength(2);
+    const second = await runCli(...argv(`${args} --pairs 2`));
+    expect(second.code, second.stderr).toBe(0);
+    const a = JSON.parse(first.stdout);
+    const b = JSON.parse(second.stdout);
+    expect(b.resumed_pairs).toBe(1);
+    expect(b.runs).toHaveLength(4);
+    expect(b.runs.slice(0, 2)).toEqual(a.runs);
+    expect(JSON.parse(readFileSync(file, "utf8")).runs).toHaveLength(4);
+    // other settings, or not a checkpoint: refused before any work
+    const other = await runCli(...argv(`${args.replace("--steps 6", "--steps 7")} --pairs 2`));
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/^critkit: --checkpoint: .*other settings/);
+    const junk = join(dir, "junk.json");
+    writeFileSync(junk, "{");
+    const bad = await runCli(...argv(`twins --checkpoint ${junk}`));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--checkpoint: .*not a critkit twins checkpoint/);
+  });
+  itRejects([
+    [argv("twins --checkpoint t.txt"), /--checkpoint/],
+    [argv("twins --perturb ulp,nope"), /--perturb/],
+    [argv("twins --perturb ulp,ulp"), /--perturb/],
+    [argv("twins --pairs 0"), /--pairs/],
+    [argv("twins --every 0"), /--every/],
+    [argv("twins --lr -1"), /--lr/],
+    [argv("twins --dataset teacher_regression"), /--dataset/],
+    [argv("twins --out t.txt"), /--out/],
+  ]);
+});
