@@ -7,6 +7,7 @@
  * and `y`, so they can be transformed with jax.grad/jit directly). `valueAndGrad` and
  * `modelBlocks` never consume the caller's arrays.
  */
+import type { TrainingSet } from "../data/training.js";
 import { InputError, requireInteger, requireNumber } from "../errors.js";
 import type { Activation } from "../theory/activations.js";
 import { exp64, log64 } from "./f64.js";
@@ -206,4 +207,27 @@ export async function mlpModel(cfg: MlpModelConfig): Promise<Model> {
     { inputWidth: inputDim, blocks: layers },
     { loss: cfg.loss, dtype: cfg.dtype },
   );
+}
+
+/**
+ * The MLP for a dataset with the default initialization of the sharpness and twins commands:
+ * σ_w² = 2 for ReLU (its critical point), else 1; σ_b² = 0; cross-entropy for classification,
+ * MSE for regression.
+ */
+export function datasetMlp(
+  data: Pick<TrainingSet, "task" | "inputDim" | "outputDim">,
+  width: number,
+  depth: number,
+  activation: Activation,
+): Promise<Model> {
+  return mlpModel({
+    inputDim: data.inputDim,
+    width,
+    depth,
+    outputDim: data.outputDim,
+    activation,
+    sigmaW2: activation.name === "relu" ? 2 : 1,
+    sigmaB2: 0,
+    loss: data.task === "classification" ? "cross_entropy" : "mse",
+  });
 }

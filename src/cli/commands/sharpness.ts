@@ -13,7 +13,7 @@ import {
 import { hessianOperator, lanczos } from "../../diagnostics/hvp.js";
 import { edgeOfStability, maxStableLr } from "../../diagnostics/stability.js";
 import { loadJax, shutdownJax } from "../../nets/jax.js";
-import { mlpModel, objective } from "../../nets/model.js";
+import { datasetMlp, objective } from "../../nets/model.js";
 import { lineSpec, PLOT_EXTENSIONS, writePlot } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { initialState, train } from "../../train/loop.js";
@@ -69,16 +69,7 @@ async function runSharpness(raw: RawOptions): Promise<void> {
   if (raw.out !== undefined) checkOutputFile("--out", raw.out, PLOT_EXTENSIONS);
   const data = trainingSet(dataset, { seed });
   const jax = await loadJax();
-  const model = await mlpModel({
-    inputDim: data.inputDim,
-    width,
-    depth,
-    outputDim: data.outputDim,
-    activation: phi,
-    sigmaW2: phi.name === "relu" ? 2 : 1,
-    sigmaB2: 0,
-    loss: data.task === "classification" ? "cross_entropy" : "mse",
-  });
+  const model = await datasetMlp(data, width, depth, phi);
   const f32 = (v: Float64Array, rows: number, cols: number) =>
     jax.numpy.array(Float32Array.from(v), { shape: [rows, cols], dtype: jax.numpy.float32 });
   const batch = {

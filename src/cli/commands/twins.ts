@@ -21,7 +21,7 @@ import {
 } from "../../diagnostics/twins.js";
 import { InputError, shown } from "../../errors.js";
 import { loadJax, shutdownJax } from "../../nets/jax.js";
-import { mlpModel } from "../../nets/model.js";
+import { datasetMlp } from "../../nets/model.js";
 import { lineSpec, PLOT_EXTENSIONS, writePlot } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { int, num, oneOf } from "../options.js";
@@ -111,16 +111,7 @@ async function runTwins(raw: RawOptions): Promise<void> {
   results.length = resumed * perturbations.length;
   const data = trainingSet(dataset, { seed });
   await loadJax();
-  const model = await mlpModel({
-    inputDim: data.inputDim,
-    width,
-    depth,
-    outputDim: data.outputDim,
-    activation: phi,
-    sigmaW2: phi.name === "relu" ? 2 : 1,
-    sigmaB2: 0,
-    loss: "cross_entropy",
-  });
+  const model = await datasetMlp(data, width, depth, phi);
   const bar = progress(pairs, "twins", json);
   try {
     for (let i = resumed; i < pairs; i++) {
