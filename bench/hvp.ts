@@ -1,5 +1,5 @@
 /**
- * One Hessian-vector product (jit'ed jvp of grad, src/diagnostics/hvp.ts) of the MSE loss of the
+ * One Hessian-vector product (jit'ed grad of jvp, src/diagnostics/hvp.ts) of the MSE loss of the
  * core ReLU MLP 512 → 512 → 512 → 512 (three dense layers) on a 256-sample batch, float32, against
  * bench/hvp_ref.py (numpy, explicit forward-over-reverse). Also the HVP counts for the sharpness to
  * 1e-3 relative by Lanczos and by power iteration on the same model.
@@ -58,7 +58,7 @@ export async function run(): Promise<BenchRow[]> {
   const rt = jaxRuntime();
   return [
     {
-      name: "HVP (jvp of grad), ReLU MLP 3×512², batch 256",
+      name: "HVP (grad of jvp), ReLU MLP 3×512², batch 256",
       ms,
       referenceMs,
       note: `f32, ${rt.workers ? "workers on" : "workers off"}, median of 11 incl. flat↔tree transfer; ${isNumpyError(ref) ? `numpy unavailable: ${ref.error}` : "numpy explicit forward-over-reverse"}; 1-min load ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`,
