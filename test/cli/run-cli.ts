@@ -1,6 +1,22 @@
 /** Runs the CLI in-process with captured stdout/stderr and the exit code main() returns. */
+import { type ChildProcess, type StdioOptions, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const mainTs = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+
+/** The CLI from source in a child process (for tests that kill it), run in the repository root. */
+export function spawnCli(args: string[], stdio: StdioOptions = "ignore"): ChildProcess {
+  const script = `const { main } = await import(${JSON.stringify(mainTs)});
+process.exitCode = await main(["node", "critkit", ...process.argv.slice(1)]);`;
+  return spawn(
+    process.execPath,
+    ["--import", "tsx", "--input-type=module", "-e", script, ...args],
+    { cwd: root, stdio },
+  );
+}
 
 export interface CliResult {
   code: number;

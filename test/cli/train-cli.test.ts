@@ -1,13 +1,10 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { shutdownJax } from "../../src/nets/jax.js";
-import { argv, itRejects, runCli } from "./run-cli.js";
+import { argv, itRejects, runCli, spawnCli } from "./run-cli.js";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const dirs: string[] = [];
 const newDir = () => {
   const d = mkdtempSync(join(tmpdir(), "critkit-train-"));
@@ -53,25 +50,15 @@ describe("critkit train", () => {
     const reference = JSON.parse((await runCli(...small, ...steps, "--json")).stdout);
     const dir = newDir();
     const killAt = 3 + Math.floor(Math.random() * 40);
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "--input-type=module",
-        "-e",
-        `const { main } = await import(${JSON.stringify(join(root, "src/cli/main.ts"))});
-         process.exitCode = await main(["node", "critkit", ...process.argv.slice(1)]);`,
-        ...small,
-        ...steps,
-        "--checkpoint",
-        dir,
-        "--checkpoint-every",
-        "1",
-        "--json",
-      ],
-      { cwd: root, stdio: "ignore" },
-    );
+    const child = spawnCli([
+      ...small,
+      ...steps,
+      "--checkpoint",
+      dir,
+      "--checkpoint-every",
+      "1",
+      "--json",
+    ]);
     const exited = new Promise((resolve) => child.on("exit", resolve));
     const meta = join(dir, "checkpoint.json");
     let killedAfter = -1;
