@@ -5,6 +5,7 @@
  * threads for coarse-grained parallel APJN measurements.
  */
 
+export { relabel, type TaskName } from "./data/tasks.js";
 export {
   oneHot,
   stratifiedSplit,

@@ -220,3 +220,35 @@ export async function trainSideBySide(
     for (const x of [xTrain, xTest, xKernel]) x.dispose();
   }
 }
+
+/**
+ * Tasks ordered by final test loss (easiest first) for the real network and for its
+ * linearization, Kendall's τ between the two orders (1: the kernel ranks the tasks as the network
+ * does), and per task the test-loss gap real − linearized (negative: the network beats its kernel).
+ */
+export function taskRanking(runs: Array<{ task: string; records: SideBySideRecord[] }>) {
+  const last = runs.map(({ task, records }) => ({ task, r: records.at(-1)! }));
+  const order = (loss: (r: SideBySideRecord) => number) =>
+    [...last].sort((a, b) => loss(a.r) - loss(b.r)).map((t) => t.task);
+  const real = order((r) => r.realTestLoss);
+  const linear = order((r) => r.linearTestLoss);
+  return {
+    real,
+    linear,
+    kendall_tau: kendallTau(
+      real.map((t) => linear.indexOf(t)),
+      real.map((_, i) => i),
+    ),
+    test_loss_gap: Object.fromEntries(
+      last.map(({ task, r }) => [task, r.realTestLoss - r.linearTestLoss]),
+    ),
+  };
+}
+
+/** Kendall's τ_a = (concordant − discordant) / (n(n−1)/2) of two rankings (no ties). */
+export function kendallTau(a: readonly number[], b: readonly number[]): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++)
+    for (let j = i + 1; j < a.length; j++) s += Math.sign(a[i]! - a[j]!) * Math.sign(b[i]! - b[j]!);
+  return s / ((a.length * (a.length - 1)) / 2);
+}

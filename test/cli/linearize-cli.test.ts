@@ -59,7 +59,40 @@ describe("critkit linearize", () => {
     expect(r.stdout).not.toMatch(/width\^p/);
   });
 
+  it("--task a,b,…: the same inputs relabelled; a wide network and its linearization rank the tasks alike", async () => {
+    const r = await runCli(
+      ...argv(
+        "linearize --task random,parity:2,ovr:0 --width 256 --samples 48 --steps 100 --every 100 --kernel-samples 1 --json",
+      ),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.runs.map((x: { task: string }) => x.task)).toEqual(["random", "parity:2", "ovr:0"]);
+    const final = (task: string, key: string) =>
+      j.runs.find((x: { task: string }) => x.task === task)[key].at(-1);
+    // the ranking is the order of the final test losses, for each model
+    for (const [order, key] of [
+      [j.ranking.real, "real_test_loss"],
+      [j.ranking.linear, "linear_test_loss"],
+    ] as const) {
+      const losses = order.map((t: string) => final(t, key));
+      expect([...losses].sort((a, b) => a - b)).toEqual(losses);
+    }
+    // setosa-vs-rest is linearly separable, random labels cannot generalize: both models agree
+    expect(j.ranking.real).toEqual(["ovr:0", "parity:2", "random"]);
+    expect(j.ranking.linear).toEqual(j.ranking.real);
+    expect(j.ranking.kendall_tau).toBe(1);
+    expect(j.ranking.test_loss_gap["ovr:0"]).toBeCloseTo(
+      final("ovr:0", "real_test_loss") - final("ovr:0", "linear_test_loss"),
+      12,
+    );
+  });
+
   itRejects([
+    [argv("linearize --task ovr:0,random --widths 8,16"), /--task.*one width/],
+    [argv("linearize --task ovr:9"), /--task/],
+    [argv("linearize --task ovr:0,ovr:0 --width 8"), /--task.*twice/],
+    [argv("linearize --dataset teacher_regression --task class"), /--task/],
     [argv("linearize --widths 16,abc"), /--widths/],
     [argv("linearize --widths 0"), /--widths/],
     [argv("linearize --width 0"), /--width/],

@@ -5,13 +5,18 @@
  * distance from θ0 and the change of the empirical NTK, with a plot of the distances per width.
  */
 import type { Command } from "commander";
+import { relabel } from "../../data/tasks.js";
 import {
   type TrainingDatasetName,
   type TrainingSet,
   trainingDatasetNames,
   trainingSet,
 } from "../../data/training.js";
-import { type SideBySideRecord, trainSideBySide } from "../../diagnostics/linearized-training.js";
+import {
+  type SideBySideRecord,
+  taskRanking,
+  trainSideBySide,
+} from "../../diagnostics/linearized-training.js";
 import { InputError } from "../../errors.js";
 import { shutdownJax } from "../../nets/jax.js";
 import { mlpModel } from "../../nets/model.js";
@@ -37,6 +42,7 @@ interface RawOptions {
   steps: string;
   every: string;
   kernelSamples: string;
+  task: string;
   seed: string;
   out?: string;
   json?: boolean;
@@ -61,6 +67,11 @@ export function registerLinearize(program: Command): void {
     .option("--steps <n>", "gradient-descent steps", "200")
     .option("--every <n>", "steps between measurements", "20")
     .option("--kernel-samples <n>", "training inputs on which the empirical NTK is measured", "4")
+    .option(
+      "--task <list>",
+      "labels on the same inputs: class | ovr:<c> | parity:<k> | random; several (comma-separated, one width) are ranked",
+      "class",
+    )
     .option("--seed <n>", "seed of the split and of θ0", "0")
     .option("--out <file>", "plot of the distances per width (.svg or .png)")
     .option("--json", "print JSON")
@@ -124,8 +135,19 @@ async function runLinearize(raw: RawOptions): Promise<void> {
       "--kernel-samples",
       `must be ≤ --samples (${samples}), got ${kernelSamples}`,
     );
-  const data = spreadTrainRows(full, samples);
-  const [d, k, widest] = [data.inputDim, data.outputDim, Math.max(...widths)];
+  const tasks = String(raw.task).split(",");
+  if (tasks.length > 8) throw new InputError("--task", `at most 8 tasks, got ${tasks.length}`);
+  if (new Set(tasks).size < tasks.length) throw new InputError("--task", "a task is listed twice");
+  if (tasks.length > 1 && widths.length > 1)
+    throw new InputError("--task", "ranking several tasks needs one width (--width)");
+  const spread = spreadTrainRows(full, samples);
+  const sets = tasks.map((t) => relabel(spread, t, seed));
+  const data = sets[0]!;
+  const [d, k, widest] = [
+    data.inputDim,
+    Math.max(...sets.map((s) => s.outputDim)),
+    Math.max(...widths),
+  ];
   // the empirical NTK holds kernelSamples·K Jacobian rows of all P parameters in float64
   const params = (d + 1) * widest + (depth - 1) * (widest + 1) * widest + (widest + 1) * k;
   const jacobianBytes = kernelSamples * k * params * 8;
@@ -135,32 +157,37 @@ async function runLinearize(raw: RawOptions): Promise<void> {
       `the empirical NTK at width ${widest}, depth ${depth} needs ${(jacobianBytes / 2 ** 30).toFixed(1)} GiB of Jacobian rows (limit ${MAX_JACOBIAN_BYTES / 2 ** 30} GiB): lower --kernel-samples, --widths or --depth`,
     );
 
-  const runs: Array<{ width: number; records: SideBySideRecord[] }> = [];
-  const bar = progress(widths.length, "linearize", json);
+  const runs: Array<{ task: string; width: number; records: SideBySideRecord[] }> = [];
+  const bar = progress(widths.length * tasks.length, "linearize", json);
   try {
-    for (const width of widths) {
-      const model = await mlpModel({
-        inputDim: data.inputDim,
-        width,
-        depth,
-        outputDim: data.outputDim,
-        activation: phi,
-        sigmaW2,
-        sigmaB2,
-        loss: "mse",
-        parametrization: "ntk",
-      });
-      const r = await trainSideBySide(model, data, { steps, lr, every, seed, kernelSamples });
-      runs.push({ width, records: r.records });
-      bar.tick(runs.length);
-    }
+    for (const [t, set] of sets.entries())
+      for (const width of widths) {
+        const model = await mlpModel({
+          inputDim: set.inputDim,
+          width,
+          depth,
+          outputDim: set.outputDim,
+          activation: phi,
+          sigmaW2,
+          sigmaB2,
+          loss: "mse",
+          parametrization: "ntk",
+        });
+        const r = await trainSideBySide(model, set, { steps, lr, every, seed, kernelSamples });
+        runs.push({ task: tasks[t]!, width, records: r.records });
+        bar.tick(runs.length);
+      }
   } finally {
     bar.stop();
     await shutdownJax();
   }
 
+  const ranked = tasks.length > 1;
+  /** what tells one run from another: the task when tasks are ranked, else the width */
+  const tag = (r: { task: string; width: number }) => (ranked ? r.task : `N = ${r.width}`);
   const warnings: string[] = [];
-  for (const { width, records } of runs) {
+  for (const run of runs) {
+    const { records } = run;
     const losses = (r: SideBySideRecord) => [
       r.realTrainLoss,
       r.realTestLoss,
@@ -179,12 +206,12 @@ async function runLinearize(raw: RawOptions): Promise<void> {
     if (diverged)
       warn(
         warnings,
-        `width ${width}: the losses are not finite from step ${diverged.step} on (gradient descent diverged; lower --lr): values are null there`,
+        `${tag(run)}: the losses are not finite from step ${diverged.step} on (gradient descent diverged; lower --lr): values are null there`,
       );
     else if (undefinedRatio)
       warn(
         warnings,
-        `width ${width}: a relative distance or the alignment is undefined at step ${undefinedRatio.step} (its reference norm ‖f‖, ‖θ0‖ or ‖Θ‖ is 0): it is null there`,
+        `${tag(run)}: a relative distance or the alignment is undefined at step ${undefinedRatio.step} (its reference norm ‖f‖, ‖θ0‖ or ‖Θ‖ is 0): it is null there`,
       );
   }
   const finals = runs.map((r) => r.records.at(-1)!);
@@ -231,7 +258,9 @@ async function runLinearize(raw: RawOptions): Promise<void> {
     widths,
     /** log-log slope of the final distances over the widths (≈ −1/2 in the linear regime) */
     width_exponent: exponents,
-    runs: runs.map(({ width, records }) => ({
+    ranking: ranked ? taskRanking(runs) : null,
+    runs: runs.map(({ task, width, records }) => ({
+      task,
       width,
       step: records.map((r) => r.step),
       real_train_loss: records.map((r) => r.realTrainLoss),
@@ -250,9 +279,9 @@ async function runLinearize(raw: RawOptions): Promise<void> {
   };
   if (out !== undefined) {
     // distances are 0 at step 0 by construction: the log axis starts at the first measurement
-    const later = runs.map(({ width, records }) => ({
-      width,
-      records: records.filter((r) => r.step > 0),
+    const later = runs.map((run) => ({
+      ...run,
+      records: run.records.filter((r) => r.step > 0),
     }));
     const curve = (
       name: string,
@@ -263,14 +292,14 @@ async function runLinearize(raw: RawOptions): Promise<void> {
       x: records.map((r) => r.step),
       y: records.map(y),
     });
-    const losses = runs.flatMap(({ width, records }) => [
-      curve(`real, N = ${width}`, records, (r) => r.realTrainLoss),
-      curve(`linearized, N = ${width}`, records, (r) => r.linearTrainLoss),
+    const losses = runs.flatMap((run) => [
+      curve(`real, ${tag(run)}`, run.records, (r) => r.realTrainLoss),
+      curve(`linearized, ${tag(run)}`, run.records, (r) => r.linearTrainLoss),
     ]);
-    const distances = later.flatMap(({ width, records }) => [
-      curve(`f vs f_lin, N = ${width}`, records, (r) => r.functionDistance),
-      curve(`Θ_t vs Θ_0, N = ${width}`, records, (r) => r.kernelChange),
-      curve(`θ_t vs θ_0, N = ${width}`, records, (r) => r.paramDistance),
+    const distances = later.flatMap((run) => [
+      curve(`f vs f_lin, ${tag(run)}`, run.records, (r) => r.functionDistance),
+      curve(`Θ_t vs Θ_0, ${tag(run)}`, run.records, (r) => r.kernelChange),
+      curve(`θ_t vs θ_0, ${tag(run)}`, run.records, (r) => r.paramDistance),
     ]);
     await writePlot(
       out,
@@ -298,12 +327,12 @@ async function runLinearize(raw: RawOptions): Promise<void> {
   );
   const e = (v: number) => (Number.isFinite(v) ? v.toExponential(3) : "—");
   process.stdout.write(
-    " width   step  train real   train lin   test real    test lin   ‖f−f_lin‖/‖f‖  ‖θ−θ0‖/‖θ0‖  ‖Θ−Θ0‖/‖Θ0‖  A(Θ,y)\n",
+    `${ranked ? "task".padEnd(10) : " width"}   step  train real   train lin   test real    test lin   ‖f−f_lin‖/‖f‖  ‖θ−θ0‖/‖θ0‖  ‖Θ−Θ0‖/‖Θ0‖  A(Θ,y)\n`,
   );
-  for (const { width, records } of runs)
-    for (const r of records)
+  for (const run of runs)
+    for (const r of run.records)
       process.stdout.write(
-        `${String(width).padStart(6)} ${String(r.step).padStart(6)}  ${[
+        `${ranked ? run.task.padEnd(10) : String(run.width).padStart(6)} ${String(r.step).padStart(6)}  ${[
           r.realTrainLoss,
           r.linearTrainLoss,
           r.realTestLoss,
@@ -318,6 +347,12 @@ async function runLinearize(raw: RawOptions): Promise<void> {
     const w = result.width_exponent;
     process.stdout.write(
       `final distance ∝ width^p: p = ${e(w.function_distance)} (function), ${e(w.param_distance)} (parameters), ${e(w.kernel_change)} (kernel); 1/√width is p = −0.5\n`,
+    );
+  }
+  if (result.ranking) {
+    const k = result.ranking;
+    process.stdout.write(
+      `tasks by final test loss, easiest first: real ${k.real.join(" < ")}; linearized ${k.linear.join(" < ")}; Kendall τ = ${k.kendall_tau.toFixed(3)}\n`,
     );
   }
   if (out !== undefined) process.stdout.write(`wrote ${out}\n`);
