@@ -5,7 +5,7 @@
  * infinite-width NTK.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { empiricalNtk } from "../../src/diagnostics/ntk.js";
+import { empiricalNtk, jacobianNtk, structuredNtk } from "../../src/diagnostics/ntk.js";
 import { type JaxArray, loadJax, shutdownJax } from "../../src/nets/jax.js";
 import type { JaxParams } from "../../src/nets/layers/index.js";
 import { mlpModel } from "../../src/nets/model.js";
@@ -21,6 +21,66 @@ const X = [
 ];
 
 describe("empirical NTK", () => {
+  it("structured per-layer products = J Jᵀ of the Jacobian rows (float64; standard and NTK, tanh and relu, 3 outputs); other architectures fall back", async () => {
+    const jax = await loadJax();
+    const np = jax.numpy;
+    const x = np.array(Float64Array.from([...X.flat(), 0.2, 0.1, -0.3]), {
+      shape: [4, 3],
+      dtype: np.float64,
+    });
+    for (const [phi, parametrization] of [
+      ["tanh", "standard"],
+      ["relu", "ntk"],
+      ["erf", "standard"],
+    ] as const) {
+      const model = await mlpModel({
+        inputDim: 3,
+        width: 5,
+        depth: 3,
+        outputDim: 3,
+        activation: activation(phi),
+        sigmaW2: 1.6,
+        sigmaB2: 0.2,
+        loss: "mse",
+        dtype: "float64",
+        parametrization,
+      });
+      const params = model.init(4);
+      const fast = await structuredNtk(model, params, x);
+      const ref = await jacobianNtk(model, params, x);
+      expect(fast).not.toBeNull();
+      let scale = 0;
+      for (let i = 0; i < ref.perOutput.length; i++) {
+        scale = Math.max(scale, Math.abs(ref.perOutput[i]!));
+        expect(Math.abs(fast!.perOutput[i]! - ref.perOutput[i]!)).toBeLessThan(
+          1e-10 * (1 + Math.abs(ref.perOutput[i]!)),
+        );
+      }
+      expect(scale).toBeGreaterThan(0.1);
+      for (let i = 0; i < ref.traced.length; i++)
+        expect(fast!.traced[i]).toBeCloseTo(ref.traced[i]!, 10);
+      jax.tree.dispose(params as never);
+    }
+    for (const extra of [{ layernorm: "pre" as const }, { residual: 0.5 }]) {
+      const model = await mlpModel({
+        inputDim: 3,
+        width: 4,
+        depth: 2,
+        outputDim: 1,
+        activation: activation("tanh"),
+        sigmaW2: 1,
+        sigmaB2: 0,
+        loss: "mse",
+        dtype: "float64",
+        ...extra,
+      });
+      const params = model.init(0);
+      expect(await structuredNtk(model, params, x)).toBeNull();
+      jax.tree.dispose(params as never);
+    }
+    x.dispose();
+  });
+
   it("equals J Jᵀ from a forward-mode Jacobian to 1e-10 (float64, relu, per output and traced)", async () => {
     const jax = await loadJax();
     const np = jax.numpy;

@@ -25,9 +25,6 @@ import { activation } from "../../theory/activations.js";
 import { int, num, oneOf } from "../options.js";
 import { checkOutputFile, printJson, progress, warn } from "../output.js";
 
-/** Memory of the Jacobian rows behind one empirical NTK. */
-const MAX_JACOBIAN_BYTES = 2 ** 30;
-
 interface RawOptions {
   dataset: string;
   samples: string;
@@ -143,19 +140,6 @@ async function runLinearize(raw: RawOptions): Promise<void> {
   const spread = spreadTrainRows(full, samples);
   const sets = tasks.map((t) => relabel(spread, t, seed));
   const data = sets[0]!;
-  const [d, k, widest] = [
-    data.inputDim,
-    Math.max(...sets.map((s) => s.outputDim)),
-    Math.max(...widths),
-  ];
-  // the empirical NTK holds kernelSamples·K Jacobian rows of all P parameters in float64
-  const params = (d + 1) * widest + (depth - 1) * (widest + 1) * widest + (widest + 1) * k;
-  const jacobianBytes = kernelSamples * k * params * 8;
-  if (jacobianBytes > MAX_JACOBIAN_BYTES)
-    throw new InputError(
-      "--kernel-samples",
-      `the empirical NTK at width ${widest}, depth ${depth} needs ${(jacobianBytes / 2 ** 30).toFixed(1)} GiB of Jacobian rows (limit ${MAX_JACOBIAN_BYTES / 2 ** 30} GiB): lower --kernel-samples, --widths or --depth`,
-    );
 
   const runs: Array<{ task: string; width: number; records: SideBySideRecord[] }> = [];
   const bar = progress(widths.length * tasks.length, "linearize", json);

@@ -16,6 +16,7 @@ export function serial(...layers: Layer[]): Layer {
   return {
     name: layers.map((l) => l.name).join(" → "),
     key: `[${layers.map((l) => l.key).join(",")}]`,
+    parts: layers,
     hasTheory: layers.every((l) => l.hasTheory),
     fresh: (freshIn) => layers.reduce((f, l) => l.fresh(f), freshIn),
     verify: verifyAll(layers),

@@ -36,6 +36,8 @@ export interface Layer extends KernelLayer {
    * from the keys of the parts; anything user-supplied (a custom activation) enters by identity.
    */
   readonly key: string;
+  /** the layers a `serial` composes, in order (for analyses that look inside a block) */
+  readonly parts?: readonly Layer[];
   /** false for layers with no infinite-width view here (`map` throws) */
   readonly hasTheory: boolean;
   /**
