@@ -25,6 +25,7 @@ export const MODULES = [
   "train.ts",
   "transformer.ts",
   "hvp.ts",
+  "ntk.ts",
 ];
 
 export interface BenchReport {
