@@ -20,7 +20,40 @@ describe("critkit ntk", () => {
     expect(j.relative_error).toBeCloseTo(Math.sqrt(d / s), 10);
     expect(j.relative_error).toBeLessThan(0.6);
   });
+  it("--seeds 2: the fluctuation is ‖Θ_0 − Θ_1‖/(√2 ‖Θ̄‖) of the two single-seed runs' matrices", async () => {
+    const base = "ntk --samples 5 --width 16 --depth 3 --json";
+    const run = async (extra: string) =>
+      JSON.parse((await runCli(...argv(`${base} ${extra}`))).stdout);
+    const [both, s0, s1] = [await run("--seeds 2"), await run("--seed 0"), await run("--seed 1")];
+    const [a, b] = [s0.ntk_empirical.flat(), s1.ntk_empirical.flat()] as number[][];
+    const diff = Math.hypot(...a!.map((v, i) => v - b![i]!));
+    const mean = Math.hypot(...a!.map((v, i) => (v + b![i]!) / 2));
+    expect(both.over_seeds.fluctuation).toBeCloseTo(diff / Math.SQRT2 / mean, 10);
+    expect(both.over_seeds.mean_relative_error).toBeCloseTo(
+      (s0.relative_error + s1.relative_error) / 2,
+      10,
+    );
+    expect(both.over_seeds.depth_over_width).toBe(3 / 16);
+    expect(s0.over_seeds).toBeNull();
+  });
+
+  it("the seed-to-seed fluctuation of Θ grows with depth/width: more depth raises it, more width lowers it", async () => {
+    const fl = async (depth: number, width: number) =>
+      JSON.parse(
+        (
+          await runCli(
+            ...argv(`ntk --samples 8 --seeds 8 --depth ${depth} --width ${width} --json`),
+          )
+        ).stdout,
+      ).over_seeds.fluctuation as number;
+    const [shallow, deep, wide] = [await fl(1, 32), await fl(8, 32), await fl(1, 128)];
+    // relative variance ≈ c·L/N (Hanin & Nica 2019): ×8 depth → fluctuation ×~2.8, ×4 width → ×~0.5
+    expect(deep / shallow).toBeGreaterThan(1.7);
+    expect(wide / shallow).toBeLessThan(0.75);
+  });
+
   itRejects([
+    [argv("ntk --seeds 0"), /--seeds/],
     [argv("ntk --samples 1"), /--samples/],
     [argv("ntk --dataset mnist"), /--dataset/],
     [argv("ntk --activation nope"), /--activation/],

@@ -28,6 +28,11 @@ export function registerNtk(program: Command): void {
     .option("--sigma-w2 <v>", "σ_w²", "2")
     .option("--sigma-b2 <v>", "σ_b²", "0.1")
     .option("--seed <n>", "seed of the finite network", "0")
+    .option(
+      "--seeds <n>",
+      "networks drawn (seeds seed, seed+1, …): ≥ 2 also measures the seed-to-seed fluctuation of Θ",
+      "1",
+    )
     .option("--json", "print JSON")
     .option("--out <file>", "heatmap of the empirical and infinite NTK (.svg or .png)")
     .action(async (o) => {
@@ -39,6 +44,7 @@ export function registerNtk(program: Command): void {
       const sigmaW2 = num("sigma-w2", o.sigmaW2, { minExclusive: 0 });
       const sigmaB2 = num("sigma-b2", o.sigmaB2, { min: 0 });
       const seed = int("seed", o.seed, 0, 2 ** 31 - 1);
+      const seeds = int("--seeds", o.seeds, 1, 1000);
       if (o.out !== undefined) checkOutputFile("--out", o.out, PLOT_EXTENSIONS);
       const data = loadDataset(name, seed);
       const d = data.X.cols;
@@ -58,22 +64,21 @@ export function registerNtk(program: Command): void {
       });
       const inf = kernelGrams(model.architecture.blocks, rows);
       const jax = await loadJax();
-      let emp: Awaited<ReturnType<typeof empiricalNtk>>;
+      const draws: Float64Array[] = [];
       try {
-        const params = model.init(seed);
         const x = jax.numpy.array(Float32Array.from(rows.flat()), { shape: [rows.length, d] });
-        emp = await empiricalNtk(model, params, x);
+        for (let s = 0; s < seeds; s++) {
+          const params = model.init(seed + s);
+          draws.push((await empiricalNtk(model, params, x)).traced);
+          jax.tree.dispose(params as never);
+        }
         x.dispose();
-        jax.tree.dispose(params as never);
       } finally {
         await shutdownJax();
       }
-      let diff = 0;
-      let norm = 0;
-      for (let i = 0; i < inf.ntk.length; i++) {
-        diff += (emp.traced[i]! - inf.ntk[i]!) ** 2;
-        norm += inf.ntk[i]! ** 2;
-      }
+      const emp = { traced: draws[0]! };
+      const relErr = (t: Float64Array) => frobenius(t, inf.ntk) / frobenius(inf.ntk);
+      const mean = draws[0]!.map((_, i) => draws.reduce((a, t) => a + t[i]!, 0) / seeds);
       const m = rows.length;
       const matrix = (a: Float64Array) =>
         Array.from({ length: m }, (_, i) => Array.from(a.slice(i * m, i * m + m)));
@@ -87,7 +92,22 @@ export function registerNtk(program: Command): void {
         sigma_b2: sigmaB2,
         seed,
         parametrization: "ntk",
-        relative_error: Math.sqrt(diff / norm),
+        relative_error: relErr(draws[0]!),
+        seeds,
+        /**
+         * ≥ 2 seeds: the mean over seeds of ‖Θ_s − Θ_∞‖/‖Θ_∞‖, and the fluctuation
+         * √(mean_s ‖Θ_s − Θ̄‖²_F · S/(S−1)) / ‖Θ̄‖_F, beside depth/width
+         */
+        over_seeds:
+          seeds < 2
+            ? null
+            : {
+                mean_relative_error: draws.reduce((a, t) => a + relErr(t), 0) / seeds,
+                fluctuation:
+                  Math.sqrt(draws.reduce((a, t) => a + frobenius(t, mean) ** 2, 0) / (seeds - 1)) /
+                  frobenius(mean),
+                depth_over_width: depth / width,
+              },
         ntk_infinite: matrix(inf.ntk),
         nngp_infinite: matrix(inf.nngp),
         ntk_empirical: matrix(emp.traced),
@@ -112,5 +132,16 @@ export function registerNtk(program: Command): void {
       process.stdout.write(
         `${name}, ${m} samples, ${phi.name} MLP depth ${depth}: ‖Θ_emp(width ${width}) − Θ_∞‖_F / ‖Θ_∞‖_F = ${result.relative_error.toPrecision(4)}\n`,
       );
+      if (result.over_seeds)
+        process.stdout.write(
+          `${seeds} seeds: mean relative error ${result.over_seeds.mean_relative_error.toPrecision(4)}, seed-to-seed fluctuation ‖Θ_s − Θ̄‖/‖Θ̄‖ = ${result.over_seeds.fluctuation.toPrecision(4)} at depth/width = ${result.over_seeds.depth_over_width.toPrecision(3)}\n`,
+        );
     });
+}
+
+/** ‖a − b‖_F (‖a‖_F without b) of two matrices stored flat. */
+function frobenius(a: Float64Array, b?: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i]! - (b ? b[i]! : 0)) ** 2;
+  return Math.sqrt(s);
 }
