@@ -10,7 +10,13 @@ import { type AdmmOptions, type AdmmState, admm } from "./admm.js";
 import { augmentedLagrangian } from "./al.js";
 import { interiorPoint } from "./ipm.js";
 import { norm2 } from "./linalg.js";
-import { type ConvexProblem, groupCount, lambdaMax, validateProblem } from "./problem.js";
+import {
+  type ConvexProblem,
+  convexObjective,
+  groupCount,
+  lambdaMax,
+  validateProblem,
+} from "./problem.js";
 import type { SolveResult } from "./result.js";
 import { AdmmSystem } from "./system.js";
 
@@ -29,7 +35,7 @@ export interface LambdaPathOptions {
   maxIter?: number;
   /** ADMM's β, α and initial ρ (see `AdmmOptions`). */
   admm?: Pick<AdmmOptions, "beta" | "alpha" | "rho">;
-  /** A group counts as an active neuron when ‖u_g‖ > activeTol × max_g ‖u_g‖ (default 1e-8). */
+  /** A group counts as an active neuron when λ‖u_g‖ > activeTol × the objective (default 1e-8). */
   activeTol?: number;
   /** Called after each solve (progress). */
   onPoint?: (index: number, point: PathPoint) => void;
@@ -41,7 +47,7 @@ export interface PathPoint {
   lambdaFraction: number;
   /** The solve at this λ: cone-feasible u, its certificate, iterations, converged, ms. */
   result: SolveResult;
-  /** Groups with ‖u_g‖ > activeTol × the largest group norm (0 when u = 0). */
+  /** Groups with λ‖u_g‖ > activeTol × the objective (`activeNeurons`). */
   activeNeurons: number;
 }
 
@@ -59,12 +65,18 @@ export function logGrid(hi: number, lo: number, count: number): number[] {
   );
 }
 
-/** Groups g with ‖u_g‖ > relTol × max_g ‖u_g‖ (0 when every group is 0). */
+/**
+ * Active neurons: groups g whose weight-decay term λ‖u_g‖ is above relTol × the objective
+ * ℓ(Fu) + λΣ‖u_g‖ at u (a scale-free test that also counts a solver's 1e-12 leftovers at λ_max
+ * as inactive).
+ */
 export function activeNeurons(p: ConvexProblem, u: Float64Array, relTol = 1e-8): number {
   const d = p.X.cols;
-  const norms = Array.from({ length: groupCount(p) }, (_, g) => norm2(u, g * d, d));
-  const top = Math.max(0, ...norms);
-  return top === 0 ? 0 : norms.filter((r) => r > relTol * top).length;
+  const objective = convexObjective(p, u);
+  let count = 0;
+  for (let g = 0; g < groupCount(p); g++)
+    if (p.lambda * norm2(u, g * d, d) > relTol * objective) count++;
+  return count;
 }
 
 /** Solves p at λ_max … p.lambda (K log-spaced values); see the module comment. */

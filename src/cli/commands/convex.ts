@@ -54,7 +54,7 @@ const DEFAULT_MAX_ITER = { ipm: 300, admm: 100_000, al: 200_000, fista: 100_000 
 /** Smallest λ of --lambda-path as a fraction of λ_max when neither --lambda nor --lambda-frac is given. */
 const PATH_MIN_FRACTION = 1e-3;
 
-/** A group is an active neuron above this fraction of the largest group norm (`activeNeurons`). */
+/** A group is an active neuron when λ‖u_g‖ is above this fraction of the objective (`activeNeurons`). */
 const ACTIVE_TOL = 1e-8;
 
 /** λ above this multiple of λ_max is refused: the zero network is optimal from λ_max on. */
