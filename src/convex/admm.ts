@@ -11,6 +11,7 @@
  * ρ is adapted by residual balancing (Boyd et al. 2011, §3.4.1); the system does not depend on ρ,
  * so no refactorization. Dual certificate: θ = −ρc, μ = −ρb.
  */
+import { InputError } from "../errors.js";
 import type { Certificate } from "./certificate.js";
 import {
   adjoint,
@@ -49,24 +50,62 @@ export interface AdmmOptions extends SolverOptions {
   alpha?: number;
   /** How certified iterates are made cone-feasible (default "project", see `Rounding`). */
   rounding?: Rounding;
+  /**
+   * Warm start: the final iterates of a solve of the same X, patterns, loss and gated flag (e.g.
+   * at a larger λ, `AdmmResult.state`); `rho` is then ignored in favour of the state's ρ (the duals
+   * are scaled by it). Copied, not modified.
+   */
+  warmStart?: AdmmState;
 }
 
-export function admm(p: ConvexProblem, opts: AdmmOptions = {}): SolveResult {
+/**
+ * ADMM iterates after the last iteration: split variables v, s, z, their scaled duals a, b, c
+ * (scaled by ρβ for b, c and ρ for a) and the penalty ρ they are scaled by.
+ */
+export interface AdmmState {
+  v: Float64Array;
+  a: Float64Array;
+  s: Float64Array;
+  b: Float64Array;
+  z: Float64Array;
+  c: Float64Array;
+  rho: number;
+}
+
+export interface AdmmResult extends SolveResult {
+  /** The final iterates, to warm-start another solve (`AdmmOptions.warmStart`). */
+  state: AdmmState;
+}
+
+export function admm(p: ConvexProblem, opts: AdmmOptions = {}): AdmmResult {
   validateProblem(p);
   const t0 = performance.now();
   const { tol = 1e-6, maxIter = 5000, checkEvery = 10, adaptRho = true } = opts;
-  let rho = opts.rho ?? 1;
+  const warm = opts.warmStart;
+  let rho = warm?.rho ?? opts.rho ?? 1;
   const n = p.X.rows;
   const d = p.X.cols;
   const G = groupCount(p);
   const sys = opts.system ?? new AdmmSystem(p, opts.beta ?? 1);
   const beta = sys.beta;
-  const v = new Float64Array(G * d);
-  const a = new Float64Array(G * d);
-  const s = new Float64Array(p.gated ? 0 : G * n);
-  const b = new Float64Array(s.length);
-  const z = new Float64Array(n);
-  const c = new Float64Array(n);
+  const sizes = { v: G * d, a: G * d, s: p.gated ? 0 : G * n, b: p.gated ? 0 : G * n, z: n, c: n };
+  if (warm)
+    for (const [key, size] of Object.entries(sizes))
+      if (warm[key as keyof typeof sizes].length !== size)
+        throw new InputError(
+          "warmStart",
+          `${key} has ${warm[key as keyof typeof sizes].length} entries, the problem needs ${size} (same X, patterns and gated flag)`,
+        );
+  const start = (key: keyof typeof sizes) =>
+    warm ? Float64Array.from(warm[key]) : new Float64Array(sizes[key]);
+  const [v, a, s, b, z, c] = (["v", "a", "s", "b", "z", "c"] as const).map(start) as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+  ];
   const zc = new Float64Array(n);
   const sb = new Float64Array(s.length);
   const scratch = new Float64Array(G * n);
@@ -115,7 +154,14 @@ export function admm(p: ConvexProblem, opts: AdmmOptions = {}): SolveResult {
     }
   }
   if (!best) throw new Error("admm: no iterations");
-  return { ...best, iterations: iter, converged, trace, ms: performance.now() - t0 };
+  return {
+    ...best,
+    iterations: iter,
+    converged,
+    trace,
+    ms: performance.now() - t0,
+    state: { v, a, s, b, z, c, rho },
+  };
 }
 
 interface Block {

@@ -13,6 +13,7 @@
  * value converges much further (1.6e-11 above ADMM's 1e-14-certified optimum there, see
  * test/convex/solvers.test.ts).
  */
+import { InputError } from "../errors.js";
 import type { Certificate } from "./certificate.js";
 import {
   fistaLoop,
@@ -36,6 +37,8 @@ export interface AugmentedLagrangianOptions extends SolverOptions {
   rho?: number;
   /** FISTA iterations per outer step at most (default 2000). */
   innerIter?: number;
+  /** Warm start of the primal weights (e.g. the solution at a larger λ); the multipliers start at 0. */
+  start?: Float64Array;
 }
 
 /** Solves the ReLU (non-gated) program with a smooth loss; stops at relative duality gap ≤ tol. */
@@ -52,6 +55,12 @@ export function augmentedLagrangian(
   const gamma = new Float64Array(2 * p.patterns.count * n);
   const theta = new Float64Array(n);
   const state = initialState(p);
+  if (opts.start) {
+    if (opts.start.length !== state.u.length)
+      throw new InputError("start", `needs ${state.u.length} entries, got ${opts.start.length}`);
+    state.u.set(opts.start);
+    state.y.set(opts.start);
+  }
   let cert: { u: Float64Array; certificate: Certificate } | undefined;
   let violation = Number.POSITIVE_INFINITY;
   let stepTol = 1e-4;

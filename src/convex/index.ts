@@ -1,5 +1,5 @@
 /** Convex training of two-layer ReLU networks (Pilanci & Ergen 2020) and its non-convex baseline. */
-export { type AdmmOptions, admm } from "./admm.js";
+export { type AdmmOptions, type AdmmResult, type AdmmState, admm } from "./admm.js";
 export { type AugmentedLagrangianOptions, augmentedLagrangian } from "./al.js";
 export { type Certificate, certificate } from "./certificate.js";
 export { fistaGated } from "./fista.js";
@@ -12,6 +12,15 @@ export {
 export { type Matrix, matrix } from "./linalg.js";
 export { type Loss, type LossName, losses } from "./losses.js";
 export { type Network, networkObjective, networkOutput } from "./network.js";
+export {
+  activeNeurons,
+  type LambdaPath,
+  type LambdaPathOptions,
+  lambdaPath,
+  logGrid,
+  type PathPoint,
+  type PathSolver,
+} from "./path.js";
 export { enumeratePatterns, samplePatterns } from "./patterns.js";
 export {
   type ConvexProblem,

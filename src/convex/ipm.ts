@@ -56,7 +56,10 @@ import {
 export interface InteriorPointOptions extends SolverOptions {
   /** Woodbury form of the Newton system (default: the cheaper by `newtonCost`). */
   form?: "samples" | "weights";
-  /** Starting point (strictly cone-feasible for ReLU problems), e.g. the solution at a larger λ. */
+  /**
+   * Warm start: a cone-feasible point, e.g. the solution at a larger λ; it is moved halfway to the
+   * default start (`interiorStart`) to be strictly feasible.
+   */
   start?: Float64Array;
 }
 
@@ -79,7 +82,7 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
   if (p.gated) throw new Error("interiorPoint: the gated relaxation is solved by fistaGated");
   const { tol = 1e-6, maxIter = 200 } = opts;
   const live = liveRows(p);
-  let st = evaluate(p, opts.start ?? initialPoint(p));
+  let st = evaluate(p, opts.start ? interiorStart(p, opts.start) : initialPoint(p));
   const coneTerms = groupCount(p) * live.count;
   let tau = (coneTerms + 2 * groupCount(p)) / Math.max(objective(p, st), 1e-300);
   let z = multipliers(st, tau, live.mask);
@@ -243,6 +246,28 @@ function initialPoint(p: ConvexProblem): Float64Array {
       for (let j = 0; j < d; j++) u[g * d + j] = scale * p.patterns.gates[i * d + j]!;
   }
   return u;
+}
+
+/**
+ * Weight of `initialPoint` in a warm start. Measured over a 10-point λ path (λ_max … 1e-3 λ_max,
+ * P = 50, tol 1e-6, Newton steps in total, cold → warm): w = 1e-3: iris 239 → 320; 0.05: 239 → 252;
+ * 0.3: iris 239 → 212, synthetic 291 → 246; 0.5: iris 239 → 207, synthetic 291 → 225. A start on
+ * the cone boundary leaves huge multipliers on its active rows; w = 0.5 recenters it.
+ */
+const START_BLEND = 0.5;
+
+/**
+ * A warm start made strictly feasible: (1 − w) start + w initialPoint, w = START_BLEND. The start
+ * (e.g. a solution at a larger λ) is cone-feasible but has zero slack on its active rows and on
+ * every zeroed group; the convex combination with the strictly feasible `initialPoint` is strictly
+ * feasible on every live row (cones are convex).
+ */
+function interiorStart(p: ConvexProblem, start: Float64Array): Float64Array {
+  if (start.length !== groupCount(p) * p.X.cols)
+    throw new InputError("start", `needs ${groupCount(p) * p.X.cols} entries, got ${start.length}`);
+  const w = START_BLEND;
+  const init = initialPoint(p);
+  return start.map((v, j) => (1 - w) * v + w * init[j]!);
 }
 
 function evaluate(p: ConvexProblem, u: Float64Array): State {

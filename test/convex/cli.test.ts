@@ -108,22 +108,70 @@ describe("critkit convex defaults", () => {
     expect(Math.abs(j.networkObjective - j.reluObjective)).toBeLessThan(1e-8 * j.reluObjective);
   });
 
-  it("--lambda-path 3: λ_max down to 0.01 λ_max, objectives falling, each with its gap; no neuron at λ_max", async () => {
+  it("--lambda-path 3 --lambda-frac 0.01: λ_max, 0.1, 0.01 λ_max, objectives falling, no neuron at λ_max; JSON shape", async () => {
     const r = await runCli(
-      ...["convex", "--dataset", "iris", "--patterns", "10", "--lambda-path", "3", "--json"],
+      ...["convex", "--dataset", "iris", "--patterns", "50", "--lambda-path", "3"],
+      ...["--lambda-frac", "0.01", "--json"],
     );
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ solver: "ipm", loss: "squared", warmStart: true, activeTol: 1e-8 });
     expect(j.path.map((q: { lambdaFraction: number }) => q.lambdaFraction)).toEqual([
       1,
       expect.closeTo(0.1, 12),
       expect.closeTo(0.01, 12),
     ]);
-    for (const q of j.path) expect(q.relGap).toBeGreaterThanOrEqual(0);
-    expect(j.path[0].converged).toBe(true);
-    expect(j.path[0].neurons).toBe(0);
+    for (const q of j.path) {
+      expect(Object.keys(q).sort()).toEqual(
+        [
+          ...["activeNeurons", "converged", "iterations", "lambda", "lambdaFraction"],
+          ...["lowerBound", "ms", "objective", "relGap", "trainAccuracy"],
+        ].sort(),
+      );
+      expect(q.lambda).toBeCloseTo(q.lambdaFraction * j.lambdaMax, 10);
+      expect(q.converged).toBe(true);
+      expect(q.relGap).toBeLessThanOrEqual(1e-6);
+      expect(q.lowerBound).toBeLessThanOrEqual(q.objective);
+    }
+    expect(j.iterations).toBe(
+      j.path.reduce((s: number, q: { iterations: number }) => s + q.iterations, 0),
+    );
+    expect(j.path[0].activeNeurons).toBe(0);
+    // u = 0: the squared loss at 0 is ½ Σ y² = n/2 with ±1 labels
+    expect(j.path[0].objective).toBeCloseTo(j.n / 2, 8);
+    expect(j.path[1].activeNeurons).toBeGreaterThan(0);
     expect(j.path[1].objective).toBeLessThan(j.path[0].objective);
     expect(j.path[2].objective).toBeLessThan(j.path[1].objective);
+    expect(j.path[2].trainAccuracy).toBeGreaterThan(0.9);
+  });
+
+  it("--lambda-path text: a row per λ, --lambda is the smallest λ", async () => {
+    const r = await runCli(
+      ...["convex", "--dataset", "iris", "--patterns", "50", "--lambda-path", "2", "--lambda", "5"],
+    );
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trim().split("\n").slice(3);
+    expect(rows).toHaveLength(2);
+    expect(rows[1]).toMatch(/^5\.000e\+0 /);
+  });
+
+  it.each([
+    [["--lambda-path", "1"], "--lambda-path"],
+    [["--lambda-path", "0"], "--lambda-path"],
+    [["--lambda-path", "abc"], "--lambda-path"],
+    [["--lambda-path", "1e9"], "--lambda-path"],
+    [["--lambda-path", "2.5"], "--lambda-path"],
+    [["--lambda-path", "3", "--robust"], "--lambda-path"],
+    [["--lambda-path", "3", "--sgd-runs", "2"], "--lambda-path"],
+    [["--lambda-path", "3", "--solver", "fista"], "--solver"],
+    [["--lambda-path", "3", "--lambda", "1000"], "--lambda"],
+    [["--lambda-path", "3", "--lambda-frac", "1"], "--lambda-frac"],
+  ])("%j: exit 2, one line naming %s", async (extra, option) => {
+    const r = await runCli("convex", "--dataset", "iris", "--patterns", "10", ...extra);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^critkit: ${option}:`));
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stdout).toBe("");
   });
 
   it("an explicit small --max-iter: converged false, and the message names the gap and what to raise", async () => {

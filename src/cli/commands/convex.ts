@@ -13,6 +13,7 @@ import { fistaGated } from "../../convex/fista.js";
 import { defaultPatternCount, interiorPoint, NEWTON_BUDGET } from "../../convex/ipm.js";
 import { type LossName, losses } from "../../convex/losses.js";
 import { type Network, networkObjective, networkOutput } from "../../convex/network.js";
+import { lambdaPath, type PathSolver } from "../../convex/path.js";
 import { samplePatterns } from "../../convex/patterns.js";
 import {
   type ConvexProblem,
@@ -50,6 +51,12 @@ interface RawOptions {
 /** Iteration budgets that reach the default --tol on the shipped datasets (docs/convex.md). */
 const DEFAULT_MAX_ITER = { ipm: 300, admm: 100_000, al: 200_000, fista: 100_000 } as const;
 
+/** Smallest λ of --lambda-path as a fraction of λ_max when neither --lambda nor --lambda-frac is given. */
+const PATH_MIN_FRACTION = 1e-3;
+
+/** A group is an active neuron when λ‖u_g‖ is above this fraction of the objective (`activeNeurons`). */
+const ACTIVE_TOL = 1e-8;
+
 /** λ above this multiple of λ_max is refused: the zero network is optimal from λ_max on. */
 const LAMBDA_MAX_FACTOR = 1e6;
 
@@ -71,8 +78,7 @@ export function registerConvex(program: Command): void {
     .option("--lambda <x>", "weight decay λ (> 0); default --lambda-frac × λ_max")
     .option(
       "--lambda-frac <f>",
-      "λ as a fraction of λ_max (the smallest λ with the zero network optimal), when --lambda is not given",
-      "0.1",
+      "λ as a fraction of λ_max (the smallest λ with the zero network optimal), when --lambda is not given (default 0.1; with --lambda-path 1e-3)",
     )
     .option(
       "--loss <name>",
@@ -107,7 +113,7 @@ export function registerConvex(program: Command): void {
     )
     .option(
       "--lambda-path <k>",
-      "solve at k values of λ, log-spaced from λ_max down to 0.01 λ_max, and report objective, train accuracy and active neurons per λ (pick λ by validation)",
+      "solve at k ≥ 2 values of λ, log-spaced from λ_max down to --lambda (default 1e-3 λ_max), each warm-started from the previous, and report objective, gap, train accuracy and active neurons per λ (pick λ by validation)",
     )
     .option("--json", "print JSON")
     .action((raw: RawOptions) => runConvex(raw));
@@ -145,6 +151,15 @@ function runConvex(raw: RawOptions): void {
   if (robust && !(eps > 0))
     throw new InputError("--eps", `--robust needs a radius > 0, got ${eps}`);
   const json = raw.json ?? false;
+  const pathCount =
+    raw.lambdaPath === undefined ? undefined : int("--lambda-path", raw.lambdaPath, 2, 200);
+  if (pathCount !== undefined && robust)
+    throw new InputError("--lambda-path", "the path solves the standard program, not --robust");
+  if (pathCount !== undefined && sgdRuns > 0)
+    throw new InputError(
+      "--lambda-path",
+      "the gradient-descent comparison (--sgd-runs) is at one λ, not along a path",
+    );
   const admmFields = fields("--admm", raw.admm, ["beta", "alpha", "rho"]);
   const [beta, alpha, rho] = [
     num("--admm", admmFields[0], { minExclusive: 0 }),
@@ -188,45 +203,30 @@ function runConvex(raw: RawOptions): void {
     );
   const relu: ConvexProblem = { ...atOne, lambda };
 
-  if (raw.lambdaPath !== undefined) {
-    const k = int("--lambda-path", raw.lambdaPath, 2, 200);
+  if (pathCount !== undefined) {
+    const smallest =
+      lambdaOption ?? (raw.lambdaFrac === undefined ? PATH_MIN_FRACTION : lambdaFrac) * lmax;
+    if (!(smallest < lmax))
+      throw new InputError(
+        lambdaOption === undefined ? "--lambda-frac" : "--lambda",
+        `the smallest λ of --lambda-path must be below λ_max = ${lmax.toPrecision(6)}, got ${smallest.toPrecision(6)}`,
+      );
     if (solver === "fista")
       throw new InputError("--solver", "--lambda-path solves the exact program (ipm, admm or al)");
-    const path = Array.from({ length: k }, (_, j) => {
-      const lam = lmax * 0.01 ** (j / (k - 1));
-      const p = { ...atOne, lambda: lam };
-      const opts = { tol, maxIter };
-      const r =
-        solver === "ipm"
-          ? interiorPoint(p, opts)
-          : solver === "admm"
-            ? admm(p, { ...opts, beta, alpha, rho })
-            : augmentedLagrangian(p, opts);
-      const net = recoverNetwork(p, r.u);
-      return {
-        lambda: lam,
-        lambdaFraction: lam / lmax,
-        objective: r.certificate.primal,
-        relGap: r.certificate.relGap,
-        converged: r.converged,
-        neurons: net.m,
-        trainAccuracy: data.task === "binary" ? trainAccuracy(net, data) : undefined,
-        ms: Math.round(r.ms),
-      };
-    });
-    if (json) printJson({ ...datasetReport(data), solver, loss: lossName, lambdaMax: lmax, path });
-    else
-      process.stdout.write(
-        `${[
-          datasetLine(data),
-          `${solver}, ${lossName} loss, ${patterns.count} patterns, λ_max = ${lmax.toPrecision(6)}`,
-          "λ/λ_max     objective      rel. gap  neurons  train acc.",
-          ...path.map(
-            (r) =>
-              `${r.lambdaFraction.toExponential(2).padEnd(10)}  ${r.objective.toPrecision(8).padEnd(13)}  ${r.relGap.toExponential(1).padEnd(8)}  ${String(r.neurons).padEnd(7)}  ${r.trainAccuracy === undefined ? "—" : `${(100 * r.trainAccuracy).toFixed(1)}%`}`,
-          ),
-        ].join("\n")}\n`,
-      );
+    runPath(
+      data,
+      { ...atOne, lambda: smallest },
+      {
+        count: pathCount,
+        solver,
+        tol,
+        tolText: raw.tol,
+        maxIter,
+        admm: { beta, alpha, rho },
+        json,
+        maxIterDefault: raw.maxIter === undefined ? maxIterDefault : undefined,
+      },
+    );
     return;
   }
   const bar = progress(maxIter, `convex ${solver}`, json);
@@ -300,6 +300,97 @@ function runConvex(raw: RawOptions): void {
     lines.push(
       `gradient descent (${sgdRuns} runs, ${sgd.hidden} hidden): best ${sgd.best.toPrecision(6)}, median ${sgd.median.toPrecision(6)}, ${(100 * sgd.fractionAboveConvex).toFixed(0)}% above the convex objective by >1%`,
     );
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/**
+ * `--lambda-path`: `lambdaPath` from λ_max down to p.lambda, one row per λ (objective and gap of
+ * the certified point, active neurons, train accuracy of the recovered network, iterations, ms).
+ */
+function runPath(
+  data: Dataset,
+  p: ConvexProblem,
+  o: {
+    count: number;
+    solver: PathSolver;
+    tol: number;
+    /** --tol as the user wrote it. */
+    tolText: string;
+    maxIter: number;
+    admm: { beta: number; alpha: number; rho: number };
+    json: boolean;
+    /** The default --max-iter when it was not given (for the not-converged message). */
+    maxIterDefault: number | undefined;
+  },
+): void {
+  const bar = progress(o.count, "convex λ path", o.json);
+  const t0 = performance.now();
+  const result = lambdaPath(p, {
+    count: o.count,
+    solver: o.solver,
+    tol: o.tol,
+    maxIter: o.maxIter,
+    admm: o.admm,
+    activeTol: ACTIVE_TOL,
+    onPoint: (j) => bar.tick(j + 1),
+  });
+  bar.stop();
+  const path = result.points.map(({ lambda, lambdaFraction, result: r, activeNeurons }) => {
+    const net = recoverNetwork({ ...p, lambda }, r.u);
+    return {
+      lambda,
+      lambdaFraction,
+      objective: r.certificate.primal,
+      lowerBound: r.certificate.dual,
+      relGap: r.certificate.relGap,
+      converged: r.converged,
+      activeNeurons,
+      trainAccuracy: data.task === "binary" ? trainAccuracy(net, data) : undefined,
+      iterations: r.iterations,
+      ms: Math.round(r.ms),
+    };
+  });
+  const stalled = path.filter((q) => !q.converged).length;
+  const message =
+    stalled === 0
+      ? undefined
+      : `not converged at ${stalled} of ${o.count} λ values: relative duality gap > --tol ${o.tolText} after --max-iter ${o.maxIter} ${o.solver} iterations; raise --max-iter${o.maxIterDefault === undefined ? "" : ` (default ${o.maxIterDefault})`}`;
+  const report = {
+    ...datasetReport(data),
+    solver: o.solver,
+    loss: p.loss.name,
+    patterns: p.patterns.count,
+    lambdaMax: result.lambdaMax,
+    warmStart: result.warmStart,
+    activeTol: ACTIVE_TOL,
+    iterations: path.reduce((s, q) => s + q.iterations, 0),
+    ms: Math.round(performance.now() - t0),
+    message,
+    path,
+  };
+  if (o.json) {
+    printJson(report);
+    return;
+  }
+  const lines = [
+    datasetLine(data),
+    `${o.solver}, ${p.loss.name} loss, ${p.patterns.count} patterns, λ_max = ${result.lambdaMax.toPrecision(6)}, warm-started; ${report.iterations} iterations, ${report.ms} ms in all`,
+    "λ           λ/λ_max    objective      rel. gap  conv.  neurons  train acc.  iter.  ms",
+    ...path.map((q) =>
+      [
+        q.lambda.toExponential(3).padEnd(10),
+        q.lambdaFraction.toExponential(2).padEnd(9),
+        q.objective.toPrecision(8).padEnd(13),
+        q.relGap.toExponential(1).padEnd(8),
+        (q.converged ? "yes" : "no").padEnd(5),
+        String(q.activeNeurons).padEnd(7),
+        (q.trainAccuracy === undefined ? "—" : `${(100 * q.trainAccuracy).toFixed(1)}%`).padEnd(10),
+        String(q.iterations).padEnd(5),
+        String(q.ms),
+      ].join("  "),
+    ),
+  ];
+  if (message) lines.push(message);
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
