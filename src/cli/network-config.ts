@@ -45,7 +45,10 @@ export const networkConfigSchema = z
     /** one activation, or a list used in turn block by block */
     activation: z.union([activationName, z.array(activationName).min(1)]).optional(),
     /** the same as a list of activations: one period of blocks, used in turn */
-    blocks: z.array(z.strictObject({ activation: activationName })).min(1).optional(),
+    blocks: z
+      .array(z.strictObject({ activation: activationName }))
+      .min(1)
+      .optional(),
     sigma_w2: z.number().positive(),
     sigma_b2: z.number().min(0).default(0.05),
     depth: positiveInt.default(20),
