@@ -165,7 +165,7 @@ export function registerReport(program: Command): void {
       const series = [{ name: "finite (± s.e.)", x, y: [0, ...logJ], yErr: [0, ...rel] }];
       if (logTheory)
         series.push({
-          name: "infinite-width theory",
+          name: "theory",
           x,
           y: [0, ...logTheory],
           yErr: x.map(() => 0),
