@@ -99,6 +99,21 @@ describe("critkit report", () => {
     expect(html).toContain("<td>1.00000</td>");
   });
 
+  it("ReLU at σ_b² > 0 above σ_w² = 2 (closed form): q* = ∞, χ_J = σ_w²/2, critical σ_w² = 2", async () => {
+    const cfg = config(
+      "relu-chaos.yaml",
+      "activation: relu\nsigma_w2: 2.5\nsigma_b2: 0.1\nwidth: 8\ndepth: 10\nmeasure: {seeds: 1, inputs: 1, probes: 2}\n",
+    );
+    const { json, html } = await report(cfg);
+    expect(json.theory.q_star).toBeNull();
+    expect(json.theory.q_star_infinite).toBe(true);
+    expect(json.theory.chi_J).toBeCloseTo(1.25, 12);
+    expect(json.theory.critical_sigma_w2).toBeCloseTo(2, 10);
+    // |log χ_J| × depth = 10 log 1.25 > 2
+    expect(json.phase).toBe("chaotic");
+    expect(html).toContain("<td>fixed point q*</td><td>∞</td>");
+  });
+
   it("tanh at σ_b² = 0 (closed form): critical σ_w² = 1 (χ_J = σ_w² φ′(0)² at q* = 0)", async () => {
     const cfg = config(
       "tanh0.json",

@@ -47,6 +47,8 @@ function theoryAt(
     critical_sigma_w2: transition === "everywhere" ? null : (first?.sigmaW2 ?? null),
     critical_q_star: cp && !cp.everywhere ? cp.qStar : null,
     q_star: fp.qStar,
+    /** q* = ∞ (null in JSON): the variance grows without bound, χ's are taken at q → ∞ */
+    q_star_infinite: fp.qStar === Number.POSITIVE_INFINITY,
     chi_J: fp.chiJ,
     chi_q: fp.chiQ,
     c_star: fp.cStar,
