@@ -13,6 +13,7 @@ import { z } from "zod";
 import { InputError, shown } from "../errors.js";
 import { activation } from "../theory/activations.js";
 import { type ArchOptions, parseArchOptions } from "./arch-options.js";
+import { num } from "./options.js";
 
 /** An activation name as `activation()` accepts it ("tanh", "leaky_relu(0.2)", …). */
 const activationName = z.string().superRefine((s, ctx) => {
@@ -51,7 +52,7 @@ export const networkConfigSchema = z
       .optional(),
     sigma_w2: z.number().positive(),
     sigma_b2: z.number().min(0).default(0.05),
-    depth: positiveInt.default(20),
+    depth: positiveInt.default(30),
     q0: z.number().positive().default(1),
     residual: z.number().min(0).optional(),
     parametrization: z.enum(["standard", "ntk"]).default("standard"),
@@ -85,29 +86,89 @@ export function pathString(path: readonly PropertyKey[]): string {
   return s === "" ? "(top level)" : s;
 }
 
-/** The config field behind each flag of `parseArchOptions` (for its errors). */
+/**
+ * The flags of `withArchOptions` (commander key, flag) and the config field each stands for:
+ * the report's flags set or override these fields, and the flags' parser's errors are mapped
+ * back to them.
+ */
+const FLAGS: ReadonlyArray<{
+  key: string;
+  flag: string;
+  path: string;
+  kind: "num" | "word" | "list" | "bool";
+}> = [
+  { key: "arch", flag: "--arch", path: "arch", kind: "word" },
+  { key: "activation", flag: "--activation", path: "activation", kind: "list" },
+  { key: "sigmaW2", flag: "--sigma-w2", path: "sigma_w2", kind: "num" },
+  { key: "sigmaB2", flag: "--sigma-b2", path: "sigma_b2", kind: "num" },
+  { key: "width", flag: "--width", path: "width", kind: "num" },
+  { key: "depth", flag: "--depth", path: "depth", kind: "num" },
+  { key: "layernorm", flag: "--layernorm", path: "layernorm", kind: "word" },
+  { key: "lnAffine", flag: "--ln-affine", path: "ln_affine", kind: "bool" },
+  { key: "residual", flag: "--residual", path: "residual", kind: "num" },
+  { key: "parametrization", flag: "--parametrization", path: "parametrization", kind: "word" },
+  { key: "tokens", flag: "--tokens", path: "tokens", kind: "num" },
+  { key: "channels", flag: "--channels", path: "channels", kind: "num" },
+  { key: "tokenHidden", flag: "--token-hidden", path: "token_hidden", kind: "num" },
+  { key: "channelHidden", flag: "--channel-hidden", path: "channel_hidden", kind: "num" },
+  { key: "seed", flag: "--seed", path: "measure.seed", kind: "num" },
+  { key: "seeds", flag: "--seeds", path: "measure.seeds", kind: "num" },
+  { key: "inputs", flag: "--inputs", path: "measure.inputs", kind: "num" },
+  { key: "probes", flag: "--probes", path: "measure.probes", kind: "num" },
+  { key: "q0", flag: "--q0", path: "q0", kind: "num" },
+  { key: "dtype", flag: "--dtype", path: "measure.dtype", kind: "word" },
+];
+
+/** The config field behind each flag (and library field) that `parseArchOptions` names. */
 const FIELD_OF_FLAG: Record<string, string> = {
-  "--arch": "arch",
-  "--activation": "activation",
-  "--sigma-b2": "sigma_b2",
-  "--width": "width",
+  ...Object.fromEntries(FLAGS.map((f) => [f.flag, f.path])),
   width: "width",
-  "--depth": "depth",
-  "--layernorm": "layernorm",
-  "--ln-affine": "ln_affine",
-  "--residual": "residual",
-  "--parametrization": "parametrization",
-  "--tokens": "tokens",
-  "--channels": "channels",
-  "--token-hidden": "token_hidden",
-  "--channel-hidden": "channel_hidden",
-  "--seed": "measure.seed",
-  "--seeds": "measure.seeds",
-  "--inputs": "measure.inputs",
-  "--probes": "measure.probes",
-  "--q0": "q0",
-  "--dtype": "measure.dtype",
 };
+
+/**
+ * A config document with the flags that `isSet` says were given written over `base` (the
+ * parsed file, or {} without one), and which flag set which field. Numbers are read with the
+ * flags' own parser (`num`: decimal notation only); everything else is left to the schema.
+ */
+export function applyFlags(
+  base: unknown,
+  o: Record<string, unknown>,
+  isSet: (key: string) => boolean,
+): { doc: unknown; flagged: Record<string, string> } {
+  const given = FLAGS.filter((f) => isSet(f.key) && o[f.key] !== undefined);
+  if (given.length === 0) return { doc: base, flagged: {} };
+  // a file that is not a mapping: the schema says so, naming the file
+  if (base !== undefined && (base === null || typeof base !== "object" || Array.isArray(base)))
+    return { doc: base, flagged: {} };
+  const doc = structuredClone((base ?? {}) as Record<string, unknown>);
+  const flagged: Record<string, string> = {};
+  for (const f of given) {
+    const raw = o[f.key];
+    const value =
+      f.kind === "num"
+        ? num(f.flag, raw)
+        : f.kind === "bool"
+          ? Boolean(raw)
+          : f.kind === "list"
+            ? String(raw)
+                .split(",")
+                .map((s) => s.trim())
+            : String(raw);
+    const [head, leaf] = f.path.split(".") as [string, string | undefined];
+    if (leaf === undefined) doc[head] = value;
+    else {
+      const inner = doc[head];
+      doc[head] = {
+        ...(inner !== null && typeof inner === "object" && !Array.isArray(inner) ? inner : {}),
+        [leaf]: value,
+      };
+    }
+    // --activation replaces the file's blocks (the same field in another form)
+    if (f.key === "activation") delete doc.blocks;
+    flagged[f.path] = f.flag;
+  }
+  return { doc, flagged };
+}
 
 /** The activations of a config, in block order of one period. */
 export function activationNames(c: NetworkConfig): string[] {
@@ -124,7 +185,15 @@ export function resolveNetworkConfig(
   doc: unknown,
   file: string,
   option = "--config",
+  flagged: Record<string, string> = {},
 ): { config: NetworkConfig; arch: ArchOptions } {
+  /** An error in a field: named by the flag that set it, else by the file and its path. */
+  const fail = (path: string, message: string, fromFlags = message): never => {
+    const flag = flagged[path] ?? flagged[path.split(/[.[]/)[0]!];
+    throw flag
+      ? new InputError(flag, fromFlags)
+      : new InputError(option, `${shown(file)}: ${path}: ${message}`);
+  };
   const r = networkConfigSchema.safeParse(doc);
   if (!r.success) {
     const issue = r.error.issues[0]!;
@@ -134,12 +203,9 @@ export function resolveNetworkConfig(
         issue.path[0] === "blocks" && key in networkConfigSchema.shape
           ? `: blocks differ only in their activation; set ${key} for the whole network`
           : "";
-      throw new InputError(
-        option,
-        `${shown(file)}: ${pathString([...issue.path, key])}: unknown field${hint}`,
-      );
+      return fail(pathString([...issue.path, key]), `unknown field${hint}`);
     }
-    throw new InputError(option, `${shown(file)}: ${pathString(issue.path)}: ${issue.message}`);
+    return fail(pathString(issue.path), issue.message);
   }
   const c = r.data;
   const flags: Record<string, unknown> = {
@@ -168,9 +234,9 @@ export function resolveNetworkConfig(
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     const field = FIELD_OF_FLAG[e.field] ?? e.field;
-    // the flags' messages name flags: name the config's fields instead
+    // the flags' messages name flags: in a file, name the config's fields instead
     const detail = e.detail.replace(/--[a-z0-9-]+/g, (f) => FIELD_OF_FLAG[f] ?? f);
-    throw new InputError(option, `${shown(file)}: ${field}: ${detail}`);
+    return fail(field, detail, e.detail);
   }
 }
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   activationNames,
+  applyFlags,
   pathString,
   readConfigFile,
   resolveNetworkConfig,
@@ -63,9 +64,33 @@ describe("network configs", () => {
 
   it("fills the defaults (the JSON form reads the same as YAML)", () => {
     const { config, arch } = resolveNetworkConfig({ sigma_w2: 2 }, "x.json");
-    expect(config).toMatchObject({ arch: "mlp", sigma_b2: 0.05, depth: 20, q0: 1 });
+    expect(config).toMatchObject({ arch: "mlp", sigma_b2: 0.05, depth: 30, q0: 1 });
     expect(config.measure).toEqual({ seed: 0, seeds: 2, inputs: 2, probes: 8, dtype: "float32" });
     expect(arch.settings).toMatchObject({ width: 256, layernorm: "none", residual: 0 });
+  });
+
+  it("flags set or override fields (nested ones too); a flag's bad value names the flag", () => {
+    const base = { sigma_w2: 1, blocks: [{ activation: "gelu" }], measure: { seeds: 3 } };
+    const o = { sigmaW2: "2", activation: "relu,tanh", probes: "5", depth: "30" };
+    const { doc, flagged } = applyFlags(base, o, (k) => k !== "depth");
+    expect(doc).toEqual({
+      sigma_w2: 2,
+      activation: ["relu", "tanh"],
+      measure: { seeds: 3, probes: 5 },
+    });
+    expect(base.sigma_w2).toBe(1); // the file's document is not changed
+    expect(flagged).toEqual({
+      sigma_w2: "--sigma-w2",
+      activation: "--activation",
+      "measure.probes": "--probes",
+    });
+    const bad = applyFlags(base, { seeds: "0" }, () => true);
+    expect(() => resolveNetworkConfig(bad.doc, "net.yaml", "--config", bad.flagged)).toThrow(
+      expect.objectContaining({ field: "--seeds" }),
+    );
+    expect(() => applyFlags(base, { sigmaW2: "0x10" }, () => true)).toThrow(
+      expect.objectContaining({ field: "--sigma-w2" }),
+    );
   });
 
   it("writes paths as blocks[3].activation", () => {

@@ -185,6 +185,42 @@ describe("critkit report", () => {
     expect(readdirSync(join(dir, "atomic"))).toEqual(["r.html"]);
   });
 
+  it("flags describe the network without a file, and override a file's fields", async () => {
+    const flagsOnly = await runCli(
+      ...argv(
+        "report --activation relu --sigma-w2 2 --sigma-b2 0 --width 8 --depth 4 --seeds 1 --inputs 1 --probes 2 --json --out",
+      ),
+      join(dir, "flags.html"),
+    );
+    expect(flagsOnly.code).toBe(0);
+    const j = JSON.parse(flagsOnly.stdout);
+    expect(j.file).toBeNull();
+    expect(j.theory.chi_J).toBeCloseTo(1, 12);
+    expect(j.network).toMatchObject({ activation: "relu", width: 8, depth: 4, seeds: [0] });
+
+    const over = await runCli(
+      "report",
+      "--config",
+      tiny,
+      "--sigma-w2",
+      "2",
+      "--activation",
+      "relu",
+      "--probes",
+      "3",
+      "--json",
+      "--out",
+      join(dir, "over.html"),
+    );
+    expect(over.code).toBe(0);
+    const k = JSON.parse(over.stdout);
+    // from the flags
+    expect(k.network).toMatchObject({ activation: "relu", sigma_w2: 2, probes: 3 });
+    // from the file (report-tiny.yaml)
+    expect(k.network).toMatchObject({ width: 8, depth: 4, sigma_b2: 0.05, inputs: 1 });
+    expect(k.name).toBe("tiny tanh MLP");
+  });
+
   const bad = config(
     "bad.yaml",
     "sigma_w2: 1\nblocks:\n  - activation: tanh\n  - activation: tanhh\n",
@@ -199,7 +235,21 @@ describe("critkit report", () => {
     [["report", "--config", broken], /--config: .*broken\.yaml:\d+:\d+: invalid YAML/],
     [["report", "--config", tiny, "--out", join(dir, "r.svg")], /--out: must end in \.html/],
     [["report", "--config", tiny, "--out", "/nonexistent/r.html"], /--out: folder/],
-    [["report"], /--config/],
+    [["report"], /^critkit: --sigma-w2: required without --config/],
+    [
+      ["report", "--config", tiny, "--activation", "tanhh"],
+      /^critkit: --activation: unknown activation 'tanhh'/,
+    ],
+    [["report", "--config", tiny, "--sigma-w2", "-1"], /^critkit: --sigma-w2: /],
+    [["report", "--config", tiny, "--depth", "0x10"], /^critkit: --depth: must be a finite number/],
+    [
+      ["report", "--config", tiny, "--tokens", "4"],
+      /^critkit: --tokens: does not apply to --arch mlp/,
+    ],
+    [
+      ["report", "--config", bad, "--sigma-w2", "2"],
+      /--config: .*bad\.yaml: blocks\[1\]\.activation: /,
+    ],
   ]);
 
   it("refuses a bad --out before computing (no file written)", async () => {

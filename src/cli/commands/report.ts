@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { measureApjn, theoryApjn } from "../../diagnostics/apjn-profile.js";
+import { InputError } from "../../errors.js";
 import { shutdownJax } from "../../nets/jax.js";
 import { mlpBlock, serial } from "../../nets/layers/index.js";
 import { type ReportSection, reportHtml } from "../../report/html.js";
@@ -11,7 +12,13 @@ import { criticalLine, criticalPoint } from "../../theory/critical.js";
 import { linspace, PHASES, phaseDiagram, phaseOf, quadspace } from "../../theory/phase.js";
 import { depthScale, fixedPoint } from "../../theory/recurrence.js";
 import { tabulated } from "../../theory/tabulate.js";
-import { activationNames, readConfigFile, resolveNetworkConfig } from "../network-config.js";
+import { withArchOptions } from "../arch-options.js";
+import {
+  activationNames,
+  applyFlags,
+  readConfigFile,
+  resolveNetworkConfig,
+} from "../network-config.js";
 import { checkOutputFile, printJson, progress, warn, writeFileAtomic } from "../output.js";
 
 /** Phase-diagram grid per axis, σ_b² points of its critical line, and its largest depth. */
@@ -68,17 +75,35 @@ function marker(x: number, y: number, dx: number, dy: number, label: string): Ov
 }
 
 export function registerReport(program: Command): void {
-  program
-    .command("report")
-    .description(
-      "one self-contained HTML report of a network described in a YAML/JSON config: theory, measured APJN, phase diagram, verdict",
-    )
-    .requiredOption("--config <file>", "network config (.yaml, .yml or .json; see docs/config.md)")
+  withArchOptions(
+    program
+      .command("report")
+      .description(
+        "one self-contained HTML report of a network (a YAML/JSON config, flags, or both): theory, measured APJN, phase diagram, verdict",
+      ),
+    { seeds: "2", inputs: "2", probes: "8" },
+  )
+    .option("--config <file>", "network config (.yaml, .yml or .json; see docs/config.md)")
+    .option("--sigma-w2 <v>", "weight variance σ_w² > 0 (required without --config)")
     .option("--out <file>", "the report (.html)", "report.html")
     .option("--json", "also print the report's numbers as JSON")
-    .action(async (o) => {
-      const file = String(o.config);
-      const { config: c, arch: a } = resolveNetworkConfig(readConfigFile(file), file);
+    .action(async (o, cmd: Command) => {
+      // flags given on the command line override the file's fields; without a file, every
+      // flag (defaults included) describes the network: one schema checks both
+      const file = o.config === undefined ? undefined : String(o.config);
+      if (file === undefined && o.sigmaW2 === undefined)
+        throw new InputError("--sigma-w2", "required without --config");
+      const { doc, flagged } = applyFlags(
+        file === undefined ? undefined : readConfigFile(file),
+        o,
+        (key) => file === undefined || cmd.getOptionValueSource(key) === "cli",
+      );
+      const { config: c, arch: a } = resolveNetworkConfig(
+        doc,
+        file ?? "(flags)",
+        "--config",
+        flagged,
+      );
       const out = checkOutputFile("--out", o.out, [".html"]);
       const sw2 = c.sigma_w2;
       const net = a.archFor(sw2);
@@ -189,7 +214,7 @@ export function registerReport(program: Command): void {
         c.name ??
         `${c.arch === "mlp" ? "MLP" : "MLP-Mixer"}: ${names.join(", ")}, σ_w² = ${sw2}, σ_b² = ${c.sigma_b2}, depth ${depth}`;
       const data = {
-        file,
+        file: file ?? null,
         name: c.name ?? null,
         network: { ...a.settings, sigma_w2: sw2 },
         theory,
@@ -276,7 +301,7 @@ export function registerReport(program: Command): void {
 
       const html = reportHtml({
         title,
-        lead: `critkit report of ${file}`,
+        lead: `critkit report of ${file ?? "a network given by flags"}`,
         sections,
         data,
       });
