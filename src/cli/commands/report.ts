@@ -9,6 +9,7 @@ import { lineSpec, type Overlay, renderSvg } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { fixedPointBranches } from "../../theory/branches.js";
 import { criticalLine, criticalPoint } from "../../theory/critical.js";
+import type { KernelLayer } from "../../theory/kernel.js";
 import { linspace, PHASES, phaseDiagram, phaseOf, quadspace } from "../../theory/phase.js";
 import { depthScale, fixedPoint } from "../../theory/recurrence.js";
 import { tabulated } from "../../theory/tabulate.js";
@@ -30,11 +31,7 @@ const fmt = (x: number | null, p = 4) =>
   x === null || Number.isNaN(x) ? "—" : Number.isFinite(x) ? x.toPrecision(p) : x > 0 ? "∞" : "−∞";
 
 /** The theory at the network's σ_w² and the critical σ_w² (as `critical` computes it). */
-function theoryAt(
-  family: (sigmaW2: number) => ReturnType<typeof mlpBlock>,
-  sw2: number,
-  q0: number,
-) {
+function theoryAt(family: (sigmaW2: number) => KernelLayer, sw2: number, q0: number) {
   const analysis = fixedPointBranches(family, q0);
   const first = analysis.transitions[0];
   const transition = analysis.everywhere
@@ -113,7 +110,7 @@ export function registerReport(program: Command): void {
       const periods = depth / a.period;
 
       // infinite-width theory (MLP): fixed point, criticality, APJN vs depth
-      const theory = a.theoryBlockFor ? theoryAt(a.theoryBlockFor as never, sw2, a.q0) : null;
+      const theory = a.theoryBlockFor ? theoryAt(a.theoryBlockFor, sw2, a.q0) : null;
       const logTheory = theoryApjn(net, a.q0);
 
       const bar = progress(a.seeds.length, "networks", Boolean(o.json));
@@ -334,9 +331,14 @@ function verdictText(v: {
         : `critical at this depth: χ_J = ${fmt(t.chi_J, 5)}, |log χ_J| × depth ≤ 2`;
   // Schoenholz et al. (2017): trainable while the depth stays below ~6 correlation depth scales
   const trainable = v.periods <= 6 * t.xi_c;
+  // ξ_c counts periods of blocks (one block each with a single activation)
+  const d =
+    v.periods === v.depth
+      ? `depth ${v.depth}`
+      : `depth ${v.depth} (${Number.isInteger(v.periods) ? v.periods : fmt(v.periods)} periods of ${v.depth / v.periods} blocks)`;
   const train = trainable
-    ? `Trainable by the depth-scale criterion: depth ${v.depth} ≤ 6 ξ_c = ${fmt(6 * t.xi_c)}.`
-    : `Likely untrainable: depth ${v.depth} > 6 ξ_c = ${fmt(6 * t.xi_c)} (Schoenholz et al. 2017: signals through ~6 ξ_c layers at most).`;
+    ? `Trainable by the depth-scale criterion: ${d} ≤ 6 ξ_c = ${fmt(6 * t.xi_c)}.`
+    : `Likely untrainable: ${d} > 6 ξ_c = ${fmt(6 * t.xi_c)} (Schoenholz et al. 2017: signals through ~6 ξ_c layers at most).`;
   let advice: string;
   if (t.transition === "everywhere") advice = "Critical for every σ_w² (χ_J → 1): no σ_w² to tune.";
   else if (t.transition === "none" || t.critical_sigma_w2 === null)
