@@ -31,10 +31,12 @@ export function transitionOverlays(line: CriticalLinePoint[]): Overlay[] {
   return runs;
 }
 
+/** `marks`: further curves on top, e.g. a cross at one network's (σ_w², σ_b²). */
 export function phaseHeatmap(
   grid: PhaseGrid,
   activationName: string,
   line: CriticalLinePoint[],
+  marks: Overlay[] = [],
 ): TopLevelSpec {
   const nw = grid.sigmaW2.length;
   const z = Array.from({ length: grid.sigmaB2.length }, (_, ib) =>
@@ -49,6 +51,6 @@ export function phaseHeatmap(
     zTitle: "log χ_J",
     title: `${activationName}: log χ_J at depth ${grid.depth} (blue ordered, red chaotic)`,
     diverging: true,
-    overlay: line.length ? transitionOverlays(line) : undefined,
+    overlay: line.length || marks.length ? [...transitionOverlays(line), ...marks] : undefined,
   });
 }

@@ -9,6 +9,7 @@ import { registerInitSearch } from "./init-search.js";
 import { registerLinearize } from "./linearize.js";
 import { registerNtk } from "./ntk.js";
 import { registerPhase } from "./phase.js";
+import { registerReport } from "./report.js";
 import { registerResnetScaling } from "./resnet-scaling.js";
 import { registerSharpness } from "./sharpness.js";
 import { registerTrain } from "./train.js";
@@ -32,4 +33,5 @@ export const commands: Array<(program: Command) => void> = [
   registerTwins,
   registerNtk,
   registerLinearize,
+  registerReport,
 ];
