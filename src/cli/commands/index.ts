@@ -11,6 +11,7 @@ import { registerNtk } from "./ntk.js";
 import { registerPhase } from "./phase.js";
 import { registerResnetScaling } from "./resnet-scaling.js";
 import { registerSharpness } from "./sharpness.js";
+import { registerSweep } from "./sweep.js";
 import { registerTrain } from "./train.js";
 import { registerTransformer } from "./transformer.js";
 import { registerTwins } from "./twins.js";
@@ -32,4 +33,5 @@ export const commands: Array<(program: Command) => void> = [
   registerTwins,
   registerNtk,
   registerLinearize,
+  registerSweep,
 ];
