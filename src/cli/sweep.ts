@@ -188,19 +188,16 @@ export type PointOutcome = (
 
 /**
  * Runs one point with the same function as its command (loaded on first use, so a thread only
- * loads what its command needs). Never throws: a failure is the outcome's `error`.
+ * loads what its command needs; `seconds` excludes the loading). Never throws: a failure is the
+ * outcome's `error`.
  */
 export async function runPoint(task: PointTask): Promise<PointOutcome> {
-  const start = performance.now();
+  let start = performance.now();
   const seconds = () => (performance.now() - start) / 1000;
   try {
-    let result: unknown;
-    if (task.command === "apjn-theory")
-      result = (await import("./commands/apjn-theory.js")).apjnTheoryResult(task.options);
-    else if (task.command === "critical")
-      result = (await import("./commands/critical.js")).criticalReport(task.options).result;
-    else result = await (await import("./commands/apjn.js")).apjnResult(task.options);
-    return { result, seconds: seconds() };
+    const run = await resultFunction(task.command);
+    start = performance.now();
+    return { result: await run(task.options), seconds: seconds() };
   } catch (e) {
     const input = e instanceof InputError;
     const error = input
@@ -210,6 +207,18 @@ export async function runPoint(task: PointTask): Promise<PointOutcome> {
   }
 }
 
+/** The result function of a command, its module loaded on first use. */
+async function resultFunction(
+  command: SweepCommand,
+): Promise<(o: Record<string, unknown>) => unknown> {
+  if (command === "apjn-theory")
+    return (await import("./commands/apjn-theory.js")).apjnTheoryResult;
+  if (command === "critical") {
+    const { criticalReport } = await import("./commands/critical.js");
+    return (o) => criticalReport(o).result;
+  }
+  return (await import("./commands/apjn.js")).apjnResult;
+}
 /**
  * The keys already in the results file `out` (none when it does not exist). Every complete line
  * must be a result of this sweep (its key one of `keys`), else InputError on --out and the file
