@@ -106,7 +106,7 @@ export function registerSweep(program: Command): void {
       };
       if (o.json) return printJson(summary);
       process.stdout.write(
-        `sweep ${sweep.command}: ${summary.points} points: ${summary.done} done, ${summary.skipped} skipped (already in ${out}), ${failed} failed (error in their line); ${threads} threads\n`,
+        `sweep ${sweep.command}: ${summary.points} points: ${summary.done} done, ${summary.skipped} skipped (already in ${out}), ${failed} failed${failed ? " (error in their line)" : ""}; ${threads} threads\n`,
       );
     });
 }
