@@ -34,6 +34,7 @@ export type Reply<R> = { result: R } | { error: { message: string; field?: strin
 export class ThreadPool<T, R> {
   readonly threads: number;
   #inline: (task: T) => Promise<R>;
+  #entry: URL;
   #workers: Worker[] = [];
   #idle: Worker[] = [];
   #queue: Pending<T, R>[] = [];
@@ -42,13 +43,30 @@ export class ThreadPool<T, R> {
   constructor(threads: number, entry: URL, inline: (task: T) => Promise<R>) {
     this.threads = threads;
     this.#inline = inline;
-    for (let i = 0; i < threads; i++) {
-      const w = spawnThread(entry);
-      w.on("message", (reply: Reply<R>) => this.#settle(w, reply));
-      w.on("error", (e: Error) => this.#settle(w, { error: { message: e.message } }));
-      this.#workers.push(w);
-      this.#idle.push(w);
-    }
+    this.#entry = entry;
+    for (let i = 0; i < threads; i++) this.#idle.push(this.#spawn());
+  }
+
+  /**
+   * A new worker. One that fails (an uncaught error ends its thread) fails its task and is
+   * replaced by a fresh one, so the tasks still queued are not sent to a dead thread.
+   */
+  #spawn(): Worker {
+    const w = spawnThread(this.#entry);
+    w.on("message", (reply: Reply<R>) => this.#settle(w, reply));
+    w.on("error", (e: Error) => {
+      const i = this.#workers.indexOf(w);
+      if (i < 0) return; // closed
+      this.#workers.splice(i, 1);
+      this.#idle = this.#idle.filter((x) => x !== w);
+      const job = this.#busy.get(w);
+      this.#busy.delete(w);
+      this.#idle.push(this.#spawn());
+      job?.reject(new Error(e.message));
+      this.#dispatch();
+    });
+    this.#workers.push(w);
+    return w;
   }
 
   run(task: T): Promise<R> {
