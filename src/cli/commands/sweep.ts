@@ -61,29 +61,29 @@ export function registerSweep(program: Command): void {
       const bar = progress(pending.length, "points", Boolean(o.json));
       let finished = 0;
       let failed = 0;
+      let retried = 0;
+      const write = (line: object) => {
+        writeSync(fd, `${jsonLine(line)}\n`);
+        fdatasyncSync(fd);
+      };
       try {
         await Promise.all(
           pending.map(async (p) => {
             const outcome = await pool
               .run({ command: sweep.command, options: p.options })
               .catch((e: Error) => ({ error: { message: e.message, input: false }, seconds: 0 }));
-            const line =
-              "result" in outcome
-                ? { point: p.point, key: p.key, result: outcome.result, seconds: outcome.seconds }
-                : {
-                    point: p.point,
-                    key: p.key,
-                    error: pointError(program, outcome.error),
-                    seconds: outcome.seconds,
-                  };
-            if ("error" in line) {
+            const { seconds } = outcome;
+            if ("error" in outcome) {
               failed++;
+              const error = pointError(program, outcome.error);
+              // bad input fails the same way every time: recorded as finished; any other failure
+              // (a bug, a thread out of memory) is not written, so a rerun tries the point again
               process.stderr.write(
-                `critkit: warning: point ${jsonLine(p.point)} failed: ${line.error}\n`,
+                `critkit: warning: point ${jsonLine(p.point)} failed: ${error}${outcome.error.input ? "" : " (not written: a rerun retries it)"}\n`,
               );
-            }
-            writeSync(fd, `${jsonLine(line)}\n`);
-            fdatasyncSync(fd);
+              if (outcome.error.input) write({ point: p.point, key: p.key, error, seconds });
+              else retried++;
+            } else write({ point: p.point, key: p.key, result: outcome.result, seconds });
             bar.tick(++finished);
           }),
         );
@@ -101,12 +101,13 @@ export function registerSweep(program: Command): void {
         done: finished - failed,
         skipped: done.size,
         failed,
+        not_written: retried,
         threads,
         out,
       };
       if (o.json) return printJson(summary);
       process.stdout.write(
-        `sweep ${sweep.command}: ${summary.points} points: ${summary.done} done, ${summary.skipped} skipped (already in ${out}), ${failed} failed${failed ? " (error in their line)" : ""}; ${threads} threads\n`,
+        `sweep ${sweep.command}: ${summary.points} points: ${summary.done} done, ${summary.skipped} skipped (already in ${out}), ${failed} failed${failed ? ` (${failed - retried} with the error in their line, ${retried} not written: rerun to retry)` : ""}; ${threads} threads\n`,
       );
     });
 }
