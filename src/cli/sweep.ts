@@ -16,6 +16,9 @@ import { InputError, shown } from "../errors.js";
 export const SWEEP_COMMANDS = ["apjn-theory", "critical", "apjn"] as const;
 export type SweepCommand = (typeof SWEEP_COMMANDS)[number];
 
+/** The most points one sweep file may expand to (each is one line of the results file). */
+const MAX_POINTS = 100_000;
+
 /** Options a sweep point never sets: outputs and printing belong to the sweep itself. */
 const NOT_SWEPT = new Set(["--out", "--json", "--help"]);
 
@@ -153,6 +156,9 @@ export function loadSweep(file: string, program: Command): Sweep {
     if (o.mandatory && !settled.has(o.long!.slice(2).replace(/-/g, "_")))
       throw new InputError(file, `base: ${command} needs ${o.long} (in base or grid)`);
 
+  const size = axes.reduce((n, a) => n * a.values.length, 1);
+  if (size > MAX_POINTS)
+    throw new InputError(file, `grid: ${size} points (with the seeds), more than ${MAX_POINTS}`);
   const points: SweepPoint[] = [];
   const seen = new Set<string>();
   const visit = (axis: number, point: Record<string, Scalar>, options: Record<string, unknown>) => {

@@ -282,6 +282,11 @@ describe("critkit sweep refuses a bad sweep file before running anything (exit 2
       /: \(top level\): Unrecognized key/,
     ],
     ["command: [unclosed\n", "yaml", /: not valid YAML: /],
+    [
+      `command: apjn-theory\nbase: { sigma_w2: 1 }\ngrid: { depth: [${Array.from({ length: 400 }, (_, i) => i + 1)}], c0: [${Array.from({ length: 400 }, (_, i) => i / 400)}] }\n`,
+      "yaml",
+      /: grid: 160000 points \(with the seeds\), more than 100000/,
+    ],
     ['{"command": ', "json", /: not valid JSON: /],
     ["command: critical\n", "txt", /: a sweep file must end in \.yaml, \.yml or \.json/],
   ];
