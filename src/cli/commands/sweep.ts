@@ -5,12 +5,11 @@ import { ThreadPool, threadEntry } from "../../diagnostics/parallel.js";
 import { shutdownJax } from "../../nets/jax.js";
 import { flagOf } from "../main.js";
 import { int } from "../options.js";
-import { checkOutputFile, printJson, progress } from "../output.js";
+import { checkOutputFile, nonFiniteAsNull, printJson, progress } from "../output.js";
 import { finishedKeys, loadSweep, type PointOutcome, type PointTask, runPoint } from "../sweep.js";
 
-/** JSON text of a value; non-finite numbers become null (as in printJson). */
-const jsonLine = (value: unknown) =>
-  JSON.stringify(value, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v));
+/** One line of JSON; non-finite numbers become null (as in printJson). */
+const jsonLine = (value: unknown) => JSON.stringify(value, nonFiniteAsNull);
 
 /** A point's error as the command itself would print it (an InputError's field as its flag). */
 function pointError(
