@@ -10,11 +10,13 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import { InputError, shown } from "../errors.js";
 
+/** JSON.stringify's replacer for JSON output: non-finite numbers become null (JSON has none). */
+export const nonFiniteAsNull = (_k: string, v: unknown) =>
+  typeof v === "number" && !Number.isFinite(v) ? null : v;
+
 /** Prints a JSON document; non-finite numbers become null (JSON has no Infinity/NaN). */
 export function printJson(value: unknown): void {
-  process.stdout.write(
-    `${JSON.stringify(value, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2)}\n`,
-  );
+  process.stdout.write(`${JSON.stringify(value, nonFiniteAsNull, 2)}\n`);
 }
 
 /**

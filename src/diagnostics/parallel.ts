@@ -17,38 +17,60 @@ import { InputError } from "../errors.js";
 import type { ApjnProfile } from "./apjn-profile.js";
 import { type MeasureTask, measureTask } from "./measure-task.js";
 
-interface Pending {
-  task: MeasureTask;
-  resolve: (p: ApjnProfile) => void;
+interface Pending<T, R> {
+  task: T;
+  resolve: (r: R) => void;
   reject: (e: Error) => void;
 }
 
-type Reply = { result: ApjnProfile } | { error: { message: string; field?: string } };
+/** A worker's answer to one task (./thread-worker.ts): the result, or the error (with its field). */
+export type Reply<R> = { result: R } | { error: { message: string; field?: string } };
 
 /**
- * `threads` worker threads measuring tasks in parallel (first come, first served). With
- * threads = 0 the tasks run in the calling thread, one at a time. Always `close()` it.
+ * `threads` worker threads, each running the module `entry` (which serves tasks with
+ * `serveTasks` from ./thread-worker.ts), taking tasks first come, first served. With threads = 0
+ * the tasks run in the calling thread through `inline`, one at a time. Always `close()` it.
  */
-export class MeasurePool {
+export class ThreadPool<T, R> {
   readonly threads: number;
+  #inline: (task: T) => Promise<R>;
+  #entry: URL;
   #workers: Worker[] = [];
   #idle: Worker[] = [];
-  #queue: Pending[] = [];
-  #busy = new Map<Worker, Pending>();
+  #queue: Pending<T, R>[] = [];
+  #busy = new Map<Worker, Pending<T, R>>();
 
-  constructor(threads: number) {
+  constructor(threads: number, entry: URL, inline: (task: T) => Promise<R>) {
     this.threads = threads;
-    for (let i = 0; i < threads; i++) {
-      const w = spawnWorker();
-      w.on("message", (reply: Reply) => this.#settle(w, reply));
-      w.on("error", (e: Error) => this.#settle(w, { error: { message: e.message } }));
-      this.#workers.push(w);
-      this.#idle.push(w);
-    }
+    this.#inline = inline;
+    this.#entry = entry;
+    for (let i = 0; i < threads; i++) this.#idle.push(this.#spawn());
   }
 
-  run(task: MeasureTask): Promise<ApjnProfile> {
-    if (this.threads === 0) return measureTask(task);
+  /**
+   * A new worker. One that fails (an uncaught error ends its thread) fails its task and is
+   * replaced by a fresh one, so the tasks still queued are not sent to a dead thread.
+   */
+  #spawn(): Worker {
+    const w = spawnThread(this.#entry);
+    w.on("message", (reply: Reply<R>) => this.#settle(w, reply));
+    w.on("error", (e: Error) => {
+      const i = this.#workers.indexOf(w);
+      if (i < 0) return; // closed
+      this.#workers.splice(i, 1);
+      this.#idle = this.#idle.filter((x) => x !== w);
+      const job = this.#busy.get(w);
+      this.#busy.delete(w);
+      this.#idle.push(this.#spawn());
+      job?.reject(new Error(e.message));
+      this.#dispatch();
+    });
+    this.#workers.push(w);
+    return w;
+  }
+
+  run(task: T): Promise<R> {
+    if (this.threads === 0) return this.#inline(task);
     return new Promise((resolve, reject) => {
       this.#queue.push({ task, resolve, reject });
       this.#dispatch();
@@ -70,7 +92,7 @@ export class MeasurePool {
     }
   }
 
-  #settle(w: Worker, reply: Reply): void {
+  #settle(w: Worker, reply: Reply<R>): void {
     const job = this.#busy.get(w);
     if (!job) return;
     this.#busy.delete(w);
@@ -88,6 +110,13 @@ export class MeasurePool {
   }
 }
 
+/** Whole APJN profiles measured on `threads` worker threads (./measure-worker.ts). */
+export class MeasurePool extends ThreadPool<MeasureTask, ApjnProfile> {
+  constructor(threads: number) {
+    super(threads, threadEntry("./measure-worker", import.meta.url), measureTask);
+  }
+}
+
 /**
  * A worker thread running the module `entry` (a .js file, or a .ts file when critkit runs from
  * its TypeScript sources under tsx or vitest: tsx's loader is then registered in the thread
@@ -102,10 +131,12 @@ export function spawnThread(entry: URL): Worker {
   return new Worker(boot, { eval: true, execArgv: [], env });
 }
 
-/** ./measure-worker next to this file (.ts when running from sources). */
-function spawnWorker(): Worker {
-  const ext = import.meta.url.endsWith(".ts") ? "ts" : "js";
-  return spawnThread(new URL(`./measure-worker.${ext}`, import.meta.url));
+/**
+ * The worker module `path` (without extension) relative to `base` (a module's import.meta.url):
+ * its .ts file when critkit runs from its TypeScript sources, its .js file otherwise.
+ */
+export function threadEntry(path: string, base: string): URL {
+  return new URL(`${path}.${base.endsWith(".ts") ? "ts" : "js"}`, base);
 }
 
 /** tsx's package.json (a development dependency: only needed when running from sources). */

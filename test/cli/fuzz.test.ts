@@ -51,6 +51,9 @@ const FAST: Record<string, { args: string[]; costly?: boolean }> = {
   convex: { args: ["--patterns", "5", "--max-iter", "20"] },
   // width 8, depth 4; the default --out report.html lands in the fuzz folder
   report: { args: ["--config", join(import.meta.dirname, "../../examples/report-tiny.yaml")] },
+  sweep: {
+    args: [join(import.meta.dirname, "../../examples/sweep-theory.yaml"), "--out", "sweep.jsonl"],
+  },
   train: { args: ["--width", "8", "--depth", "1", "--steps", "3", "--eval-every", "1"] },
   "transformer-grads": {
     args: ["--layers", "1", "--width", "8", "--heads", "2", "--seeds", "1", "--batch", "4"],

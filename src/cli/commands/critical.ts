@@ -83,6 +83,113 @@ function describeBranches(a: FixedPointBranches): string {
   return `Fixed-point branches: ${parts.join("; ")}.${sn.length ? ` Saddle-nodes (an attracting and a repelling branch merge) at ${sn.join(" and ")}.` : ""}`;
 }
 
+/**
+ * The `critical` result (the JSON document) and its text for commander's options `o` (its flags
+ * as camelCase keys, values as strings): the command and `critkit sweep` both call it.
+ */
+export function criticalReport(o: Record<string, unknown>) {
+  const b = parseBlockOptions(o);
+  const family = blockFamily(b);
+  const analysis = fixedPointBranches(family, b.q0);
+  const first = analysis.transitions[0];
+  const kind = analysis.everywhere
+    ? "everywhere"
+    : !first
+      ? "none"
+      : first.continuous
+        ? "continuous"
+        : "discontinuous";
+  const cp =
+    kind === "continuous" || kind === "everywhere" ? criticalPoint(family, b.q0, analysis) : null;
+  const atSigma = cp ? (cp.everywhere ? 1 : cp.sigmaW2) : first ? first.sigmaW2 : null;
+  const exponent = cp ? criticalExponent(family(atSigma!), b.q0, cp) : null;
+  const warnings: string[] = [];
+  if (exponent?.overflowLayer != null)
+    warn(
+      warnings,
+      `q^l exceeds the float64 range at layer ${exponent.overflowLayer} of the ${ZETA_DEPTH} used to fit ζ: zeta is null`,
+    );
+  const points = atSigma !== null ? fixedPoints(family(atSigma)) : null;
+  const result = {
+    ...blockSettings(b),
+    transition: kind,
+    sigma_w2: kind === "everywhere" ? null : (first?.sigmaW2 ?? null),
+    everywhere_critical: kind === "everywhere",
+    ...(cp
+      ? {
+          q_star: cp.qStar,
+          q_star_infinite: !Number.isFinite(cp.qStar),
+          chi_J: cp.chiJ,
+          chi_1: cp.chi1,
+          chi_q: cp.chiQ,
+          c_star: cp.cStar,
+          chi_c: cp.chiC,
+          xi_q: cp.xiQ,
+          xi_c: cp.xiC,
+          zeta: exponent!.zeta,
+          zeta_convention: `J^{0,l} ∝ l^(−zeta) at the critical point (at σ_w² = 1 when critical everywhere), fitted over l ∈ [${exponent!.from}, ${ZETA_DEPTH}] after q^l has converged; null: q^l still converging at depth ${ZETA_DEPTH} (not yet measurable)`,
+        }
+      : {}),
+    jump:
+      first && !first.continuous
+        ? {
+            sigma_w2: first.sigmaW2,
+            cause: first.cause,
+            below: reachedJson(first.below),
+            above: reachedJson(first.above),
+          }
+        : null,
+    reached_branch: first ? { below: first.below.branch, above: first.above.branch } : null,
+    branches: analysis.branches.map(branchJson),
+    saddle_nodes: analysis.saddleNodes.map((s) => ({ sigma_w2: s.sigmaW2, q_star: s.qStar })),
+    transitions: analysis.transitions.map((t) => ({
+      sigma_w2: t.sigmaW2,
+      continuous: t.continuous,
+      cause: t.cause,
+      below: reachedJson(t.below),
+      above: reachedJson(t.above),
+    })),
+    fixed_points_at_sigma_w2: points && {
+      neutral: points.neutral,
+      divergent: points.divergent,
+      points: points.points.map((p) => ({
+        q_star: p.qStar,
+        attracting: p.attracting,
+        chi_J: p.chiJ,
+        chi_q: p.chiQ,
+        basin: interval(p.basin),
+      })),
+    },
+    warnings,
+  };
+  const head = `${b.activation.name} at σ_b² = ${b.sigmaB2}, q^0 = ${b.q0}: `;
+  let text: string;
+  if (kind === "everywhere") {
+    text = `${b.activation.name}: critical for every σ_w² (χ_J → 1): q grows without bound.`;
+  } else if (kind === "none") {
+    text = `${head}χ_J(q*) does not cross 1 for σ_w² ∈ [0, 1e4]: no order-to-chaos transition.`;
+  } else if (cp) {
+    const z =
+      exponent!.overflowLayer !== null
+        ? "ζ — (q overflows)"
+        : exponent!.zeta === null
+          ? `ζ not yet measurable (q^l converges over ξ_q = ${fmt(cp.xiQ, 4)} layers)`
+          : `J ∝ l^(−ζ) with ζ = ${exponent!.zeta.toFixed(4)}`;
+    text = `${b.activation.name} at σ_b² = ${b.sigmaB2}: critical σ_w² = ${fmt(cp.sigmaW2, 8)}  (q* = ${fmt(cp.qStar, 8)}, χ_J = ${fmt(cp.chiJ, 8)}, ξ_q = ${fmt(cp.xiQ, 8)}, ${z})`;
+    if (analysis.saddleNodes.length) text += `\n${describeBranches(analysis)}`;
+  } else {
+    const t = first!;
+    const why =
+      t.cause === "saddle-node"
+        ? "the attracting branch it was on ends in a saddle-node there"
+        : `the repelling fixed point bounding its basin passes q^0 = ${b.q0} there`;
+    text =
+      `${head}discontinuous order-to-chaos transition at σ_w² = ${fmt(t.sigmaW2)}: below it the network reaches q* = ${fmt(t.below.qStar, 4)} (χ_J = ${fmt(t.below.chiJ, 4)}), above it q* jumps to ${fmt(t.above.qStar, 4)} (χ_J = ${fmt(t.above.chiJ, 4)}), because ${why}; ` +
+      `no σ_w² has χ_J(q*) = 1 on the path from q^0. ${describeBranches(analysis)}`;
+  }
+  return { result, text };
+}
+
 export function registerCritical(program: Command): void {
   withBlockOptions(
     program
@@ -93,108 +200,8 @@ export function registerCritical(program: Command): void {
   )
     .option("--json", "print JSON")
     .action((o) => {
-      const b = parseBlockOptions(o);
-      const family = blockFamily(b);
-      const analysis = fixedPointBranches(family, b.q0);
-      const first = analysis.transitions[0];
-      const kind = analysis.everywhere
-        ? "everywhere"
-        : !first
-          ? "none"
-          : first.continuous
-            ? "continuous"
-            : "discontinuous";
-      const cp =
-        kind === "continuous" || kind === "everywhere"
-          ? criticalPoint(family, b.q0, analysis)
-          : null;
-      const atSigma = cp ? (cp.everywhere ? 1 : cp.sigmaW2) : first ? first.sigmaW2 : null;
-      const exponent = cp ? criticalExponent(family(atSigma!), b.q0, cp) : null;
-      const warnings: string[] = [];
-      if (exponent?.overflowLayer != null)
-        warn(
-          warnings,
-          `q^l exceeds the float64 range at layer ${exponent.overflowLayer} of the ${ZETA_DEPTH} used to fit ζ: zeta is null`,
-        );
-      const points = atSigma !== null ? fixedPoints(family(atSigma)) : null;
-      const result = {
-        ...blockSettings(b),
-        transition: kind,
-        sigma_w2: kind === "everywhere" ? null : (first?.sigmaW2 ?? null),
-        everywhere_critical: kind === "everywhere",
-        ...(cp
-          ? {
-              q_star: cp.qStar,
-              q_star_infinite: !Number.isFinite(cp.qStar),
-              chi_J: cp.chiJ,
-              chi_1: cp.chi1,
-              chi_q: cp.chiQ,
-              c_star: cp.cStar,
-              chi_c: cp.chiC,
-              xi_q: cp.xiQ,
-              xi_c: cp.xiC,
-              zeta: exponent!.zeta,
-              zeta_convention: `J^{0,l} ∝ l^(−zeta) at the critical point (at σ_w² = 1 when critical everywhere), fitted over l ∈ [${exponent!.from}, ${ZETA_DEPTH}] after q^l has converged; null: q^l still converging at depth ${ZETA_DEPTH} (not yet measurable)`,
-            }
-          : {}),
-        jump:
-          first && !first.continuous
-            ? {
-                sigma_w2: first.sigmaW2,
-                cause: first.cause,
-                below: reachedJson(first.below),
-                above: reachedJson(first.above),
-              }
-            : null,
-        reached_branch: first ? { below: first.below.branch, above: first.above.branch } : null,
-        branches: analysis.branches.map(branchJson),
-        saddle_nodes: analysis.saddleNodes.map((s) => ({ sigma_w2: s.sigmaW2, q_star: s.qStar })),
-        transitions: analysis.transitions.map((t) => ({
-          sigma_w2: t.sigmaW2,
-          continuous: t.continuous,
-          cause: t.cause,
-          below: reachedJson(t.below),
-          above: reachedJson(t.above),
-        })),
-        fixed_points_at_sigma_w2: points && {
-          neutral: points.neutral,
-          divergent: points.divergent,
-          points: points.points.map((p) => ({
-            q_star: p.qStar,
-            attracting: p.attracting,
-            chi_J: p.chiJ,
-            chi_q: p.chiQ,
-            basin: interval(p.basin),
-          })),
-        },
-        warnings,
-      };
+      const { result, text } = criticalReport(o);
       if (o.json) return printJson(result);
-      const head = `${b.activation.name} at σ_b² = ${b.sigmaB2}, q^0 = ${b.q0}: `;
-      let text: string;
-      if (kind === "everywhere") {
-        text = `${b.activation.name}: critical for every σ_w² (χ_J → 1): q grows without bound.`;
-      } else if (kind === "none") {
-        text = `${head}χ_J(q*) does not cross 1 for σ_w² ∈ [0, 1e4]: no order-to-chaos transition.`;
-      } else if (cp) {
-        const z =
-          exponent!.overflowLayer !== null
-            ? "ζ — (q overflows)"
-            : exponent!.zeta === null
-              ? `ζ not yet measurable (q^l converges over ξ_q = ${fmt(cp.xiQ, 4)} layers)`
-              : `J ∝ l^(−ζ) with ζ = ${exponent!.zeta.toFixed(4)}`;
-        text = `${b.activation.name} at σ_b² = ${b.sigmaB2}: critical σ_w² = ${fmt(cp.sigmaW2, 8)}  (q* = ${fmt(cp.qStar, 8)}, χ_J = ${fmt(cp.chiJ, 8)}, ξ_q = ${fmt(cp.xiQ, 8)}, ${z})`;
-        if (analysis.saddleNodes.length) text += `\n${describeBranches(analysis)}`;
-      } else {
-        const t = first!;
-        const why =
-          t.cause === "saddle-node"
-            ? "the attracting branch it was on ends in a saddle-node there"
-            : `the repelling fixed point bounding its basin passes q^0 = ${b.q0} there`;
-        text =
-          `${head}discontinuous order-to-chaos transition at σ_w² = ${fmt(t.sigmaW2)}: below it the network reaches q* = ${fmt(t.below.qStar, 4)} (χ_J = ${fmt(t.below.chiJ, 4)}), above it q* jumps to ${fmt(t.above.qStar, 4)} (χ_J = ${fmt(t.above.chiJ, 4)}), because ${why}; ` +
-          `no σ_w² has χ_J(q*) = 1 on the path from q^0. ${describeBranches(analysis)}`;
-      }
       process.stdout.write(`${text}\n`);
     });
 }

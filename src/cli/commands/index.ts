@@ -12,6 +12,7 @@ import { registerPhase } from "./phase.js";
 import { registerReport } from "./report.js";
 import { registerResnetScaling } from "./resnet-scaling.js";
 import { registerSharpness } from "./sharpness.js";
+import { registerSweep } from "./sweep.js";
 import { registerTrain } from "./train.js";
 import { registerTransformer } from "./transformer.js";
 import { registerTwins } from "./twins.js";
@@ -34,4 +35,5 @@ export const commands: Array<(program: Command) => void> = [
   registerNtk,
   registerLinearize,
   registerReport,
+  registerSweep,
 ];

@@ -1,0 +1,112 @@
+import { closeSync, fdatasyncSync, openSync, writeSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import type { Command } from "commander";
+import { ThreadPool, threadEntry } from "../../diagnostics/parallel.js";
+import { shutdownJax } from "../../nets/jax.js";
+import { flagOf } from "../main.js";
+import { int } from "../options.js";
+import { checkOutputFile, nonFiniteAsNull, printJson, progress } from "../output.js";
+import { finishedKeys, loadSweep, type PointOutcome, type PointTask, runPoint } from "../sweep.js";
+
+/** One line of JSON; non-finite numbers become null (as in printJson). */
+const jsonLine = (value: unknown) => JSON.stringify(value, nonFiniteAsNull);
+
+/** A point's error as the command itself would print it (an InputError's field as its flag). */
+function pointError(
+  program: Command,
+  e: { message: string; field?: string; input: boolean },
+): string {
+  if (e.field !== undefined) return `${flagOf(program, e.field)}: ${e.message}`;
+  return e.input ? e.message : `internal error: ${e.message}`;
+}
+
+export function registerSweep(program: Command): void {
+  program
+    .command("sweep")
+    .description(
+      "run a command (apjn-theory, critical, apjn) over a grid of settings and seeds from a YAML/JSON sweep file, on worker threads; results appended to a JSONL file, resumable",
+    )
+    .argument("<sweep-file>", "sweep file (.yaml, .yml or .json): command, base, grid, seeds")
+    .requiredOption("--out <file>", "results, one JSON line per point (.jsonl); rerun to resume")
+    .option("--threads <n>", "worker threads (0: this thread; default min(points, cores))")
+    .option("--json", "print the summary as JSON")
+    .action(async (file: string, o) => {
+      const out = checkOutputFile("--out", o.out, [".jsonl"]);
+      const threadsWanted =
+        o.threads === undefined ? undefined : int("--threads", o.threads, 0, 256);
+      const sweep = loadSweep(file, program);
+      const done = finishedKeys(out, new Set(sweep.points.map((p) => p.key)));
+      const pending = sweep.points.filter((p) => !done.has(p.key));
+      const threads = Math.min(pending.length, threadsWanted ?? availableParallelism());
+      const fd = openSync(out, "a");
+      const pool = new ThreadPool<PointTask, PointOutcome>(
+        threads,
+        threadEntry("../sweep-worker", import.meta.url),
+        runPoint,
+      );
+      // Lines are written whole by one synchronous write each, so a signal (handled between
+      // writes) never leaves part of a line; the workers are stopped before the exit.
+      const onSignal = (signal: NodeJS.Signals) => {
+        void pool.close().finally(() => {
+          closeSync(fd);
+          process.stderr.write(
+            `critkit: interrupted (${signal}); ${out} holds every finished point: rerun to resume\n`,
+          );
+          process.exit(signal === "SIGINT" ? 130 : 143);
+        });
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      const bar = progress(pending.length, "points", Boolean(o.json));
+      let finished = 0;
+      let failed = 0;
+      let retried = 0;
+      const write = (line: object) => {
+        writeSync(fd, `${jsonLine(line)}\n`);
+        fdatasyncSync(fd);
+      };
+      try {
+        await Promise.all(
+          pending.map(async (p) => {
+            const outcome = await pool
+              .run({ command: sweep.command, options: p.options })
+              .catch((e: Error) => ({ error: { message: e.message, input: false }, seconds: 0 }));
+            const { seconds } = outcome;
+            if ("error" in outcome) {
+              failed++;
+              const error = pointError(program, outcome.error);
+              // bad input fails the same way every time: recorded as finished; any other failure
+              // (a bug, a thread out of memory) is not written, so a rerun tries the point again
+              process.stderr.write(
+                `critkit: warning: point ${jsonLine(p.point)} failed: ${error}${outcome.error.input ? "" : " (not written: a rerun retries it)"}\n`,
+              );
+              if (outcome.error.input) write({ point: p.point, key: p.key, error, seconds });
+              else retried++;
+            } else write({ point: p.point, key: p.key, result: outcome.result, seconds });
+            bar.tick(++finished);
+          }),
+        );
+      } finally {
+        bar.stop();
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        await pool.close();
+        closeSync(fd);
+        if (threads === 0 && sweep.command === "apjn") await shutdownJax();
+      }
+      const summary = {
+        command: sweep.command,
+        points: sweep.points.length,
+        done: finished - failed,
+        skipped: done.size,
+        failed,
+        not_written: retried,
+        threads,
+        out,
+      };
+      if (o.json) return printJson(summary);
+      process.stdout.write(
+        `sweep ${sweep.command}: ${summary.points} points: ${summary.done} done, ${summary.skipped} skipped (already in ${out}), ${failed} failed${failed ? ` (${failed - retried} with the error in their line, ${retried} not written: rerun to retry)` : ""}; ${threads} threads\n`,
+      );
+    });
+}
