@@ -218,14 +218,17 @@ export function coordBatch(seed: number, B: number, d: number, K: number) {
   return { x: rng.normals(B * d), y: rng.normals(B * K) };
 }
 
-/** Trains one MLP for `steps` GD steps; per layer and step the preactivations' RMS and ΔRMS. */
+/**
+ * Trains one MLP for `steps` GD steps: per layer and step the mean squares of h^l and of
+ * h^l_t − h^l_0 on the batch (ms, dms), the loss per step, and the trained layers.
+ */
 export function coordRun(
   mlp: CoordMlpConfig,
   seed: number,
   steps: number,
   lr: number,
   batch: { x: Float64Array; y: Float64Array; B: number },
-): { ms: number[][]; dms: number[][]; loss: number[] } {
+): { ms: number[][]; dms: number[][]; loss: number[]; layers: CoordLayer[] } {
   const layers = initCoordMlp(mlp, new Rng((seed + Math.imul(mlp.width, 0x9e3779b1)) >>> 0));
   const { x, y, B } = batch;
   const ms: number[][] = layers.map(() => []);
@@ -247,7 +250,7 @@ export function coordRun(
       for (let i = 0; i < g.length; i++) layer.omega[i]! -= step * g[i]!;
     });
   }
-  return { ms, dms, loss };
+  return { ms, dms, loss, layers };
 }
 
 /** The coordinate check: every width and seed trained from its own init on the seed's batch. */
