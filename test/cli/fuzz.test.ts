@@ -49,6 +49,7 @@ const FAST: Record<string, { args: string[]; costly?: boolean }> = {
     ]),
   },
   convex: { args: ["--patterns", "5", "--max-iter", "20"] },
+  "coord-check": { args: ["--widths", "4,8", "--steps", "2", "--seeds", "1"] },
   train: { args: ["--width", "8", "--depth", "1", "--steps", "3", "--eval-every", "1"] },
   "transformer-grads": {
     args: ["--layers", "1", "--width", "8", "--heads", "2", "--seeds", "1", "--batch", "4"],

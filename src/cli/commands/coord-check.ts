@@ -17,8 +17,8 @@ import { activation } from "../../theory/activations.js";
 import { int, num, oneOf } from "../options.js";
 import { checkOutputFile, printJson, progress, warn, writeFileAtomic } from "../output.js";
 
-/** Multiply-adds of one run are bounded by this (about 10 s of plain JS). */
-const MAX_WORK = 1e10;
+/** Multiply-adds of one run are bounded by this (a few seconds of plain JS). */
+const MAX_WORK = 3e9;
 
 export function registerCoordCheck(program: Command): void {
   program
@@ -110,6 +110,18 @@ export function registerCoordCheck(program: Command): void {
           warnings,
           `training diverged (float64 overflow) at width ${lost.join(", ")}: its sizes and the slopes are null (lower --lr)`,
         );
+      else {
+        const still = widths.filter((_, w) =>
+          r.layers.some(
+            (l) => l.rms[w]!.some((v) => v === 0) || l.deltaRms[w]!.slice(1).some((v) => v === 0),
+          ),
+        );
+        if (still.length > 0)
+          warn(
+            warnings,
+            `some layer's h or Δh is exactly 0 at width ${still.join(", ")} (dead units or a zero gradient): slopes through a 0 are null`,
+          );
+      }
       const result = {
         param,
         widths,
