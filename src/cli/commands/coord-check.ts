@@ -34,14 +34,14 @@ export function registerCoordCheck(program: Command): void {
     )
     .option("--steps <n>", "SGD steps (full batch)", "5")
     .option("--depth <n>", "hidden layers (1: one hidden layer)", "2")
-    .option("--lr <v>", "base learning rate η (times each layer's lr factor)", "0.01")
+    .option("--lr <v>", "base learning rate η (times each layer's lr factor)", "0.1")
     .option("--activation <name>", "activation φ", "relu")
     .option("--sigma-w2 <v>", "σ_w² multiplying every init variance", "2")
     .option("--seed <s>", "first seed (data and weights)", "0")
-    .option("--seeds <n>", "seeds pooled (mean square over seeds)", "3")
-    .option("--batch <n>", "synthetic batch rows x ~ N(0, I), y ~ N(0, I)", "16")
+    .option("--seeds <n>", "seeds pooled (mean square over seeds)", "4")
+    .option("--batch <n>", "synthetic batch rows x ~ N(0, I), y ~ N(0, I)", "32")
     .option("--input-dim <d>", "input dimension d", "16")
-    .option("--outputs <k>", "output dimension K", "1")
+    .option("--outputs <k>", "output dimension K", "4")
     .option(
       "--out <file>",
       "plot: log RMS(Δh) at the last step vs log width, per layer (.svg or .png)",
@@ -162,16 +162,18 @@ export function registerCoordCheck(program: Command): void {
         await writeFileAtomic(String(o.out), await renderPlot(String(o.out), spec));
       }
       if (o.json) return printJson(result);
-      const f = (v: number, d = 3) => (Number.isFinite(v) ? v.toPrecision(d) : "—");
+      const f = (v: number) => (Number.isFinite(v) ? v.toPrecision(3) : "—");
+      const slope = (v: number) =>
+        Number.isFinite(v) ? v.toFixed(2).replace(/^-(0\.00)$/, "$1") : "—";
       process.stdout.write(
-        `${param}: ${phi.name} MLP, depth ${depth}, η = ${lr}, ${steps} steps, ${seeds.length} seed(s)\n`,
+        `${param}: ${phi.name} MLP, depth ${depth}, η = ${lr}, ${steps} step${steps === 1 ? "" : "s"}, ${seeds.length} seed${seeds.length === 1 ? "" : "s"}\n`,
       );
       process.stdout.write(
-        `layer kind    ${widths.map((n) => `Δ n=${n}`.padStart(11)).join("")}  slope Δ (step 1 theory)  slope h\n`,
+        `RMS(h_t − h_0) at t = ${steps} per width n; slopes of log RMS vs log n (theory: n → ∞ exponent at step 1)\nlayer kind   ${widths.map((n) => `n=${n}`.padStart(11)).join("")}  Δ@1 (theory)${`Δ@${steps}`.padStart(7)}${`h@${steps}`.padStart(7)}\n`,
       );
       for (const l of r.layers)
         process.stdout.write(
-          `${String(l.layer).padStart(5)} ${l.kind.padEnd(7)}${l.deltaRms.map((d) => f(d[steps]!).padStart(11)).join("")}  ${`${f(l.deltaSlope, 2)} (${STEP1_DELTA_EXPONENT[param][l.kind]})`.padStart(23)}  ${f(l.slope, 2).padStart(7)}\n`,
+          `${String(l.layer).padStart(5)} ${l.kind.padEnd(7)}${l.deltaRms.map((d) => f(d[steps]!).padStart(11)).join("")}  ${`${slope(l.deltaSlopes[1]!)} (${STEP1_DELTA_EXPONENT[param][l.kind]})`.padStart(12)}${slope(l.deltaSlope).padStart(7)}${slope(l.slope).padStart(7)}\n`,
         );
       process.stdout.write(
         `loss at step ${steps}: ${r.loss.map((v, w) => `n=${widths[w]} ${f(v[steps]!)}`).join(", ")}\n`,
