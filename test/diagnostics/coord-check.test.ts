@@ -91,7 +91,7 @@ describe("width exponents of RMS(Δh^l) against the infinite-width theory", () =
   });
   const step1 = (r: ReturnType<typeof coordCheck>, l: number) => r.layers[l]!.deltaSlopes[1]!;
 
-  it("µP (and mean-field): every layer's change is width-independent, at every step", () => {
+  it("µP (mean-field trains the same, test/nets/parametrizations.test.ts): every layer's change is width-independent, at every step", () => {
     const r = coordCheck(base("mup", 0.1, 6));
     for (const l of r.layers) {
       expect(STEP1_DELTA_EXPONENT.mup[l.kind]).toBe(0);
