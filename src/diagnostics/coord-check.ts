@@ -1,5 +1,5 @@
 /**
- * The coordinate check of Tensor Programs V (Yang et al. 2021, §6 / Fig. 5 and App. D.1): train
+ * The coordinate check of Tensor Programs V (Yang et al. 2021, appendix "coordinate checking"): train
  * an MLP of several widths n for a few SGD steps and watch the typical size of a coordinate of
  * every layer's output, RMS(h^l) = √(mean over batch and units of (h^l)²), and of its change
  * from initialization RMS(h^l_t − h^l_0). In µP both stay O(1) as n grows (flat in n); in SP with
@@ -135,7 +135,7 @@ export function coordLossGrad(
 
 /**
  * The infinite-width exponent e of RMS(Δh^l) ∝ n^e after one SGD step at a fixed lr (TP IV
- * §5, TP V Fig. 1), derived by counting powers of n: the backpropagated gradient at the last
+ * and V), derived by counting powers of n: the backpropagated gradient at the last
  * hidden layer has coordinates of the output weights' size (SP, NTK: n^{-1/2}; µP, mean-field:
  * n^{-1}), and ΔW a = η·lr·m²·g (aᵀa) sums n terms. SP: input −½ (g ~ n^{-½}, aᵀa = |x|² fixed),
  * hidden +½ (n · n^{-½}), output +1 (n · 1); NTK: input −½, hidden −½, output 0 (the kernel

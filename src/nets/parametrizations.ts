@@ -1,6 +1,6 @@
 /**
  * Width parametrizations of an MLP ("abc-parametrizations", Yang & Hu 2021, Tensor Programs IV
- * §5 and Tensor Programs V, Yang et al. 2021): how the initialization, a forward multiplier and
+ * and Tensor Programs V, Yang et al. 2021): how the initialization, a forward multiplier and
  * the SGD learning rate of each dense layer scale with its fan-in / fan-out.
  *
  * A layer stores ω with entries ω_ij ~ N(0, (σ_w · initStd)²), computes h = multiplier · ω x
@@ -11,7 +11,7 @@
  * Every parametrization is this one table and nothing else; the coordinate check
  * (../diagnostics/coord-check.ts) reads it. Two tables with the same init variance of W and the
  * same effective step η · lr · multiplier² per layer train identical functions (the abc
- * symmetry, TP V Lemma J.1: ω → θω, multiplier → multiplier/θ, lr → lr/θ²): mean-field is µP
+ * symmetry of Tensor Programs IV: ω → θω, multiplier → multiplier/θ, lr → lr/θ²): mean-field is µP
  * in another such form, and NTK with lr η is SP with lr η/fan_in (test/nets checks both).
  */
 import { InputError } from "../errors.js";

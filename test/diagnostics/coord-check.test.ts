@@ -1,6 +1,6 @@
 /**
  * The coordinate check: backprop against central finite differences, and the measured width
- * exponents of RMS(Δh^l) against the infinite-width exponents (Tensor Programs IV §5 / V Fig. 1:
+ * exponents of RMS(Δh^l) against the infinite-width exponents (Tensor Programs IV / V:
  * SP blows up with width, NTK features move like n^{-½}, µP is flat), pooled over several seeds.
  * Widths 32 … 256 keep the test fast; the tolerances allow the finite-width corrections measured
  * there (e.g. the µP output slope is −0.15 at 32 … 256 and −0.08 at 64 … 512).

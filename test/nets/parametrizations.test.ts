@@ -1,6 +1,6 @@
 /**
  * The parametrization tables checked through what they imply, not by restating them:
- *   - the abc symmetry (TP V Lemma J.1): NTK with lr η trains the same function as SP with
+ *   - the abc symmetry (Tensor Programs IV): NTK with lr η trains the same function as SP with
  *     per-layer lr η/fan_in, and mean-field the same as µP (same effective weights W = m·ω at
  *     every step, up to rounding);
  *   - at initialization the hidden preactivations of SP and µP follow the infinite-width variance
