@@ -9,8 +9,8 @@
  * The MLP (plain Float64Array, hand-written backprop; checked against finite differences in
  * test/diagnostics): h¹ = m₁ ω₁ x, h^{l+1} = m_{l+1} ω_{l+1} φ(h^l) for l = 1 … depth, the output
  * f = h^{depth+1}; scalings from a ../nets/parametrizations.ts table, no biases. Training: full-
- * batch gradient descent on the mean-squared error (1/(2BK)) Σ (f − y)² of a fixed synthetic
- * batch x ~ N(0, I_d), y ~ N(0, I_K), measured on that batch.
+ * batch gradient descent on the mean-squared error (1/(2BK)) Σ (f − y)² of a fixed batch (by
+ * default synthetic, x ~ N(0, I_d), y ~ N(0, I_K)), measured on that batch.
  */
 
 import { matrix, timesX, timesXt } from "../convex/linalg.js";
@@ -171,6 +171,8 @@ export interface CoordCheckConfig {
   inputDim: number;
   outputDim: number;
   batch: number;
+  /** the batch of a seed (`batch` rows of inputDim and outputDim); default `coordBatch` */
+  batchOf?: (seed: number) => { x: Float64Array; y: Float64Array };
 }
 
 export interface CoordLayerResult {
@@ -270,7 +272,9 @@ export function coordCheck(cfg: CoordCheckConfig, onRun?: () => void): CoordChec
   );
   const loss = cfg.widths.map(() => new Array(steps + 1).fill(0));
   for (const seed of cfg.seeds) {
-    const { x, y } = coordBatch(seed, cfg.batch, cfg.inputDim, cfg.outputDim);
+    const { x, y } = cfg.batchOf
+      ? cfg.batchOf(seed)
+      : coordBatch(seed, cfg.batch, cfg.inputDim, cfg.outputDim);
     cfg.widths.forEach((width, w) => {
       const r = coordRun(
         {

@@ -34,6 +34,17 @@ describe("critkit coord-check", () => {
     }
   });
 
+  it("--dataset iris: the first --batch training rows, dimensions from the data", async () => {
+    const r = await runCli(
+      ...argv("coord-check --dataset iris --widths 8,16 --steps 2 --seeds 2 --batch 500 --json"),
+    );
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect([j.dataset, j.input_dim, j.outputs]).toEqual(["iris", 4, 3]);
+    expect(j.batch).toBeLessThan(150); // clamped to the training split
+    for (const l of j.layers) expect(l.delta_rms.flat().every(Number.isFinite)).toBe(true);
+  });
+
   it("text table and a plot file", async () => {
     const dir = mkdtempSync(join(tmpdir(), "critkit-coord-"));
     try {
@@ -63,6 +74,7 @@ describe("critkit coord-check", () => {
 
 itRejects([
   [argv("coord-check --param foo"), /--param/],
+  [argv("coord-check --dataset mnist"), /--dataset/],
   [argv("coord-check --widths 0"), /--widths/],
   [argv("coord-check --widths 64"), /--widths/],
   [argv("coord-check --widths 64,64"), /--widths/],

@@ -5,6 +5,7 @@
  * log RMS(Δh) vs log width (0 for µP: hyperparameters transfer across widths).
  */
 import type { Command } from "commander";
+import { trainingDatasetNames, trainingSet } from "../../data/training.js";
 import {
   type CoordCheckResult,
   coordCheck,
@@ -39,9 +40,14 @@ export function registerCoordCheck(program: Command): void {
     .option("--sigma-w2 <v>", "σ_w² multiplying every init variance", "2")
     .option("--seed <s>", "first seed (data and weights)", "0")
     .option("--seeds <n>", "seeds pooled (mean square over seeds)", "4")
-    .option("--batch <n>", "synthetic batch rows x ~ N(0, I), y ~ N(0, I)", "32")
-    .option("--input-dim <d>", "input dimension d", "16")
-    .option("--outputs <k>", "output dimension K", "4")
+    .option(
+      "--dataset <name>",
+      `synthetic (x ~ N(0, I), y ~ N(0, I)) | ${trainingDatasetNames.join(" | ")} (the first --batch training rows, one-hot targets for classes)`,
+      "synthetic",
+    )
+    .option("--batch <n>", "batch rows (full-batch GD on them)", "32")
+    .option("--input-dim <d>", "input dimension d (synthetic data)", "16")
+    .option("--outputs <k>", "output dimension K (synthetic data)", "4")
     .option(
       "--out <file>",
       "plot: log RMS(Δh) at the last step vs log width, per layer (.svg or .png)",
@@ -62,9 +68,24 @@ export function registerCoordCheck(program: Command): void {
       const sigmaW2 = num("--sigma-w2", o.sigmaW2, { minExclusive: 0, max: 1e6 });
       const seed0 = int("--seed", o.seed, 0, 2 ** 31 - 1);
       const seeds = Array.from({ length: int("--seeds", o.seeds, 1, 100) }, (_, i) => seed0 + i);
-      const batch = int("--batch", o.batch, 1, 4096);
-      const inputDim = int("--input-dim", o.inputDim, 1, 4096);
-      const outputDim = int("--outputs", o.outputs, 1, 4096);
+      const dataset = oneOf("--dataset", o.dataset, [
+        "synthetic",
+        ...trainingDatasetNames,
+      ] as const);
+      let batch = int("--batch", o.batch, 1, 4096);
+      let inputDim = int("--input-dim", o.inputDim, 1, 4096);
+      let outputDim = int("--outputs", o.outputs, 1, 4096);
+      let batchOf: ((seed: number) => { x: Float64Array; y: Float64Array }) | undefined;
+      if (dataset !== "synthetic") {
+        // one split (seed 0) for every network seed: the seeds vary the initialization only
+        const data = trainingSet(dataset, { seed: 0 });
+        batch = Math.min(batch, data.train.n);
+        inputDim = data.inputDim;
+        outputDim = data.outputDim;
+        const x = data.train.x.slice(0, batch * inputDim);
+        const y = data.train.y.slice(0, batch * outputDim);
+        batchOf = () => ({ x, y });
+      }
       const work =
         seeds.length *
         (steps + 1) *
@@ -93,6 +114,7 @@ export function registerCoordCheck(program: Command): void {
             inputDim,
             outputDim,
             batch,
+            batchOf,
           },
           () => bar.tick(1),
         );
@@ -131,6 +153,7 @@ export function registerCoordCheck(program: Command): void {
         activation: phi.name,
         sigma_w2: sigmaW2,
         seeds,
+        dataset,
         batch,
         input_dim: inputDim,
         outputs: outputDim,
@@ -166,7 +189,7 @@ export function registerCoordCheck(program: Command): void {
       const slope = (v: number) =>
         Number.isFinite(v) ? v.toFixed(2).replace(/^-(0\.00)$/, "$1") : "—";
       process.stdout.write(
-        `${param}: ${phi.name} MLP, depth ${depth}, η = ${lr}, ${steps} step${steps === 1 ? "" : "s"}, ${seeds.length} seed${seeds.length === 1 ? "" : "s"}\n`,
+        `${param}: ${phi.name} MLP, depth ${depth}, ${dataset === "synthetic" ? "synthetic" : dataset} batch of ${batch}, η = ${lr}, ${steps} step${steps === 1 ? "" : "s"}, ${seeds.length} seed${seeds.length === 1 ? "" : "s"}\n`,
       );
       process.stdout.write(
         `RMS(h_t − h_0) at t = ${steps} per width n; slopes of log RMS vs log n (theory: n → ∞ exponent at step 1)\nlayer kind   ${widths.map((n) => `n=${n}`.padStart(11)).join("")}  Δ@1 (theory)${`Δ@${steps}`.padStart(7)}${`h@${steps}`.padStart(7)}\n`,
