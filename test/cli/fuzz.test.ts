@@ -54,6 +54,7 @@ const FAST: Record<string, { args: string[]; costly?: boolean }> = {
   sweep: {
     args: [join(import.meta.dirname, "../../examples/sweep-theory.yaml"), "--out", "sweep.jsonl"],
   },
+  "coord-check": { args: ["--widths", "4,8", "--steps", "2", "--seeds", "1"] },
   train: { args: ["--width", "8", "--depth", "1", "--steps", "3", "--eval-every", "1"] },
   "transformer-grads": {
     args: ["--layers", "1", "--width", "8", "--heads", "2", "--seeds", "1", "--batch", "4"],

@@ -3,6 +3,7 @@ import { registerApjn } from "./apjn.js";
 import { registerApjnTheory } from "./apjn-theory.js";
 import { registerChiGrid } from "./chi-grid.js";
 import { registerConvex } from "./convex.js";
+import { registerCoordCheck } from "./coord-check.js";
 import { registerCritical } from "./critical.js";
 import { registerDemo } from "./demo.js";
 import { registerInitSearch } from "./init-search.js";
@@ -36,4 +37,5 @@ export const commands: Array<(program: Command) => void> = [
   registerLinearize,
   registerReport,
   registerSweep,
+  registerCoordCheck,
 ];

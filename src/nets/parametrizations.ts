@@ -1,0 +1,97 @@
+/**
+ * Width parametrizations of an MLP ("abc-parametrizations", Yang & Hu 2021, Tensor Programs IV
+ * and Tensor Programs V, Yang et al. 2021): how the initialization, a forward multiplier and
+ * the SGD learning rate of each dense layer scale with its fan-in / fan-out.
+ *
+ * A layer stores ω with entries ω_ij ~ N(0, (σ_w · initStd)²), computes h = multiplier · ω x
+ * (the effective weight W = multiplier · ω) and SGD updates ω ← ω − η · lr · ∂L/∂ω, so the
+ * effective weight moves by ΔW = −η · lr · multiplier² · ∂L/∂W. Layer kinds: "input" (data of a
+ * fixed dimension d → width n), "hidden" (n → n), "output" (n → outputs). No biases.
+ *
+ * Every parametrization is this one table and nothing else; the coordinate check
+ * (../diagnostics/coord-check.ts) reads it. Two tables with the same init variance of W and the
+ * same effective step η · lr · multiplier² per layer train identical functions (the abc
+ * symmetry of Tensor Programs IV: ω → θω, multiplier → multiplier/θ, lr → lr/θ²): mean-field is µP
+ * in another such form, and NTK with lr η is SP with lr η/fan_in (test/nets checks both).
+ */
+import { InputError } from "../errors.js";
+
+export type LayerKind = "input" | "hidden" | "output";
+export const LAYER_KINDS: readonly LayerKind[] = ["input", "hidden", "output"];
+
+/** Scalings of one layer, multiplying σ_w (initStd), the forward pass and the base lr η. */
+export interface LayerScaling {
+  /** standard deviation of the stored ω, in units of σ_w */
+  initStd: number;
+  /** forward multiplier: h = multiplier · ω x */
+  multiplier: number;
+  /** learning-rate factor: ω ← ω − η · lr · ∂L/∂ω */
+  lr: number;
+}
+
+export interface ParametrizationTable {
+  readonly name: string;
+  /** the layer's scalings for a fan-in and fan-out */
+  layer(kind: LayerKind, fanIn: number, fanOut: number): LayerScaling;
+}
+
+export const PARAMETRIZATION_NAMES = ["sp", "ntk", "mup", "mean-field"] as const;
+export type ParametrizationName = (typeof PARAMETRIZATION_NAMES)[number];
+
+const table = (
+  name: string,
+  rows: Record<LayerKind, (fanIn: number, fanOut: number) => LayerScaling>,
+): ParametrizationTable => ({ name, layer: (kind, fanIn, fanOut) => rows[kind](fanIn, fanOut) });
+
+/**
+ * The four parametrizations (rows: input / hidden / output; n_in = fan-in, n_out = fan-out):
+ *
+ *   sp (standard, PyTorch/LeCun): ω ~ N(0, σ²/n_in), multiplier 1, lr 1 on every layer.
+ *   ntk (Jacot et al. 2018; neural-tangents): ω ~ N(0, σ²), multiplier 1/√n_in, lr 1 on every
+ *     layer: ΔW = −η/n_in · ∂L/∂W, i.e. SP with lr η/n_in.
+ *   mup (TP V Table 3, SGD column, "µP in the style of [57]"):
+ *     input:  ω ~ N(0, σ²/n_in), multiplier 1,      lr n_out
+ *     hidden: ω ~ N(0, σ²/n_in), multiplier 1,      lr 1
+ *     output: ω ~ N(0, σ²),      multiplier 1/n_in, lr n_in
+ *     (SP values: output init σ²/n_in, multiplier 1; lr 1 everywhere.)
+ *   mean-field (Mei, Montanari & Nguyen 2018; Chizat & Bach 2018; Sirignano & Spiliopoulos
+ *     2020; 1/N output scaling, lr × N for time in units of the mean-field ODE):
+ *     input:  ω ~ N(0, σ²/n_in), multiplier 1,       lr n_out
+ *     hidden: ω ~ N(0, σ²),      multiplier 1/√n_in, lr n_in
+ *     output: ω ~ N(0, σ²),      multiplier 1/n_in,  lr n_in
+ *     For one hidden layer f = (1/N) Σ_i a_i φ(w_i · x) with SGD lr η N. Per layer it has µP's
+ *     init variance of W and effective step (hidden: n_in · (1/√n_in)² = 1): the same training
+ *     dynamics (TP IV: µP is the mean-field limit for one hidden layer).
+ */
+export const PARAMETRIZATIONS: Record<ParametrizationName, ParametrizationTable> = {
+  sp: table("sp", {
+    input: (nIn) => ({ initStd: 1 / Math.sqrt(nIn), multiplier: 1, lr: 1 }),
+    hidden: (nIn) => ({ initStd: 1 / Math.sqrt(nIn), multiplier: 1, lr: 1 }),
+    output: (nIn) => ({ initStd: 1 / Math.sqrt(nIn), multiplier: 1, lr: 1 }),
+  }),
+  ntk: table("ntk", {
+    input: (nIn) => ({ initStd: 1, multiplier: 1 / Math.sqrt(nIn), lr: 1 }),
+    hidden: (nIn) => ({ initStd: 1, multiplier: 1 / Math.sqrt(nIn), lr: 1 }),
+    output: (nIn) => ({ initStd: 1, multiplier: 1 / Math.sqrt(nIn), lr: 1 }),
+  }),
+  mup: table("mup", {
+    input: (nIn, nOut) => ({ initStd: 1 / Math.sqrt(nIn), multiplier: 1, lr: nOut }),
+    hidden: (nIn) => ({ initStd: 1 / Math.sqrt(nIn), multiplier: 1, lr: 1 }),
+    output: (nIn) => ({ initStd: 1, multiplier: 1 / nIn, lr: nIn }),
+  }),
+  "mean-field": table("mean-field", {
+    input: (nIn, nOut) => ({ initStd: 1 / Math.sqrt(nIn), multiplier: 1, lr: nOut }),
+    hidden: (nIn) => ({ initStd: 1, multiplier: 1 / Math.sqrt(nIn), lr: nIn }),
+    output: (nIn) => ({ initStd: 1, multiplier: 1 / nIn, lr: nIn }),
+  }),
+};
+
+/** The table of a parametrization name (InputError naming `field` otherwise). */
+export function parametrization(name: string, field = "parametrization"): ParametrizationTable {
+  if (!(PARAMETRIZATION_NAMES as readonly string[]).includes(name))
+    throw new InputError(
+      field,
+      `unknown parametrization '${name}' (known: ${PARAMETRIZATION_NAMES.join(", ")})`,
+    );
+  return PARAMETRIZATIONS[name as ParametrizationName];
+}
