@@ -8,7 +8,7 @@
  */
 import { availableParallelism, loadavg } from "node:os";
 import { chiGrid } from "../src/diagnostics/chi-grid.js";
-import { MeasurePool } from "../src/diagnostics/parallel.js";
+import { MeasurePool } from "../src/node/parallel.js";
 import { linspace } from "../src/theory/phase.js";
 import type { BenchRow } from "./types.js";
 

@@ -13,10 +13,10 @@ export {
   trainingDatasetNames,
   trainingSet,
 } from "./data/training.js";
-export { MeasurePool } from "./diagnostics/parallel.js";
 export {
   hasCheckpoint,
   loadCheckpoint,
   type RunConfig,
   saveCheckpoint,
-} from "./train/checkpoint.js";
+} from "./node/checkpoint.js";
+export { MeasurePool } from "./node/parallel.js";

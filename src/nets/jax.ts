@@ -50,8 +50,8 @@ export interface JaxRuntime {
 
 let loading: Promise<JaxModule> | undefined;
 let runtime: JaxRuntime | undefined;
-/** The Node adapter (./node-shims.ts), loaded only on Node: the browser never imports it. */
-let nodeShims: typeof import("./node-shims.js") | undefined;
+/** The Node adapter (../node/jax-shims.ts), loaded only on Node: the browser never imports it. */
+let nodeShims: typeof import("../node/jax-shims.js") | undefined;
 
 const isNode =
   typeof process !== "undefined" && typeof process.versions === "object" && !!process.versions.node;
@@ -77,7 +77,7 @@ export function loadJax(opts: LoadJaxOptions = {}): Promise<JaxModule> {
       const workers = isNode
         ? resolveWorkers(opts.workers)
         : typeof SharedArrayBuffer !== "undefined" && typeof Worker !== "undefined";
-      if (isNode) nodeShims = await import("./node-shims.js");
+      if (isNode) nodeShims = await import("../node/jax-shims.js");
       const setup = nodeShims
         ? await nodeShims.installNodeShims({ workers, threads: opts.threads })
         : { threads: navigatorThreads(), relaxedSimd: false };

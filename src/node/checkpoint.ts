@@ -27,7 +27,7 @@ import { join } from "node:path";
 import { InputError } from "../errors.js";
 import { type JaxArray, type JaxModule, readF64 } from "../nets/jax.js";
 import type { JaxParams } from "../nets/stax.js";
-import { batchPosition, type TrainHistory, type TrainState } from "./loop.js";
+import { batchPosition, type TrainHistory, type TrainState } from "../train/loop.js";
 
 export const CHECKPOINT_FORMAT = "critkit-train-checkpoint";
 export const CHECKPOINT_VERSION = 1;

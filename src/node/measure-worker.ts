@@ -3,7 +3,7 @@
  * this thread's own jax-js instance and replies with the ApjnProfile, or with the error (an
  * InputError keeps its field).
  */
-import { measureTask } from "./measure-task.js";
+import { measureTask } from "../diagnostics/measure-task.js";
 import { serveTasks } from "./thread-worker.js";
 
 serveTasks("measure-worker", measureTask);

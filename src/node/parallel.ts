@@ -13,9 +13,9 @@
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import type { ApjnProfile } from "../diagnostics/apjn-profile.js";
+import { type MeasureTask, measureTask } from "../diagnostics/measure-task.js";
 import { InputError } from "../errors.js";
-import type { ApjnProfile } from "./apjn-profile.js";
-import { type MeasureTask, measureTask } from "./measure-task.js";
 
 interface Pending<T, R> {
   task: T;

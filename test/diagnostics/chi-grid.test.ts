@@ -4,8 +4,8 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { chiGrid } from "../../src/diagnostics/chi-grid.js";
-import { MeasurePool } from "../../src/diagnostics/parallel.js";
 import { shutdownJax } from "../../src/nets/jax.js";
+import { MeasurePool } from "../../src/node/parallel.js";
 
 afterAll(shutdownJax);
 

@@ -13,9 +13,9 @@ import { trainingSet } from "../../src/data/training.js";
 import type { InputError } from "../../src/errors.js";
 import type { JaxArray } from "../../src/nets/jax.js";
 import { type JaxModule, loadJax, readF64, shutdownJax } from "../../src/nets/jax.js";
-import { loadCheckpoint, type RunConfig, saveCheckpoint } from "../../src/train/checkpoint.js";
+import { loadCheckpoint, type RunConfig, saveCheckpoint } from "../../src/node/checkpoint.js";
 import { initialState, type TrainConfig, type TrainState, train } from "../../src/train/loop.js";
-import { tinyParams, tinyTask } from "./helpers.js";
+import { tinyParams, tinyTask } from "../train/helpers.js";
 
 let jax: JaxModule;
 const dirs: string[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ThreadPool } from "../../src/diagnostics/parallel.js";
+import { ThreadPool } from "../../src/node/parallel.js";
 
 const entry = new URL("./fixtures/crash-worker.ts", import.meta.url);
 

@@ -3,16 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors.js";
-import {
-  fontInfo,
-  heatmapSpec,
-  lineSpec,
-  NAN_GREY,
-  renderPng,
-  renderRgba,
-  renderSvg,
-  writePlot,
-} from "../../src/report/plot.js";
+import { fontInfo, renderPng, renderRgba, writePlot } from "../../src/node/plot-files.js";
+import { heatmapSpec, lineSpec, NAN_GREY, renderSvg } from "../../src/report/plot.js";
 
 /** The <path> elements of the heatmap's cell group (the rect marks). */
 function heatCells(svg: string): string[] {

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { measureApjn, theoryApjn } from "../../diagnostics/apjn-profile.js";
 import { shutdownJax } from "../../nets/jax.js";
-import { lineSpec, PLOT_EXTENSIONS, renderPlot } from "../../report/plot.js";
+import { PLOT_EXTENSIONS, renderPlot } from "../../node/plot-files.js";
+import { lineSpec } from "../../report/plot.js";
 import { parseArchOptions, withArchOptions } from "../arch-options.js";
 import { int, num } from "../options.js";
 import {

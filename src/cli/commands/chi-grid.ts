@@ -1,9 +1,10 @@
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { chiGrid } from "../../diagnostics/chi-grid.js";
-import { MeasurePool } from "../../diagnostics/parallel.js";
 import { mlpBlock } from "../../nets/stax.js";
-import { heatmapSpec, PLOT_EXTENSIONS, writePlot } from "../../report/plot.js";
+import { MeasurePool } from "../../node/parallel.js";
+import { PLOT_EXTENSIONS, writePlot } from "../../node/plot-files.js";
+import { heatmapSpec } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { criticalLine } from "../../theory/critical.js";
 import { linspace } from "../../theory/phase.js";

@@ -13,7 +13,8 @@ import {
 } from "../../diagnostics/coord-check.js";
 import { InputError } from "../../errors.js";
 import { PARAMETRIZATION_NAMES, PARAMETRIZATIONS } from "../../nets/parametrizations.js";
-import { lineSpec, PLOT_EXTENSIONS, renderPlot } from "../../report/plot.js";
+import { PLOT_EXTENSIONS, renderPlot } from "../../node/plot-files.js";
+import { lineSpec } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { int, num, oneOf } from "../options.js";
 import { checkOutputFile, printJson, progress, warn, writeFileAtomic } from "../output.js";

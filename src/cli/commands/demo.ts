@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { mlpBlock } from "../../nets/layers/index.js";
+import { renderPlot } from "../../node/plot-files.js";
 import { phaseHeatmap } from "../../report/phase-plot.js";
-import { renderPlot } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { criticalLine } from "../../theory/critical.js";
 import { linspace, mlpPhaseDiagram, quadspace } from "../../theory/phase.js";

@@ -20,7 +20,8 @@ import {
 import { InputError } from "../../errors.js";
 import { shutdownJax } from "../../nets/jax.js";
 import { mlpModel } from "../../nets/model.js";
-import { lineSpec, PLOT_EXTENSIONS, stackSpecs, writePlot } from "../../report/plot.js";
+import { PLOT_EXTENSIONS, writePlot } from "../../node/plot-files.js";
+import { lineSpec, stackSpecs } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { int, num, oneOf } from "../options.js";
 import { checkOutputFile, printJson, progress, warn } from "../output.js";

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
+import { PLOT_EXTENSIONS, renderPlot } from "../../node/plot-files.js";
 import { phaseHeatmap } from "../../report/phase-plot.js";
-import { PLOT_EXTENSIONS, renderPlot } from "../../report/plot.js";
 import { criticalLine } from "../../theory/critical.js";
 import { linspace, mlpPhaseDiagram, PHASES, phaseDiagram, quadspace } from "../../theory/phase.js";
 import { depthScale } from "../../theory/recurrence.js";

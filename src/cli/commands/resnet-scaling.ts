@@ -9,7 +9,8 @@ import {
 } from "../../diagnostics/resnet-scaling.js";
 import { InputError } from "../../errors.js";
 import { shutdownJax } from "../../nets/jax.js";
-import { lineSpec, PLOT_EXTENSIONS, writePlot } from "../../report/plot.js";
+import { PLOT_EXTENSIONS, writePlot } from "../../node/plot-files.js";
+import { lineSpec } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { int, num, oneOf } from "../options.js";
 import { checkOutputFile, printJson, progress, warn } from "../output.js";

@@ -1,8 +1,8 @@
 import { closeSync, fdatasyncSync, openSync, writeSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
-import { ThreadPool, threadEntry } from "../../diagnostics/parallel.js";
 import { shutdownJax } from "../../nets/jax.js";
+import { ThreadPool, threadEntry } from "../../node/parallel.js";
 import { flagOf } from "../main.js";
 import { int } from "../options.js";
 import { checkOutputFile, nonFiniteAsNull, printJson, progress } from "../output.js";

@@ -12,14 +12,15 @@ import {
 import { InputError } from "../../errors.js";
 import { loadJax, shutdownJax } from "../../nets/jax.js";
 import { mlpModel, objective } from "../../nets/model.js";
-import { lineSpec, PLOT_EXTENSIONS, renderPlot } from "../../report/plot.js";
-import { activation } from "../../theory/activations.js";
 import {
   hasCheckpoint,
   loadCheckpoint,
   type RunConfig,
   saveCheckpoint,
-} from "../../train/checkpoint.js";
+} from "../../node/checkpoint.js";
+import { PLOT_EXTENSIONS, renderPlot } from "../../node/plot-files.js";
+import { lineSpec } from "../../report/plot.js";
+import { activation } from "../../theory/activations.js";
 import { initialState, resolveTrainConfig, type TrainConfig, train } from "../../train/loop.js";
 import { optimizerNames, slotNames, weightDecayModes } from "../../train/optimizers.js";
 import { scheduleNames } from "../../train/schedules.js";

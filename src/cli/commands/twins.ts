@@ -22,7 +22,8 @@ import {
 import { InputError, shown } from "../../errors.js";
 import { loadJax, shutdownJax } from "../../nets/jax.js";
 import { datasetMlp } from "../../nets/model.js";
-import { lineSpec, PLOT_EXTENSIONS, writePlot } from "../../report/plot.js";
+import { PLOT_EXTENSIONS, writePlot } from "../../node/plot-files.js";
+import { lineSpec } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
 import { int, num, oneOf } from "../options.js";
 import { checkOutputFile, printJson, progress, warn, writeFileAtomic } from "../output.js";
