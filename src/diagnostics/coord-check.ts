@@ -15,6 +15,7 @@
 
 import { matrix, timesX, timesXt } from "../convex/linalg.js";
 import { InputError, requireInteger, requireNumber } from "../errors.js";
+import type { MlpShape } from "../nets/model.js";
 import type {
   LayerKind,
   ParametrizationName,
@@ -23,15 +24,8 @@ import type {
 import { Rng } from "../rng.js";
 import type { Activation } from "../theory/activations.js";
 
-export interface CoordMlpConfig {
-  inputDim: number;
-  width: number;
-  /** hidden layers: depth 1 is x ↦ m₂ ω₂ φ(m₁ ω₁ x) */
-  depth: number;
-  outputDim: number;
-  activation: Activation;
-  /** σ_w² multiplying every init variance */
-  sigmaW2: number;
+/** An MLP without biases (depth 1 is x ↦ m₂ ω₂ φ(m₁ ω₁ x)) and its parametrization. */
+export interface CoordMlpConfig extends MlpShape {
   param: ParametrizationTable;
 }
 

@@ -148,7 +148,8 @@ export function modelBlocks(model: Model, params: JaxParams): FiniteBlock[] {
   }));
 }
 
-export interface MlpModelConfig {
+/** The shape of an MLP: input → `depth` hidden layers of `width` (dense → φ) → output. */
+export interface MlpShape {
   inputDim: number;
   /** hidden width */
   width: number;
@@ -157,7 +158,11 @@ export interface MlpModelConfig {
   /** classes (cross_entropy) or regression targets (mse) */
   outputDim: number;
   activation: Activation;
+  /** σ_w² multiplying every weight's init variance */
   sigmaW2: number;
+}
+
+export interface MlpModelConfig extends MlpShape {
   sigmaB2: number;
   layernorm?: LayerNormPlacement;
   /** residual strength μ of the hidden blocks (0: none) */

@@ -45,6 +45,36 @@ export function criticalPoint(
   return { sigmaW2: t.sigmaW2, everywhere: false, ...fixedPoint(blockFor(t.sigmaW2), q0) };
 }
 
+/** How the phase changes as σ_w² grows from 0, seen from q^0. */
+export type TransitionKind = "everywhere" | "none" | "continuous" | "discontinuous";
+
+/**
+ * The first phase change of `fixedPointBranches` classified, with the critical point where it is
+ * continuous (or critical everywhere) and null otherwise: `critkit critical` and the report both
+ * read it.
+ */
+export function criticalTransition(
+  blockFor: (sigmaW2: number) => KernelLayer,
+  q0 = 1,
+): {
+  analysis: ReturnType<typeof fixedPointBranches>;
+  kind: TransitionKind;
+  critical: CriticalPoint | null;
+} {
+  const analysis = fixedPointBranches(blockFor, q0);
+  const first = analysis.transitions[0];
+  const kind: TransitionKind = analysis.everywhere
+    ? "everywhere"
+    : !first
+      ? "none"
+      : first.continuous
+        ? "continuous"
+        : "discontinuous";
+  const critical =
+    kind === "continuous" || kind === "everywhere" ? criticalPoint(blockFor, q0, analysis) : null;
+  return { analysis, kind, critical };
+}
+
 export interface CriticalLinePoint {
   sigmaB2: number;
   sigmaW2: number;

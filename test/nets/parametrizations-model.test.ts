@@ -50,13 +50,16 @@ describe("coord-check MLP = mlpModel (jax-js autodiff)", () => {
       const jax = await loadJax();
       const tanh = activation("tanh");
       const [B, d, n, depth, K] = [5, 3, 7, 3, 2];
-      const model = await mlpModel({
+      const shape = {
         inputDim: d,
         width: n,
         depth,
         outputDim: K,
         activation: tanh,
         sigmaW2: c.sigmaW2,
+      };
+      const model = await mlpModel({
+        ...shape,
         sigmaB2: 0,
         loss: "mse",
         parametrization: c.model,
@@ -64,18 +67,7 @@ describe("coord-check MLP = mlpModel (jax-js autodiff)", () => {
       });
       const host = sampleParams(model.architecture, 5);
       const ws = weights(host);
-      const layers = initCoordMlp(
-        {
-          inputDim: d,
-          width: n,
-          depth,
-          outputDim: K,
-          activation: tanh,
-          sigmaW2: c.sigmaW2,
-          param: PARAMETRIZATIONS[c.name],
-        },
-        new Rng(1),
-      );
+      const layers = initCoordMlp({ ...shape, param: PARAMETRIZATIONS[c.name] }, new Rng(1));
       expect(ws.map((w) => w.shape)).toEqual(layers.map((l) => [l.fanOut, l.fanIn]));
       for (const [i, l] of layers.entries()) l.omega.set(ws[i]!.data);
       const { x, y } = coordBatch(2, B, d, K);

@@ -1,11 +1,6 @@
 import type { Command } from "commander";
-import {
-  type Branch,
-  type FixedPointBranches,
-  fixedPointBranches,
-  type ReachedPoint,
-} from "../../theory/branches.js";
-import { criticalPoint } from "../../theory/critical.js";
+import type { Branch, FixedPointBranches, ReachedPoint } from "../../theory/branches.js";
+import { criticalTransition } from "../../theory/critical.js";
 import { fixedPoints } from "../../theory/fixed-points.js";
 import { gaussianKernel } from "../../theory/kernel.js";
 import { type FixedPoint, powerLawFit, propagate } from "../../theory/recurrence.js";
@@ -90,17 +85,8 @@ function describeBranches(a: FixedPointBranches): string {
 export function criticalReport(o: Record<string, unknown>) {
   const b = parseBlockOptions(o);
   const family = blockFamily(b);
-  const analysis = fixedPointBranches(family, b.q0);
+  const { analysis, kind, critical: cp } = criticalTransition(family, b.q0);
   const first = analysis.transitions[0];
-  const kind = analysis.everywhere
-    ? "everywhere"
-    : !first
-      ? "none"
-      : first.continuous
-        ? "continuous"
-        : "discontinuous";
-  const cp =
-    kind === "continuous" || kind === "everywhere" ? criticalPoint(family, b.q0, analysis) : null;
   const atSigma = cp ? (cp.everywhere ? 1 : cp.sigmaW2) : first ? first.sigmaW2 : null;
   const exponent = cp ? criticalExponent(family(atSigma!), b.q0, cp) : null;
   const warnings: string[] = [];

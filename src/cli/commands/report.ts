@@ -7,8 +7,7 @@ import { type ReportSection, reportHtml } from "../../report/html.js";
 import { phaseHeatmap } from "../../report/phase-plot.js";
 import { lineSpec, type Overlay, renderSvg } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
-import { fixedPointBranches } from "../../theory/branches.js";
-import { criticalLine, criticalPoint } from "../../theory/critical.js";
+import { criticalLine, criticalTransition } from "../../theory/critical.js";
 import type { KernelLayer } from "../../theory/kernel.js";
 import { linspace, PHASES, phaseDiagram, phaseOf, quadspace } from "../../theory/phase.js";
 import { depthScale, fixedPoint } from "../../theory/recurrence.js";
@@ -32,19 +31,8 @@ const fmt = (x: number | null, p = 4) =>
 
 /** The theory at the network's σ_w² and the critical σ_w² (as `critical` computes it). */
 function theoryAt(family: (sigmaW2: number) => KernelLayer, sw2: number, q0: number) {
-  const analysis = fixedPointBranches(family, q0);
+  const { analysis, kind: transition, critical: cp } = criticalTransition(family, q0);
   const first = analysis.transitions[0];
-  const transition = analysis.everywhere
-    ? "everywhere"
-    : !first
-      ? "none"
-      : first.continuous
-        ? "continuous"
-        : "discontinuous";
-  const cp =
-    transition === "continuous" || transition === "everywhere"
-      ? criticalPoint(family, q0, analysis)
-      : null;
   const fp = fixedPoint(family(sw2), q0);
   return {
     transition,
