@@ -52,36 +52,31 @@ export function fontInfo(): { files: string[]; family: string; systemScan: boole
   };
 }
 
-/** Rasterises an SVG to RGBA pixels at `scale` × its own size. */
-export function renderRgba(
-  svg: string,
-  scale = 2,
-): { width: number; height: number; pixels: Uint8Array } {
+/** resvg's rendering of an SVG at `scale` × its own size, on white, with the fonts above. */
+function rasterise(svg: string, scale: number) {
   if (!(scale > 0 && Number.isFinite(scale)))
     throw new InputError("scale", `must be > 0, got ${scale}`);
   fontInfo();
-  const r = new Resvg(svg, {
+  return new Resvg(svg, {
     font: fontOptions,
     fitTo: { mode: "zoom", value: scale },
     background: "white",
     logLevel: "off",
   }).render();
+}
+
+/** Rasterises an SVG to RGBA pixels at `scale` × its own size. */
+export function renderRgba(
+  svg: string,
+  scale = 2,
+): { width: number; height: number; pixels: Uint8Array } {
+  const r = rasterise(svg, scale);
   return { width: r.width, height: r.height, pixels: new Uint8Array(r.pixels) };
 }
 
 /** Rasterises an SVG to a PNG file's bytes, `scale` × the SVG's size (default 2, for sharp text). */
 export function renderPng(svg: string, scale = 2): Uint8Array {
-  if (!(scale > 0 && Number.isFinite(scale)))
-    throw new InputError("scale", `must be > 0, got ${scale}`);
-  fontInfo();
-  const png = new Resvg(svg, {
-    font: fontOptions,
-    fitTo: { mode: "zoom", value: scale },
-    background: "white",
-    logLevel: "off",
-  })
-    .render()
-    .asPng();
+  const png = rasterise(svg, scale).asPng();
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
 }
 
