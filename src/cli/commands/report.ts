@@ -215,7 +215,10 @@ export function registerReport(program: Command): void {
         warnings,
       };
 
+      // The verdict (and any warning) first: what a reader wants; the evidence follows.
       const sections: ReportSection[] = [
+        { title: "Verdict", text: [verdict] },
+        ...(warnings.length ? [{ title: "Warnings", text: warnings }] : []),
         {
           title: "Network",
           table: [
@@ -281,8 +284,6 @@ export function registerReport(program: Command): void {
         table: rows,
       });
       if (phaseSvg) sections.push({ title: "Phase diagram", svg: phaseSvg, caption: phaseCaption });
-      sections.push({ title: "Verdict", text: [verdict] });
-      if (warnings.length) sections.push({ title: "Warnings", text: warnings });
 
       const html = reportHtml({
         title,
