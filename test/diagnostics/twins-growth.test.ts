@@ -8,15 +8,18 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { trainingSet } from "../../src/data/training.js";
+import { hessianOperator, spectrumEnds } from "../../src/diagnostics/hvp.js";
 import {
   heavyBallSpectralRadius,
   linearizedGrowthRate,
   maxStableLr,
 } from "../../src/diagnostics/stability.js";
 import { predictedGrowthRate, twinRuns, windowGrowthRates } from "../../src/diagnostics/twins.js";
-import { shutdownJax } from "../../src/nets/jax.js";
+import { loadJax, shutdownJax } from "../../src/nets/jax.js";
 import { dense } from "../../src/nets/layers/index.js";
-import { createModel } from "../../src/nets/model.js";
+import { createModel, mlpModel } from "../../src/nets/model.js";
+import { Rng } from "../../src/rng.js";
+import { activation } from "../../src/theory/activations.js";
 import { symmetricEigen } from "../../src/theory/eigen.js";
 
 afterAll(shutdownJax);
@@ -102,6 +105,47 @@ describe("twin divergence vs the linearised map (quadratic loss, full-batch GD)"
     },
     60_000,
   );
+});
+
+describe("spectrumEnds", () => {
+  it("λ_min and λ_max of an indefinite Hessian (tanh MLP, float32) = ends of the dense Jacobi spectrum to 1e-6", async () => {
+    const jax = await loadJax();
+    const model = await mlpModel({
+      inputDim: 3,
+      width: 4,
+      depth: 2,
+      outputDim: 2,
+      activation: activation("tanh"),
+      sigmaW2: 2,
+      sigmaB2: 0.1,
+      loss: "mse",
+    });
+    const rng = new Rng(4);
+    const f32 = (v: Float64Array, shape: number[]) =>
+      jax.numpy.array(Float32Array.from(v), { shape, dtype: jax.numpy.float32 });
+    const batch = { x: f32(rng.normals(30), [10, 3]), y: f32(rng.normals(20), [10, 2]) };
+    const params = model.init(2);
+    const op = await hessianOperator(model, params, batch);
+    const n = op.size;
+    const dense = new Float64Array(n * n);
+    for (let j = 0; j < n; j++) {
+      const e = new Float64Array(n);
+      e[j] = 1;
+      dense.set(await op.apply(e), j * n);
+    }
+    // symmetrized: float32 HVPs are symmetric to rounding only
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < i; j++)
+        dense[i * n + j] = dense[j * n + i] = (dense[i * n + j]! + dense[j * n + i]!) / 2;
+    const eig = symmetricEigen(dense, n).values;
+    expect(eig.at(-1)!).toBeLessThan(0);
+    const ends = await spectrumEnds(op, { tol: 1e-5, maxIter: n });
+    const scale = eig[0]! - eig.at(-1)!;
+    expect(Math.abs(ends.lambdaMax - eig[0]!) / scale).toBeLessThan(1e-6);
+    expect(Math.abs(ends.lambdaMin - eig.at(-1)!) / scale).toBeLessThan(1e-6);
+    op.dispose();
+    jax.tree.dispose([params, batch] as never);
+  });
 });
 
 describe("the linearised maps", () => {
