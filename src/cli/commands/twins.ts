@@ -3,7 +3,9 @@
  * each twinned with a run that differs by one ulp of one weight (`ulp`), by float64 arithmetic
  * (`f64`), or by the seed (`seed`, the spread rounding is compared with); per compared step the
  * weight-space distance (total and per layer), the fraction of test predictions that disagree and
- * the test-loss difference, with a log-scale plot of the distance vs step.
+ * the test-loss difference, with a log-scale plot of the distance vs step. Next to the measured
+ * growth per step, the one predicted by the linearised SGD map from run a's Hessian spectrum ends
+ * (at step 0 and, with --sharpness-every, per window along the run).
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
@@ -154,7 +156,14 @@ async function runTwins(raw: RawOptions): Promise<void> {
           warnings,
           `the ${s.perturbation} twins' parameters are not finite at some steps (training diverged at η = ${lr}): their distances and loss differences are null there, and their accuracies mean nothing`,
         );
-    if (results.some((r) => r.spectrum.converged.includes(false)))
+    if (results.some((r) => r.spectrum.lambdaMax.some((v) => !Number.isFinite(v))))
+      warn(
+        warnings,
+        `run a's loss or Hessian is not finite at some spectrum steps (training diverged at η = ${lr}): λ_min, λ_max and the predicted growth are null there`,
+      );
+    const unconverged = (r: TwinPair) =>
+      r.spectrum.converged.some((c, i) => !c && Number.isFinite(r.spectrum.lambdaMax[i]!));
+    if (results.some(unconverged))
       warn(
         warnings,
         "Lanczos did not reach its tolerance (1e-3) for some spectrum ends within 60 Hessian-vector products: those λ and the predicted growth are estimates",
@@ -346,4 +355,8 @@ function median(v: number[]): number {
 }
 
 const fmt = (x: number | null) =>
-  x === null ? "—" : x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential(2) : x.toPrecision(3);
+  x === null || !Number.isFinite(x)
+    ? "—"
+    : x !== 0 && Math.abs(x) < 1e-3
+      ? x.toExponential(2)
+      : x.toPrecision(3);
