@@ -3,8 +3,10 @@
  * quadratic loss) trained by full-batch GD the twin difference obeys δ_t = (I − ηH)^t δ_0 exactly,
  * so the measured growth of the twins' distance must equal ln max_i |1 − ηλ_i| with λ_i from a
  * dense (Jacobi) eigen-decomposition of the Hessian built explicitly from the data — in the decay
- * (ηλ_max < 2) and the growth (ηλ_max > 2) regime. The heavy-ball spectral radius is checked
- * against the closed-form roots and against powers of the 2×2 companion matrix.
+ * (ηλ_max < 2) and the growth (ηλ_max > 2) regime, and for heavy ball with L2 decay. λ_min and
+ * λ_max of an indefinite Hessian (Lanczos on HVPs) are checked against the Jacobi spectrum of the
+ * dense Hessian; the heavy-ball spectral radius against the closed-form roots and against powers
+ * of the 2×2 companion matrix.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { trainingSet } from "../../src/data/training.js";
