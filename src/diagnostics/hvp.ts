@@ -243,3 +243,53 @@ function eigenOptions(o: EigenOptions) {
     seed: requireInteger("seed", o.seed ?? 0, 0, 2 ** 32 - 1),
   };
 }
+
+/**
+ * The operator v ↦ σv − Hv on the same parameters: its algebraically largest eigenvalue is
+ * σ − λ_min(H), so `lanczos` on it finds the bottom of H's spectrum. With σ ≥ λ_max the stopping
+ * test is relative to σ − λ_min (the spectral spread) instead of to |λ_min|, which is often near 0.
+ */
+export function shiftedNegation(op: HessianOperator, sigma: number): HessianOperator {
+  return {
+    size: op.size,
+    get count() {
+      return op.count;
+    },
+    async apply(v) {
+      const hv = await op.apply(v);
+      for (let i = 0; i < hv.length; i++) hv[i] = sigma * v[i]! - hv[i]!;
+      return hv;
+    },
+    gradient: () => op.gradient(),
+    dispose: () => op.dispose(),
+  };
+}
+
+/** Both ends of the spectrum of H. */
+export interface SpectrumEnds {
+  lambdaMin: number;
+  lambdaMax: number;
+  /** HVPs used by both Lanczos runs */
+  hvps: number;
+  converged: boolean;
+}
+
+/**
+ * λ_max(H) by `lanczos`, then λ_min(H) = σ − (top eigenvalue of σI − H) with σ = max(λ_max, 0)
+ * by `lanczos` on `shiftedNegation` (both with `opts`).
+ */
+export async function spectrumEnds(
+  op: HessianOperator,
+  opts: EigenOptions = {},
+): Promise<SpectrumEnds> {
+  const top = await lanczos(op, opts);
+  const lambdaMax = top.values[0]!;
+  const sigma = Math.max(lambdaMax, 0);
+  const bottom = await lanczos(shiftedNegation(op, sigma), opts);
+  return {
+    lambdaMin: Math.min(sigma - bottom.values[0]!, lambdaMax),
+    lambdaMax,
+    hvps: top.hvps + bottom.hvps,
+    converged: top.converged && bottom.converged,
+  };
+}

@@ -15,6 +15,12 @@
  *   disagreement: fraction of test rows whose argmax prediction differs,
  *   loss difference |L_a − L_b| of the test cross-entropy, with the test accuracy of both.
  * Runs a and b are trained one after the other; only their snapshots are kept.
+ *
+ * Linearised prediction: run a's full training objective (loss on the whole train set, plus the
+ * optimizer's weight decay λ·‖θ‖²/2) has Hessian H + λI; its spectrum ends λ_min, λ_max are
+ * measured (`spectrumEnds`, Lanczos on HVPs) at step 0 and every `spectrumEvery` steps, and the
+ * growth per step a small perturbation would have under the linearised update at that point is
+ * `linearizedGrowthRate` of ./stability.ts (GD: ln max|1 − ηλ|; heavy ball: the companion map).
  */
 import type { TrainingSet } from "../data/training.js";
 import { InputError, requireInteger, requireNumber } from "../errors.js";
@@ -23,8 +29,9 @@ import type { JaxParams } from "../nets/layers/index.js";
 import { type Model, objective } from "../nets/model.js";
 import { Rng } from "../rng.js";
 import { initialState, train } from "../train/loop.js";
-import type { OptimizerConfig } from "../train/optimizers.js";
-import { flatParams } from "./hvp.js";
+import { type OptimizerConfig, resolveOptimizerConfig } from "../train/optimizers.js";
+import { flatParams, hessianOperator, spectrumEnds } from "./hvp.js";
+import { linearizedGrowthRate } from "./stability.js";
 
 export const PERTURBATIONS = ["none", "ulp", "f64", "order", "seed"] as const;
 export type Perturbation = (typeof PERTURBATIONS)[number];
@@ -42,6 +49,21 @@ export interface TwinsConfig {
   every: number;
   /** Optimizer (default plain SGD). */
   optimizer?: OptimizerConfig;
+  /**
+   * Measure the Hessian spectrum ends of run a's training objective every this many steps as well
+   * as at step 0 (0 or unset: at step 0 only).
+   */
+  spectrumEvery?: number;
+}
+
+/** Run a's Hessian spectrum ends (of the loss on the whole train set, plus weight decay λ). */
+export interface SpectrumTrack {
+  step: number[];
+  /** NaN where run a's parameters were not finite */
+  lambdaMin: number[];
+  lambdaMax: number[];
+  hvps: number[];
+  converged: boolean[];
 }
 
 /** Per compared step of one twin pair: a and b side by side. */
@@ -62,6 +84,56 @@ export interface TwinPair {
   accuracy: { a: number[]; b: number[] };
   /** ulp only: the moved weight (flat index over all parameters) and its two values. */
   perturbedWeight?: { index: number; from: number; to: number };
+  /** Run a's spectrum ends (the same for every pair of one seed). */
+  spectrum: SpectrumTrack;
+  /**
+   * Linearised growth per step predicted from the spectrum at each spectrum.step
+   * (`predictedGrowthRate`); null for the none and seed twins (no small perturbation) and for
+   * optimizers without a fixed linear map.
+   */
+  predictedGrowth: (number | null)[];
+}
+
+/**
+ * Growth per step of a small perturbation under `optimizer`'s update linearised at a point whose
+ * objective Hessian (weight decay included) has spectrum [lambdaMin, lambdaMax]:
+ * `linearizedGrowthRate` with η(1 − τ) for momentum with dampening τ (the buffer then sums
+ * (1 − τ)·g). null for adam, Nesterov and momentum with decoupled weight decay, whose update is not
+ * the heavy-ball map.
+ */
+export function predictedGrowthRate(
+  lambdaMin: number,
+  lambdaMax: number,
+  lr: number,
+  optimizer: OptimizerConfig = { name: "sgd" },
+): number | null {
+  const c = resolveOptimizerConfig(optimizer);
+  if (!Number.isFinite(lambdaMin) || !Number.isFinite(lambdaMax)) return null;
+  if (c.name === "sgd") return linearizedGrowthRate(lambdaMin, lambdaMax, lr);
+  if (c.name === "adam" || c.nesterov || (c.wdMode === "decoupled" && c.weightDecay > 0))
+    return null;
+  return linearizedGrowthRate(lambdaMin, lambdaMax, lr * (1 - c.dampening), {
+    momentum: c.momentum,
+  });
+}
+
+/**
+ * Measured growth per step in each window [starts[i], starts[i + 1]] (the last one to the final
+ * compared step): `logGrowthRate` over the compared steps inside it (null with fewer than two).
+ */
+export function windowGrowthRates(
+  step: readonly number[],
+  distance: readonly number[],
+  starts: readonly number[],
+): (number | null)[] {
+  return starts.map((from, i) => {
+    const to = starts[i + 1] ?? Number.POSITIVE_INFINITY;
+    const inside = step.flatMap((t, j) => (t >= from && t <= to ? [j] : []));
+    return logGrowthRate(
+      inside.map((j) => step[j]!),
+      inside.map((j) => distance[j]!),
+    );
+  });
 }
 
 /** The float32 next to x away from zero (x itself rounded to float32 first; 0 → the least subnormal). */
@@ -92,6 +164,7 @@ export async function twinRuns(
   const { model } = config;
   const steps = requireInteger("steps", config.steps, 1);
   const every = requireInteger("every", config.every, 1);
+  const spectrumEvery = requireInteger("spectrumEvery", config.spectrumEvery ?? 0, 0);
   requireInteger("seed", seed, 0, 2 ** 32 - 1);
   requireNumber("lr", config.lr, (v) => v > 0, "> 0");
   if (model.dtype !== "float32") throw new InputError("model", "run a must be a float32 model");
@@ -110,11 +183,46 @@ export async function twinRuns(
   const checkpoints = Array.from({ length: Math.ceil(steps / every) }, (_, i) => i * every);
   checkpoints.push(steps);
 
+  const weightDecay = resolveOptimizerConfig(optimizer).weightDecay;
+  const spectrum: SpectrumTrack = {
+    step: [],
+    lambdaMin: [],
+    lambdaMax: [],
+    hvps: [],
+    converged: [],
+  };
+  const measureSpectrum = async (step: number, params: JaxParams, finite: boolean) => {
+    spectrum.step.push(step);
+    if (!finite) {
+      spectrum.lambdaMin.push(Number.NaN);
+      spectrum.lambdaMax.push(Number.NaN);
+      spectrum.hvps.push(0);
+      spectrum.converged.push(false);
+      return;
+    }
+    const f32 = (v: Float64Array, cols: number) =>
+      np.array(Float32Array.from(v), { shape: [data.train.n, cols], dtype: np.float32 });
+    const batch = { x: f32(data.train.x, data.inputDim), y: f32(data.train.y, k) };
+    const op = await hessianOperator(model, params, batch);
+    try {
+      const ends = await spectrumEnds(op, { tol: 1e-3, maxIter: 60, seed: step });
+      // the decay term λ‖θ‖²/2 (or the decoupled shrink, the same map for SGD) adds λ to each
+      spectrum.lambdaMin.push(ends.lambdaMin + weightDecay);
+      spectrum.lambdaMax.push(ends.lambdaMax + weightDecay);
+      spectrum.hvps.push(ends.hvps);
+      spectrum.converged.push(ends.converged);
+    } finally {
+      op.dispose();
+      jax.tree.dispose(batch as never);
+    }
+  };
+
   const run = async (
     params: JaxParams,
     runSeed: number,
     dtype: "float32" | "float64",
     rowOrderSeed?: number,
+    withSpectrum = false,
   ): Promise<{ snaps: Snapshot[]; dtype: string }> => {
     const typed = dtype === "float64" ? data.test.x : Float32Array.from(data.test.x);
     const testX = np.array(typed, { shape: [data.test.n, data.inputDim], dtype: np[dtype] });
@@ -133,6 +241,7 @@ export async function twinRuns(
     try {
       const state = initialState(jax, params, optimizer);
       await snapshot(state.params);
+      if (withSpectrum) await measureSpectrum(0, state.params, true);
       const final = await train(
         jax,
         task,
@@ -148,7 +257,17 @@ export async function twinRuns(
           rowOrderSeed,
         },
         state,
-        { afterStep: async (s) => (s.step % every === 0 ? snapshot(s.params) : undefined) },
+        {
+          afterStep: async (s) => {
+            if (s.step % every === 0) await snapshot(s.params);
+            if (withSpectrum && spectrumEvery > 0 && s.step % spectrumEvery === 0 && s.step < steps)
+              await measureSpectrum(
+                s.step,
+                s.params,
+                s.history.steps.every((r) => Number.isFinite(r.loss)),
+              );
+          },
+        },
       );
       if (steps % every !== 0) await snapshot(final.params);
       const dtypeSeen = (jax.tree.leaves(final.params as never) as JaxArray[])[0]!.dtype;
@@ -160,7 +279,7 @@ export async function twinRuns(
     }
   };
 
-  const a = await run(model.init(seed), seed, "float32");
+  const a = await run(model.init(seed), seed, "float32", undefined, true);
   const pairs: TwinPair[] = [];
   for (const perturbation of perturbations) {
     let twinSeed = seed;
@@ -202,6 +321,17 @@ export async function twinRuns(
       twinOffGrid,
       ...compare(a.snaps, b.snaps, checkpoints, labels, k),
       ...(perturbedWeight ? { perturbedWeight } : {}),
+      spectrum,
+      predictedGrowth: spectrum.step.map((_, i) =>
+        perturbation === "none" || perturbation === "seed"
+          ? null
+          : predictedGrowthRate(
+              spectrum.lambdaMin[i]!,
+              spectrum.lambdaMax[i]!,
+              config.lr,
+              optimizer,
+            ),
+      ),
     });
   }
   return pairs;
@@ -235,7 +365,14 @@ function compare(
   k: number,
 ): Omit<
   TwinPair,
-  "perturbation" | "seed" | "twinSeed" | "twinDtype" | "twinOffGrid" | "perturbedWeight"
+  | "perturbation"
+  | "seed"
+  | "twinSeed"
+  | "twinDtype"
+  | "twinOffGrid"
+  | "perturbedWeight"
+  | "spectrum"
+  | "predictedGrowth"
 > {
   const layers = a[0]!.layers.length;
   const out = {

@@ -37,6 +37,52 @@ describe("critkit twins", () => {
     expect(res.warnings).toEqual([]);
     expect(readFileSync(out, "utf8")).toContain("<svg");
   });
+  it("--sharpness-every: finite spectrum ends, predicted rates and per-window measured rates", async () => {
+    const r = await runCli(
+      ...argv(
+        "twins --dataset iris --width 6 --depth 1 --pairs 1 --steps 12 --every 2 --sharpness-every 4 --perturb ulp --json",
+      ),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res.sharpness_every).toBe(4);
+    for (const run of res.runs) {
+      expect(run.spectrum.step).toEqual([0, 4, 8]);
+      for (const k of ["lambda_min", "lambda_max"])
+        for (const v of run.spectrum[k]) expect(Number.isFinite(v)).toBe(true);
+      for (let i = 0; i < 3; i++)
+        expect(run.spectrum.lambda_min[i]).toBeLessThanOrEqual(run.spectrum.lambda_max[i]);
+      expect(run.windows.map((w: { from: number; to: number }) => [w.from, w.to])).toEqual([
+        [0, 4],
+        [4, 8],
+        [8, 12],
+      ]);
+      if (run.perturbation === "seed") {
+        expect(run.predicted_growth_per_step).toBeNull();
+        continue;
+      }
+      expect(Number.isFinite(run.predicted_growth_per_step)).toBe(true);
+      for (const w of run.windows) {
+        expect(Number.isFinite(w.measured_growth_per_step)).toBe(true);
+        expect(Number.isFinite(w.predicted_growth_per_step)).toBe(true);
+      }
+      // the prediction at step 0 is ln max |1 − ηλ| at the spectrum ends (η = 0.05, GD)
+      const [lo, hi] = [run.spectrum.lambda_min[0], run.spectrum.lambda_max[0]];
+      expect(run.predicted_growth_per_step).toBeCloseTo(
+        Math.log(Math.max(Math.abs(1 - 0.05 * lo), Math.abs(1 - 0.05 * hi))),
+        12,
+      );
+    }
+    expect(Number.isFinite(res.summary[0].predicted_growth_per_step)).toBe(true);
+    const text = await runCli(
+      ...argv(
+        "twins --dataset iris --width 4 --depth 1 --pairs 1 --steps 4 --every 2 --sharpness-every 2 --perturb ulp",
+      ),
+    );
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/growth\/step\s+predicted/);
+    expect(text.stdout).toMatch(/ulp per window/);
+  });
   it("--checkpoint keeps finished pairs; a later run with more --pairs resumes from them", async () => {
     const file = join(dir, "twins.json");
     const args = `twins --dataset iris --width 4 --depth 1 --steps 6 --every 3 --perturb ulp --checkpoint ${file} --json`;
@@ -99,5 +145,12 @@ describe("critkit twins", () => {
     [argv("twins --lr -1"), /--lr/],
     [argv("twins --dataset teacher_regression"), /--dataset/],
     [argv("twins --out t.txt"), /--out/],
+    [argv("twins --sharpness-every -1"), /--sharpness-every/],
+    [argv("twins --sharpness-every 2.5"), /--sharpness-every/],
+    [argv("twins --sharpness-every x"), /--sharpness-every/],
+    [
+      argv("twins --every 10 --sharpness-every 15"),
+      /--sharpness-every: must be a multiple of --every/,
+    ],
   ]);
 });

@@ -3,7 +3,9 @@
  * each twinned with a run that differs by one ulp of one weight (`ulp`), by float64 arithmetic
  * (`f64`), or by the seed (`seed`, the spread rounding is compared with); per compared step the
  * weight-space distance (total and per layer), the fraction of test predictions that disagree and
- * the test-loss difference, with a log-scale plot of the distance vs step.
+ * the test-loss difference, with a log-scale plot of the distance vs step. Next to the measured
+ * growth per step, the one predicted by the linearised SGD map from run a's Hessian spectrum ends
+ * (at step 0 and, with --sharpness-every, per window along the run).
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
@@ -18,6 +20,7 @@ import {
   type Perturbation,
   type TwinPair,
   twinRuns,
+  windowGrowthRates,
 } from "../../diagnostics/twins.js";
 import { InputError, shown } from "../../errors.js";
 import { loadJax, shutdownJax } from "../../nets/jax.js";
@@ -40,6 +43,7 @@ interface RawOptions {
   batchSize: string;
   perturb: string;
   seed: string;
+  sharpnessEvery: string;
   checkpoint?: string;
   out?: string;
   json?: boolean;
@@ -69,6 +73,11 @@ export function registerTwins(program: Command): void {
     )
     .option("--seed <n>", "seed of the split and of the first pair", "0")
     .option(
+      "--sharpness-every <n>",
+      "also measure λ_min, λ_max of run a's Hessian every n steps (a multiple of --every; 0 = at init only) and compare measured and predicted growth per window",
+      "0",
+    )
+    .option(
       "--checkpoint <file>",
       "keep finished pairs in this .json file and resume from it (same settings; more --pairs extend it)",
     )
@@ -89,6 +98,12 @@ async function runTwins(raw: RawOptions): Promise<void> {
   const batchSize = int("--batch-size", raw.batchSize, 0, 100_000_000);
   const seed = int("--seed", raw.seed, 0, 2 ** 32 - 1 - pairs);
   const perturbations = perturbList(raw.perturb);
+  const sharpnessEvery = int("--sharpness-every", raw.sharpnessEvery, 0, 1_000_000);
+  if (sharpnessEvery % every !== 0)
+    throw new InputError(
+      "--sharpness-every",
+      `must be a multiple of --every (${every}), got ${sharpnessEvery}`,
+    );
   const json = raw.json ?? false;
   if (raw.out !== undefined) checkOutputFile("--out", raw.out, PLOT_EXTENSIONS);
   const checkpoint =
@@ -106,6 +121,7 @@ async function runTwins(raw: RawOptions): Promise<void> {
     batchSize,
     perturbations,
     seed,
+    sharpnessEvery,
   };
   const results = checkpoint === undefined ? [] : loadCheckpoint(checkpoint, settings);
   const resumed = Math.min(pairs, results.length / perturbations.length);
@@ -116,7 +132,7 @@ async function runTwins(raw: RawOptions): Promise<void> {
   const bar = progress(pairs, "twins", json);
   try {
     for (let i = resumed; i < pairs; i++) {
-      const config = { model, data, steps, batchSize, lr, every };
+      const config = { model, data, steps, batchSize, lr, every, spectrumEvery: sharpnessEvery };
       // twin seeds half the seed range away: independent of --pairs, so a checkpoint extends
       const twinSeed = (seed + i + 2 ** 31) >>> 0;
       results.push(...(await twinRuns(config, perturbations, seed + i, { twinSeed })));
@@ -141,6 +157,18 @@ async function runTwins(raw: RawOptions): Promise<void> {
           warnings,
           `the ${s.perturbation} twins' parameters are not finite at some steps (training diverged at η = ${lr}): their distances and loss differences are null there, and their accuracies mean nothing`,
         );
+    if (results.some((r) => r.spectrum.lambdaMax.some((v) => !Number.isFinite(v))))
+      warn(
+        warnings,
+        `run a's loss or Hessian is not finite at some spectrum steps (training diverged at η = ${lr}): λ_min, λ_max and the predicted growth are null there`,
+      );
+    const unconverged = (r: TwinPair) =>
+      r.spectrum.converged.some((c, i) => !c && Number.isFinite(r.spectrum.lambdaMax[i]!));
+    if (results.some(unconverged))
+      warn(
+        warnings,
+        "Lanczos did not reach its tolerance (1e-3) for some spectrum ends within 60 Hessian-vector products: those λ and the predicted growth are estimates",
+      );
     const step = results[0]!.step;
     const result = {
       dataset,
@@ -151,6 +179,7 @@ async function runTwins(raw: RawOptions): Promise<void> {
       batch_size: batchSize,
       steps,
       every,
+      sharpness_every: sharpnessEvery,
       seed,
       pairs,
       resumed_pairs: resumed,
@@ -162,6 +191,15 @@ async function runTwins(raw: RawOptions): Promise<void> {
         twin_seed: r.twinSeed,
         twin_dtype: r.twinDtype,
         growth_per_step: logGrowthRate(r.step, r.distance),
+        predicted_growth_per_step: r.predictedGrowth[0] ?? null,
+        spectrum: {
+          step: r.spectrum.step,
+          lambda_min: r.spectrum.lambdaMin,
+          lambda_max: r.spectrum.lambdaMax,
+          lanczos_hvps: r.spectrum.hvps,
+          converged: r.spectrum.converged,
+        },
+        ...(sharpnessEvery > 0 ? { windows: growthWindows(r) } : {}),
         distance: r.distance,
         layer_distance: r.layerDistance,
         disagreement: r.disagreement,
@@ -200,12 +238,28 @@ async function runTwins(raw: RawOptions): Promise<void> {
       `${dataset}, MLP width ${width} depth ${depth}, ${steps} SGD steps (lr ${lr}, batch ${batchSize}), ${pairs} pair(s)\n`,
     );
     process.stdout.write(
-      "twin      final ‖θa−θb‖  growth/step  test disagreement  |Δ test accuracy| mean (max)\n",
+      "twin      final ‖θa−θb‖  growth/step  predicted  test disagreement  |Δ test accuracy| mean (max)\n",
     );
     for (const s of summary)
       process.stdout.write(
-        `${s.perturbation.padEnd(8)}  ${fmt(s.median_distance.at(-1)!).padStart(13)}  ${fmt(s.growth_per_step).padStart(11)}  ${fmt(s.mean_final_disagreement).padStart(17)}  ${fmt(s.mean_accuracy_diff)} (${fmt(s.max_accuracy_diff)})\n`,
+        `${s.perturbation.padEnd(8)}  ${fmt(s.median_distance.at(-1)!).padStart(13)}  ${fmt(s.growth_per_step).padStart(11)}  ${fmt(s.predicted_growth_per_step).padStart(9)}  ${fmt(s.mean_final_disagreement).padStart(17)}  ${fmt(s.mean_accuracy_diff)} (${fmt(s.max_accuracy_diff)})\n`,
       );
+    process.stdout.write(
+      `predicted = ln max ρ(λ) of the linearised SGD map over run a's Hessian spectrum [λ_min, λ_max] at init (median over pairs: [${fmt(median(results.map((r) => r.spectrum.lambdaMin[0]!)))}, ${fmt(median(results.map((r) => r.spectrum.lambdaMax[0]!)))}], 2/η = ${fmt(2 / lr)})\n`,
+    );
+    if (sharpnessEvery > 0)
+      for (const s of summary) {
+        if (s.perturbation === "none" || s.perturbation === "seed") continue;
+        const runs = result.runs.filter((r) => r.perturbation === s.perturbation);
+        process.stdout.write(`${s.perturbation} per window  measured  predicted (medians)\n`);
+        runs[0]!.windows!.forEach((w, i) => {
+          const m = medianOrNull(runs.map((r) => r.windows![i]!.measured_growth_per_step));
+          const p = medianOrNull(runs.map((r) => r.windows![i]!.predicted_growth_per_step));
+          process.stdout.write(
+            `  ${`${w.from}–${w.to}`.padStart(13)}  ${fmt(m).padStart(8)}  ${fmt(p).padStart(9)}\n`,
+          );
+        });
+      }
     if (raw.out !== undefined) process.stdout.write(`wrote ${raw.out}\n`);
   } finally {
     bar.stop();
@@ -265,12 +319,33 @@ function summarize(perturbation: Perturbation, runs: TwinPair[]) {
     min_distance: stat((v) => Math.min(...v)),
     max_distance: stat((v) => Math.max(...v)),
     /** median over pairs of the fitted e-folding rate of the distance per step (logGrowthRate) */
-    growth_per_step: rates.every((x) => x !== null) ? median(rates as number[]) : null,
+    growth_per_step: medianOrNull(rates),
+    /** median over pairs of the linearised prediction from run a's spectrum at init */
+    predicted_growth_per_step: medianOrNull(runs.map((r) => r.predictedGrowth[0] ?? null)),
     mean_final_disagreement: mean(runs.map((r) => r.disagreement.at(-1)!)),
     mean_accuracy_diff: mean(accDiff),
     max_accuracy_diff: Math.max(...accDiff),
   };
 }
+
+/**
+ * Per window [from, to] between spectrum measurements: the measured growth per step
+ * (`windowGrowthRates`) next to the one predicted from run a's spectrum at `from`.
+ */
+function growthWindows(r: TwinPair) {
+  const starts = r.spectrum.step;
+  const measured = windowGrowthRates(r.step, r.distance, starts);
+  return starts.map((from, i) => ({
+    from,
+    to: starts[i + 1] ?? r.step.at(-1)!,
+    measured_growth_per_step: measured[i]!,
+    predicted_growth_per_step: r.predictedGrowth[i] ?? null,
+  }));
+}
+
+/** The median of finite values, or null when any is null or not finite. */
+const medianOrNull = (v: (number | null)[]) =>
+  v.every((x) => x !== null && Number.isFinite(x)) ? median(v as number[]) : null;
 
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 
@@ -281,4 +356,8 @@ function median(v: number[]): number {
 }
 
 const fmt = (x: number | null) =>
-  x === null ? "—" : x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential(2) : x.toPrecision(3);
+  x === null || !Number.isFinite(x)
+    ? "—"
+    : x !== 0 && Math.abs(x) < 1e-3
+      ? x.toExponential(2)
+      : x.toPrecision(3);
