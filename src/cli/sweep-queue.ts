@@ -10,6 +10,7 @@
  * in the queue (BullMQ's `lockDuration`/`stalledInterval`), and failures are retried (`attempts`).
  */
 import { createHash } from "node:crypto";
+import { hostname } from "node:os";
 import { type Job, Queue, Worker } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
 import { InputError, shown } from "../errors.js";
@@ -189,6 +190,9 @@ export interface WorkerOptions {
   log: (line: string) => void;
 }
 
+/** A worker's name in Redis (a job's `processedBy`, field `pb`): `host:pid`. */
+export const workerName = (pid = process.pid) => `${hostname()}:${pid}`;
+
 export interface SweepWorker {
   /** closes every queue's worker (waiting for their jobs to finish), the threads, the connection */
   close(): Promise<void>;
@@ -215,6 +219,7 @@ export async function serveSweeps(url: string, o: WorkerOptions): Promise<SweepW
   const open = (name: string) => {
     const w = new Worker<PointJob, PointOutcome>(name, processJob, {
       connection: redis,
+      name: workerName(),
       concurrency: o.concurrency,
       lockDuration: o.lockDuration,
       stalledInterval: o.lockDuration,

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { workerName } from "../../src/cli/sweep-queue.js";
 import { runCli, spawnCli } from "./run-cli.js";
 
 const REDIS_SERVER = "/usr/bin/redis-server";
@@ -93,20 +94,27 @@ function sweepFile(text: string): { file: string; out: string } {
   return { file: join(d, "sweep.yaml"), out: join(d, "results.jsonl") };
 }
 
-/** The local (threads) run's results of a sweep file, by key. */
+/** The local (threads) run's results of a sweep file, by key (once per sweep text). */
+const references = new Map<string, Map<string, unknown>>();
 async function reference(file: string) {
+  const text = readFileSync(file, "utf8");
+  const known = references.get(text);
+  if (known) return known;
   const out = join(mkdtempSync(join(dir, "ref-")), "ref.jsonl");
   expect((await runCli("sweep", file, "--out", out, "--threads", "2")).code).toBe(0);
-  return byKey(lines(out));
+  const ref = byKey(lines(out));
+  references.set(text, ref);
+  return ref;
 }
 
-/** Jobs now active in the sweep queues of database `db`. */
-async function activeJobs(db: number): Promise<number> {
+/** Whether a job of the sweep queues of database `db` is now active on the worker `pid`. */
+async function busy(db: number, pid: number): Promise<boolean> {
   const r = redis!.duplicate({ db });
   try {
-    let n = 0;
-    for (const name of await r.smembers("critkit:sweeps")) n += await r.llen(`bull:${name}:active`);
-    return n;
+    for (const name of await r.smembers("critkit:sweeps"))
+      for (const id of await r.lrange(`bull:${name}:active`, 0, -1))
+        if ((await r.hget(`bull:${name}:${id}`, "pb")) === workerName(pid)) return true;
+    return false;
   } finally {
     r.disconnect();
   }
@@ -171,11 +179,10 @@ describe.skipIf(!available)("critkit sweep --queue with critkit worker (BullMQ, 
     const ref = await reference(file);
     const coordinator = runCli("sweep", file, "--out", out, "--queue", db1, "--json");
     const a = worker(db1);
-    await until(async () => (await activeJobs(1)) > 0, 30_000, "worker A's first job");
-    await sleep(100);
+    await until(() => busy(1, a.child.pid!), 30_000, "a job on worker A");
+    const b = worker(db1); // starts while A's job runs; the only worker left after the kill
     a.child.kill("SIGKILL");
     await a.exited;
-    const b = worker(db1);
     const r = await coordinator;
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ points: 12, done: 12, failed: 0 });
