@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { workerName } from "../../src/cli/sweep-queue.js";
+import { redisOptions, workerName } from "../../src/cli/sweep-queue.js";
 import { runCli, spawnCli } from "./run-cli.js";
 
 const REDIS_SERVER = "/usr/bin/redis-server";
@@ -168,6 +168,9 @@ describe.skipIf(!available)("critkit sweep --queue with critkit worker (BullMQ, 
     expect(ls).toHaveLength(6);
     expect(byKey(ls)).toEqual(await reference(file));
     expect(await redis!.smembers("critkit:sweeps")).toEqual([]);
+    const again = await runCli("sweep", file, "--out", out, "--queue", url, "--json");
+    expect(JSON.parse(again.stdout)).toMatchObject({ points: 6, done: 0, skipped: 6 });
+    expect(lines(out)).toEqual(ls);
     expect(await redis!.keys(`bull:${summary.queue}:*`)).not.toContainEqual(
       expect.stringMatching(/:(wait|active|completed|failed|id)$/),
     );
@@ -255,4 +258,20 @@ describe.skipIf(!available)("critkit sweep --queue with critkit worker (BullMQ, 
     expect(await w2.exited).toBe(0);
     expect(w1.log()).toMatch(/SIGTERM: finishing the points in progress/);
   }, 20_000);
+});
+
+describe("--queue URLs", () => {
+  it("host, port (6379 by default), database, user and password (percent-decoded), TLS", () => {
+    expect(redisOptions("redis://example.org")).toEqual({ host: "example.org", port: 6379, db: 0 });
+    expect(redisOptions("rediss://u:p%40ss@[::1]:7000/3")).toEqual({
+      host: "::1",
+      port: 7000,
+      db: 3,
+      username: "u",
+      password: "p@ss",
+      tls: {},
+    });
+    expect(() => redisOptions("redis://h/x")).toThrow(/database number/);
+    expect(() => redisOptions("h:6379")).toThrow(/redis:\/\//);
+  });
 });

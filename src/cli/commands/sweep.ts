@@ -15,7 +15,6 @@ import {
   runPoint,
   type SweepPoint,
 } from "../sweep.js";
-import { redisOptions, sweepCoordinator, sweepQueueName } from "../sweep-queue.js";
 
 /** One line of JSON; non-finite numbers become null (as in printJson). */
 const jsonLine = (value: unknown) => JSON.stringify(value, nonFiniteAsNull);
@@ -50,14 +49,15 @@ export function registerSweep(program: Command): void {
       if (o.queue !== undefined && threadsWanted !== undefined)
         throw new InputError("--threads", "not with --queue: each worker has its --concurrency");
       const queued = o.queue === undefined ? undefined : String(o.queue);
-      if (queued !== undefined) redisOptions(queued); // a bad URL fails before anything runs
+      // BullMQ is loaded only for --queue; a bad URL fails before anything runs
+      const queueing = queued === undefined ? undefined : await import("../sweep-queue.js");
+      queueing?.redisOptions(queued!);
       const sweep = loadSweep(file, program);
       const done = finishedKeys(out, new Set(sweep.points.map((p) => p.key)));
       const pending = sweep.points.filter((p) => !done.has(p.key));
+      // with nothing pending it still connects: closing a complete sweep clears its queue
       const coordinator =
-        queued === undefined || pending.length === 0
-          ? undefined
-          : await sweepCoordinator(queued, sweep);
+        queued === undefined ? undefined : await queueing!.sweepCoordinator(queued, sweep);
       const threads = coordinator
         ? 0
         : Math.min(pending.length, threadsWanted ?? availableParallelism());
@@ -142,7 +142,7 @@ export function registerSweep(program: Command): void {
         failed,
         not_written: retried,
         threads,
-        ...(queued === undefined ? {} : { queue: coordinator?.name ?? sweepQueueName(sweep) }),
+        ...(queued === undefined ? {} : { queue: coordinator!.name }),
         out,
       };
       if (o.json) return printJson(summary);

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { int } from "../options.js";
-import { serveSweeps } from "../sweep-queue.js";
 
 export function registerWorker(program: Command): void {
   program
@@ -19,11 +18,17 @@ export function registerWorker(program: Command): void {
       const concurrency = int("--concurrency", o.concurrency, 1, 256);
       const lockDuration = int("--lock-duration", o.lockDuration, 100, 3_600_000);
       const log = (line: string) => process.stderr.write(`critkit worker: ${line}\n`);
+      const { serveSweeps } = await import("../sweep-queue.js"); // BullMQ only when serving
       const worker = await serveSweeps(String(o.queue), { concurrency, lockDuration, log });
       log(`serving the sweeps on ${o.queue} (${concurrency} at once); Ctrl-C to stop`);
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
+        const stop = (s: NodeJS.Signals) => {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop); // a second signal ends the process at once
+          resolve(s);
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
       });
       log(`${signal}: finishing the points in progress`);
       await worker.close();
