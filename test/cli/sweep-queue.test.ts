@@ -147,7 +147,7 @@ beforeAll(async () => {
   w1 = worker(url);
   w2 = worker(url);
   await until(() => /serving/.test(w1.log()) && /serving/.test(w2.log()), 30_000, "workers");
-}, 45_000);
+}, 60_000);
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
@@ -174,7 +174,7 @@ describe.skipIf(!available)("critkit sweep --queue with critkit worker (BullMQ, 
     expect(await redis!.keys(`bull:${summary.queue}:*`)).not.toContainEqual(
       expect.stringMatching(/:(wait|active|completed|failed|id)$/),
     );
-  }, 30_000);
+  }, 45_000);
 
   it("a worker SIGKILLed mid-job: its job is retried by another worker, every key exactly once", async () => {
     const db1 = `${url}/1`; // a database of its own: the workers of the other tests do not see it
@@ -196,7 +196,7 @@ describe.skipIf(!available)("critkit sweep --queue with critkit worker (BullMQ, 
     expect(b.log()).toMatch(/stalled \(its worker stopped\): back in the queue/);
     b.child.kill("SIGTERM");
     expect(await b.exited).toBe(0);
-  }, 50_000);
+  }, 90_000);
 
   it("the coordinator SIGKILLed and restarted: no point lost, none twice", async () => {
     const { file, out } = sweepFile(SLOW);
@@ -221,7 +221,7 @@ describe.skipIf(!available)("critkit sweep --queue with critkit worker (BullMQ, 
     const ls = lines(out);
     expect(ls).toHaveLength(12);
     expect(byKey(ls)).toEqual(ref);
-  }, 40_000);
+  }, 60_000);
 
   it("a bad or unreachable --queue: exit 2, one line naming --queue, no results file", async () => {
     const { file, out } = sweepFile(THEORY);
