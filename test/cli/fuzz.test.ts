@@ -54,6 +54,8 @@ const FAST: Record<string, { args: string[]; costly?: boolean }> = {
   sweep: {
     args: [join(import.meta.dirname, "../../examples/sweep-theory.yaml"), "--out", "sweep.jsonl"],
   },
+  // nothing listens on port 1: a quick refusal, exit 2 naming --queue
+  worker: { args: ["--queue", "redis://127.0.0.1:1", "--lock-duration", "1000"] },
   "coord-check": { args: ["--widths", "4,8", "--steps", "2", "--seeds", "1"] },
   train: { args: ["--width", "8", "--depth", "1", "--steps", "3", "--eval-every", "1"] },
   "transformer-grads": {

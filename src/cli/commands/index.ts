@@ -17,6 +17,7 @@ import { registerSweep } from "./sweep.js";
 import { registerTrain } from "./train.js";
 import { registerTransformer } from "./transformer.js";
 import { registerTwins } from "./twins.js";
+import { registerWorker } from "./worker.js";
 
 /** Every command of the CLI, in the order `critkit --help` lists them. */
 export const commands: Array<(program: Command) => void> = [
@@ -37,5 +38,6 @@ export const commands: Array<(program: Command) => void> = [
   registerLinearize,
   registerReport,
   registerSweep,
+  registerWorker,
   registerCoordCheck,
 ];
