@@ -1,7 +1,7 @@
 /**
  * Build, serve and open the explorer (web/) in Debian's Chromium through playwright-core: shared
  * by the browser test (test/web/explorer.browser.test.ts) and scripts/screenshot-explorer.ts.
- * Chromium comes from apt (scripts/setup-browser.sh); playwright never downloads a browser here.
+ * Chromium comes from apt (scripts/setup-system.sh); playwright never downloads a browser here.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -18,7 +18,7 @@ const QUERY = "?activation=tanh&sigmaW2=1.9&sigmaB2=0.05&depth=30&width=256&devi
 
 if (!chromiumAvailable()) {
   process.stderr.write(
-    `critkit: ${CHROMIUM} is missing: install it with scripts/setup-browser.sh\n`,
+    `critkit: ${CHROMIUM} is missing: install it with scripts/setup-system.sh\n`,
   );
   process.exit(2);
 }

@@ -13,7 +13,7 @@ const png = "docs/figures/report.png";
 
 if (!chromiumAvailable()) {
   process.stderr.write(
-    `critkit: ${CHROMIUM} is missing: install it with scripts/setup-browser.sh\n`,
+    `critkit: ${CHROMIUM} is missing: install it with scripts/setup-system.sh\n`,
   );
   process.exit(2);
 }

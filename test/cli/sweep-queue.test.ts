@@ -17,7 +17,7 @@ import { runCli, spawnCli } from "./run-cli.js";
 const REDIS_SERVER = "/usr/bin/redis-server";
 const available = existsSync(REDIS_SERVER);
 if (!available)
-  console.warn(`skipping the queue tests: ${REDIS_SERVER} is missing (scripts/setup-redis.sh)`);
+  console.warn(`skipping the queue tests: ${REDIS_SERVER} is missing (scripts/setup-system.sh)`);
 
 /** A TCP port free on localhost now. */
 function freePort(): Promise<number> {

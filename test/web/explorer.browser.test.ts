@@ -25,9 +25,9 @@ import { propagate } from "../../src/theory/recurrence.js";
 const available = chromiumAvailable();
 const title = available
   ? "explorer page in Chromium"
-  : `explorer page in Chromium (SKIPPED: ${CHROMIUM} is missing; install it with scripts/setup-browser.sh)`;
+  : `explorer page in Chromium (SKIPPED: ${CHROMIUM} is missing; install it with scripts/setup-system.sh)`;
 if (!available)
-  console.warn(`skipping the browser test: ${CHROMIUM} is missing (scripts/setup-browser.sh)`);
+  console.warn(`skipping the browser test: ${CHROMIUM} is missing (scripts/setup-system.sh)`);
 
 type LN = "none" | "pre" | "post";
 
