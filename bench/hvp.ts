@@ -67,7 +67,8 @@ export async function run(): Promise<BenchRow[]> {
       name: "sharpness to 1e-3: HVPs Lanczos vs power iteration",
       ms: lz.hvps,
       referenceMs: pw.hvps,
-      note: `counts, not ms: Lanczos ${lz.hvps} HVPs (λ = ${lz.values[0]!.toPrecision(6)}, converged ${lz.converged}), power ${pw.hvps} (λ = ${pw.values[0]!.toPrecision(6)}, converged ${pw.converged})`,
+      unit: "HVPs",
+      note: `counts, not ms (reference: power iteration): Lanczos ${lz.hvps} HVPs (λ = ${lz.values[0]!.toPrecision(6)}, converged ${lz.converged}), power ${pw.hvps} (λ = ${pw.values[0]!.toPrecision(6)}, converged ${pw.converged})`,
     },
   ];
 }

@@ -8,6 +8,9 @@ export interface BenchRow {
   referenceMs?: number;
   /** ms / referenceMs (< 1: critkit faster); filled in by the harness when omitted. */
   ratio?: number;
+  /** What ms and referenceMs count when they are not times (e.g. "HVPs"); the reference is then
+   * another method of critkit's, named in the note, not numpy. */
+  unit?: string;
   /** Anything a reader needs: sizes, accuracy against the reference, why the reference is absent. */
   note?: string;
 }

@@ -67,6 +67,10 @@ const fmtMs = (ms: number | undefined): string =>
         ? `${(ms / 1000).toFixed(2)} s`
         : `${ms.toPrecision(3)} ms`;
 
+/** A time, or a count with its unit (rows whose `unit` says they count something else). */
+const fmtCell = (v: number | undefined, unit: string | undefined): string =>
+  unit === undefined ? fmtMs(v) : v === undefined ? "—" : `${v} ${unit}`;
+
 /** The benchmark table from bench/results.json. */
 function benchTable(): string[] {
   const file = JSON.parse(readFileSync(`${root}bench/results.json`, "utf8")) as BenchFile;
@@ -75,7 +79,7 @@ function benchTable(): string[] {
     "|---|---|---|---|---|",
     ...file.rows.map(
       (r) =>
-        `| ${r.name} | ${fmtMs(r.ms)} | ${fmtMs(r.referenceMs)} | ${
+        `| ${r.name} | ${fmtCell(r.ms, r.unit)} | ${fmtCell(r.referenceMs, r.unit)} | ${
           r.ratio === undefined || r.ratio === null ? "—" : r.ratio.toFixed(2)
         } | ${(r.note ?? "").replace(/\|/g, "\\|")} |`,
     ),
