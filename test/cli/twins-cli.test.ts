@@ -83,6 +83,40 @@ describe("critkit twins", () => {
     expect(text.stdout).toMatch(/growth\/step\s+predicted/);
     expect(text.stdout).toMatch(/ulp per window/);
   });
+  it("--momentum and --weight-decay: the prediction is the heavy-ball map's spectral radius at the measured ends", async () => {
+    const [eta, beta, wd] = [0.05, 0.5, 0.01];
+    const r = await runCli(
+      ...argv(
+        `twins --dataset iris --width 6 --depth 1 --pairs 1 --steps 8 --every 2 --perturb ulp --lr ${eta} --momentum ${beta} --weight-decay ${wd} --json`,
+      ),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect([res.momentum, res.weight_decay]).toEqual([beta, wd]);
+    const run = res.runs[0];
+    // the ends include the L2 term: λ(H + wd·I); ρ = the larger |root| of z² − (1 + β − ηλ)z + β
+    const rho = (lambda: number) => {
+      const b = 1 + beta - eta * lambda;
+      const disc = b * b - 4 * beta;
+      return disc >= 0 ? (Math.abs(b) + Math.sqrt(disc)) / 2 : Math.sqrt(beta);
+    };
+    const [lo, hi] = [run.spectrum.lambda_min[0], run.spectrum.lambda_max[0]];
+    expect(run.predicted_growth_per_step).toBeCloseTo(Math.log(Math.max(rho(lo), rho(hi))), 10);
+    // plain SGD on the same seed differs: the momentum run is another run
+    const plain = JSON.parse(
+      (
+        await runCli(
+          ...argv(
+            `twins --dataset iris --width 6 --depth 1 --pairs 1 --steps 8 --every 2 --perturb ulp --lr ${eta} --json`,
+          ),
+        )
+      ).stdout,
+    );
+    expect(plain.runs[0].predicted_growth_per_step).not.toBeCloseTo(
+      run.predicted_growth_per_step,
+      6,
+    );
+  });
   it("--checkpoint keeps finished pairs; a later run with more --pairs resumes from them", async () => {
     const file = join(dir, "twins.json");
     const args = `twins --dataset iris --width 4 --depth 1 --steps 6 --every 3 --perturb ulp --checkpoint ${file} --json`;
@@ -146,6 +180,10 @@ describe("critkit twins", () => {
     [argv("twins --dataset teacher_regression"), /--dataset/],
     [argv("twins --out t.txt"), /--out/],
     [argv("twins --sharpness-every -1"), /--sharpness-every/],
+    [argv("twins --momentum 1"), /--momentum/],
+    [argv("twins --momentum -0.1"), /--momentum/],
+    [argv("twins --weight-decay -1"), /--weight-decay/],
+    [argv("twins --weight-decay nan"), /--weight-decay/],
     [argv("twins --sharpness-every 2.5"), /--sharpness-every/],
     [argv("twins --sharpness-every x"), /--sharpness-every/],
     [

@@ -28,6 +28,7 @@ import { datasetMlp } from "../../nets/model.js";
 import { PLOT_EXTENSIONS, writePlot } from "../../node/plot-files.js";
 import { lineSpec } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
+import type { OptimizerConfig } from "../../train/optimizers.js";
 import { int, num, oneOf } from "../options.js";
 import { checkOutputFile, printJson, progress, warn, writeFileAtomic } from "../output.js";
 
@@ -41,6 +42,8 @@ interface RawOptions {
   every: string;
   lr: string;
   batchSize: string;
+  momentum: string;
+  weightDecay: string;
   perturb: string;
   seed: string;
   sharpnessEvery: string;
@@ -66,6 +69,8 @@ export function registerTwins(program: Command): void {
     .option("--every <n>", "steps between comparisons", "10")
     .option("--lr <x>", "learning rate η (> 0)", "0.05")
     .option("--batch-size <n>", "minibatch size (0 = full batch)", "64")
+    .option("--momentum <x>", "heavy-ball momentum β in [0, 1) (0: plain SGD)", "0")
+    .option("--weight-decay <x>", "L2 weight decay λ ≥ 0, added to the gradient", "0")
     .option(
       "--perturb <list>",
       `comma-separated twins among ${PERTURBATIONS.join(", ")} (seed is always added; f64 trains eagerly in float64, ~100× slower per step)`,
@@ -96,6 +101,13 @@ async function runTwins(raw: RawOptions): Promise<void> {
   const every = int("--every", raw.every, 1, 1_000_000);
   const lr = num("--lr", raw.lr, { minExclusive: 0 });
   const batchSize = int("--batch-size", raw.batchSize, 0, 100_000_000);
+  const momentum = num("--momentum", raw.momentum, { min: 0 });
+  if (momentum >= 1) throw new InputError("--momentum", `must be < 1, got ${momentum}`);
+  const weightDecay = num("--weight-decay", raw.weightDecay, { min: 0, max: 1e6 });
+  const optimizer: OptimizerConfig =
+    momentum > 0
+      ? { name: "momentum", momentum, weightDecay, wdMode: "l2" }
+      : { name: "sgd", weightDecay, wdMode: "l2" };
   const seed = int("--seed", raw.seed, 0, 2 ** 32 - 1 - pairs);
   const perturbations = perturbList(raw.perturb);
   const sharpnessEvery = int("--sharpness-every", raw.sharpnessEvery, 0, 1_000_000);
@@ -119,6 +131,8 @@ async function runTwins(raw: RawOptions): Promise<void> {
     every,
     lr,
     batchSize,
+    momentum,
+    weightDecay,
     perturbations,
     seed,
     sharpnessEvery,
@@ -132,7 +146,16 @@ async function runTwins(raw: RawOptions): Promise<void> {
   const bar = progress(pairs, "twins", json);
   try {
     for (let i = resumed; i < pairs; i++) {
-      const config = { model, data, steps, batchSize, lr, every, spectrumEvery: sharpnessEvery };
+      const config = {
+        model,
+        data,
+        steps,
+        batchSize,
+        lr,
+        optimizer,
+        every,
+        spectrumEvery: sharpnessEvery,
+      };
       // twin seeds half the seed range away: independent of --pairs, so a checkpoint extends
       const twinSeed = (seed + i + 2 ** 31) >>> 0;
       results.push(...(await twinRuns(config, perturbations, seed + i, { twinSeed })));
@@ -177,6 +200,8 @@ async function runTwins(raw: RawOptions): Promise<void> {
       activation: phi.name,
       lr,
       batch_size: batchSize,
+      momentum,
+      weight_decay: weightDecay,
       steps,
       every,
       sharpness_every: sharpnessEvery,
