@@ -4,6 +4,7 @@ import type { Activation } from "../../theory/activations.js";
 import { perGroup, residual, scale, serial, sum, transposeGroups } from "./combinators.js";
 import { dense } from "./dense.js";
 import { act } from "./elementwise.js";
+import type { LayerKind } from "../parametrizations.js";
 import type { Layer, Parametrization } from "./layer.js";
 import { LAYERNORM_EPS, layerNorm } from "./layernorm.js";
 
@@ -16,6 +17,8 @@ export interface MlpBlockConfig {
   /** output width of the block's dense layer (finite networks; irrelevant to the theory) */
   width?: number;
   parametrization?: Parametrization;
+  /** the dense layer's kind in the parametrization's table (default "hidden") */
+  kind?: LayerKind;
   /** "pre": LN on preactivations (before φ); "post": LN on activations (after φ) */
   layernorm?: LayerNormPlacement;
   /** residual strength μ (0: no skip connection) */
@@ -38,7 +41,7 @@ export function mlpBlock(cfg: MlpBlockConfig): Layer {
   const norm = layerNorm(LAYERNORM_EPS, cfg.lnAffine ?? false);
   const body = ln === "pre" ? [norm, phi] : ln === "post" ? [phi, norm] : [phi];
   const s = cfg.branchScale ?? 1;
-  const fc = dense(cfg.width ?? 0, cfg.sigmaW2, cfg.sigmaB2, cfg.parametrization);
+  const fc = dense(cfg.width ?? 0, cfg.sigmaW2, cfg.sigmaB2, cfg.parametrization, cfg.kind);
   const block = serial(...body, ...(s === 1 ? [fc] : [fc, scale(s)]));
   const mu = cfg.mu ?? 0;
   return mu === 0 ? block : residual(mu, block);
