@@ -1,10 +1,10 @@
 /** Blocks built from the layer families: the MLP block and the MLP-Mixer block. */
 import { InputError } from "../../errors.js";
 import type { Activation } from "../../theory/activations.js";
+import type { LayerKind } from "../parametrizations.js";
 import { perGroup, residual, scale, serial, sum, transposeGroups } from "./combinators.js";
 import { dense } from "./dense.js";
 import { act } from "./elementwise.js";
-import type { LayerKind } from "../parametrizations.js";
 import type { Layer, Parametrization } from "./layer.js";
 import { LAYERNORM_EPS, layerNorm } from "./layernorm.js";
 

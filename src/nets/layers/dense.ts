@@ -44,9 +44,7 @@ export function dense(
   return {
     name: `dense(${sigmaW2}, ${sigmaB2})`,
     key:
-      name === "sp"
-        ? "dense"
-        : `dense-${name}${byKind ? `-${kind}` : ""}(${sigmaW2},${sigmaB2})`,
+      name === "sp" ? "dense" : `dense-${name}${byKind ? `-${kind}` : ""}(${sigmaW2},${sigmaB2})`,
     hasTheory: !(byKind && kind === "output"),
     fresh: () => true,
     init(rng, nIn) {
