@@ -11,7 +11,12 @@
  *     steps is width-independent in µP and grows like the width in SP.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { coordBatch, coordLossGrad, initCoordMlp } from "../../src/diagnostics/coord-check.js";
+import {
+  coordBatch,
+  coordLossGrad,
+  initCoordMlp,
+  logLogSlope,
+} from "../../src/diagnostics/coord-check.js";
 import {
   type JaxArray,
   type JaxModule,
@@ -22,7 +27,11 @@ import {
 import type { HostParams, HostTensor, JaxParams } from "../../src/nets/layers/index.js";
 import { type Model, mlpModel, valueAndGrad } from "../../src/nets/model.js";
 import { paramsToJax, sampleParams } from "../../src/nets/network.js";
-import { PARAMETRIZATION_NAMES, PARAMETRIZATIONS } from "../../src/nets/parametrizations.js";
+import {
+  PARAMETRIZATION_NAMES,
+  PARAMETRIZATIONS,
+  type ParametrizationName,
+} from "../../src/nets/parametrizations.js";
 import { Rng } from "../../src/rng.js";
 import { activation } from "../../src/theory/activations.js";
 import { makeOptimizer } from "../../src/train/optimizers.js";
@@ -125,4 +134,113 @@ describe("coord-check MLP = mlpModel (jax-js autodiff): every table", () => {
       }
       jax.tree.dispose([xs, ys] as never); // readF64 consumed the rest
     });
+});
+
+/** Outputs f [B·K] of a model at `params` (not consumed) on x (not consumed). */
+async function outputs(jax: JaxModule, model: Model, params: JaxParams, x: JaxArray) {
+  return readF64(model.apply(jax.tree.ref(params), x.ref));
+}
+
+describe("abc symmetry on the model: mean-field and µP train the same function", () => {
+  it("outputs after 4 SGD steps with the same base lr agree to 1e-10 (relu, biases on); SP differs", async () => {
+    const jax = await loadJax();
+    const relu = activation("relu");
+    const [B, d, n, depth, K] = [6, 4, 24, 3, 3];
+    const { x, y } = coordBatch(3, B, d, K);
+    const xs = f64(jax, x, [B, d]);
+    const ys = f64(jax, y, [B, K]);
+    const run = async (name: ParametrizationName) => {
+      const model = await mlpModel({
+        inputDim: d,
+        width: n,
+        depth,
+        outputDim: K,
+        activation: relu,
+        sigmaW2: 2,
+        sigmaB2: 0.1,
+        loss: "mse",
+        parametrization: name,
+        dtype: "float64",
+      });
+      const p0 = model.init(11);
+      const f0 = await outputs(jax, model, p0, xs);
+      const p = sgd(jax, model, p0, xs, ys, 0.2, 4);
+      const f = await outputs(jax, model, p, xs);
+      jax.tree.dispose(p as never);
+      return { f0, f };
+    };
+    const mf = await run("mean-field");
+    const mup = await run("mup");
+    const sp = await run("sp");
+    const scale = maxAbs(mup.f);
+    // the same function at init (up to rounding) and after training
+    expect(maxAbsDiff(mf.f0, mup.f0)).toBeLessThan(1e-12 * maxAbs(mup.f0));
+    expect(maxAbsDiff(mf.f, mup.f)).toBeLessThan(1e-10 * scale);
+    // the steps did move the function, and SP with the same η trains a different one
+    expect(maxAbsDiff(mup.f, mup.f0)).toBeGreaterThan(1e-2 * scale);
+    expect(maxAbsDiff(sp.f, mup.f)).toBeGreaterThan(1e-2 * scale);
+    jax.tree.dispose([xs, ys] as never);
+  });
+});
+
+describe("coordinate check on the model (Tensor Programs V)", () => {
+  // η = 0.002 keeps SP's widest net (its step ∝ η·n) near the linear regime for 3 steps; at
+  // η = 0.05 SP's n = 512 output overshoots after one step and the slopes say nothing
+  it("RMS(f_t − f_0) after 1 … 3 SGD steps, widths 64 … 512: flat for µP, ∝ width for SP", async () => {
+    const jax = await loadJax();
+    const relu = activation("relu");
+    const widths = [64, 128, 256, 512];
+    const [B, d, K, steps, eta] = [16, 8, 4, 3, 0.002];
+    const seeds = [1, 2, 3, 4];
+    /** [width][step 1 … steps]: RMS of f_t − f_0, pooled over seeds (root mean square) */
+    const delta = async (name: ParametrizationName) => {
+      const out: number[][] = [];
+      for (const width of widths) {
+        const ms = new Array(steps).fill(0);
+        for (const seed of seeds) {
+          const { x, y } = coordBatch(seed, B, d, K);
+          const xs = f64(jax, x, [B, d]);
+          const ys = f64(jax, y, [B, K]);
+          const model = await mlpModel({
+            inputDim: d,
+            width,
+            depth: 2,
+            outputDim: K,
+            activation: relu,
+            sigmaW2: 2,
+            sigmaB2: 0,
+            loss: "mse",
+            parametrization: name,
+            dtype: "float64",
+          });
+          let p = model.init(seed);
+          const f0 = await outputs(jax, model, p, xs);
+          for (let t = 0; t < steps; t++) {
+            p = sgd(jax, model, p, xs, ys, eta, 1);
+            const f = await outputs(jax, model, p, xs);
+            ms[t] += f.reduce((s, v, i) => s + (v - f0[i]!) ** 2, 0) / f.length / seeds.length;
+          }
+          jax.tree.dispose([p, xs, ys] as never);
+        }
+        out.push(ms.map(Math.sqrt));
+      }
+      return out;
+    };
+    const mup = await delta("mup");
+    const sp = await delta("sp");
+    for (let t = 0; t < steps; t++) {
+      const m = mup.map((r) => r[t]!);
+      const s = sp.map((r) => r[t]!);
+      // µP: flat. Measured max/min 1.17 at every step (n = 64 is the outlier, an O(n^-½)
+      // finite-width correction; 128 … 512 agree within 6%), slope −0.04
+      expect(Math.max(...m) / Math.min(...m)).toBeLessThan(1.3);
+      expect(Math.abs(logLogSlope(widths, m))).toBeLessThan(0.1);
+      // SP: ∝ n (exponent 1 at step 1, STEP1_DELTA_EXPONENT). Measured slopes 0.87, 0.82, 0.78
+      // at steps 1, 2, 3 (the input layer adds an n-independent term to the step, and the
+      // widest nets begin to curve); 512 vs 64 changes 5.9× (step 1) to 4.9× (step 3)
+      expect(logLogSlope(widths, s)).toBeGreaterThan(t === 0 ? 0.8 : 0.7);
+      expect(logLogSlope(widths, s)).toBeLessThan(1.05);
+      expect(s[s.length - 1]! / s[0]!).toBeGreaterThan(4);
+    }
+  }, 120_000);
 });
