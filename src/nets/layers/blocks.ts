@@ -57,7 +57,8 @@ export interface MixerBlockConfig {
   sigmaB2: number;
   /** strength μ of both skip connections */
   mu?: number;
-  parametrization?: Parametrization;
+  /** one whose rows do not depend on the layer kind (the mixer's layers have none) */
+  parametrization?: "standard" | "sp" | "ntk";
 }
 
 /**
