@@ -16,10 +16,11 @@
 import { matrix, timesX, timesXt } from "../convex/linalg.js";
 import { InputError, requireInteger, requireNumber } from "../errors.js";
 import type { MlpShape } from "../nets/model.js";
-import type {
-  LayerKind,
-  ParametrizationName,
-  ParametrizationTable,
+import {
+  type LayerKind,
+  type ParametrizationName,
+  type ParametrizationTable,
+  storedScaling,
 } from "../nets/parametrizations.js";
 import { Rng } from "../rng.js";
 import type { Activation } from "../theory/activations.js";
@@ -42,21 +43,21 @@ export interface CoordLayer {
 /** The layers of the MLP with ω sampled from `rng` (input, hidden …, output). */
 export function initCoordMlp(cfg: CoordMlpConfig, rng: Rng): CoordLayer[] {
   const { inputDim: d, width: n, depth, outputDim: k } = cfg;
-  const sigma = Math.sqrt(cfg.sigmaW2);
+  const sigmaW = Math.sqrt(cfg.sigmaW2);
   const shape: Array<[LayerKind, number, number]> = [
     ["input", d, n],
     ...Array.from({ length: depth - 1 }, (): [LayerKind, number, number] => ["hidden", n, n]),
     ["output", n, k],
   ];
   return shape.map(([kind, fanIn, fanOut]) => {
-    const s = cfg.param.layer(kind, fanIn, fanOut);
+    const s = storedScaling(cfg.param.layer(kind, fanIn, fanOut), sigmaW);
     return {
       kind,
       fanIn,
       fanOut,
       multiplier: s.multiplier,
       lr: s.lr,
-      omega: rng.normals(fanIn * fanOut, sigma * s.initStd),
+      omega: rng.normals(fanIn * fanOut, s.std),
     };
   });
 }

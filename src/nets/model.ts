@@ -14,6 +14,8 @@ import { exp64, log64 } from "./f64.js";
 import { type JaxArray, type JaxModule, jitUnlessF64, loadJax, refTree } from "./jax.js";
 import {
   dense,
+  type HostParams,
+  type HostTensor,
   type JaxParams,
   type Layer,
   type LayerNormPlacement,
@@ -48,6 +50,12 @@ export interface Model {
   readonly outputDim: number;
   /** dtype of the parameters from `init` */
   readonly dtype: Dtype;
+  /**
+   * Learning-rate factor of every parameter leaf, in `jax.tree.leaves(init(seed))` order (the
+   * parametrization's per-layer lr, `HostTensor.lr`; 1 where unset): the optimizer steps leaf i
+   * with η · lrScales[i].
+   */
+  readonly lrScales: readonly number[];
   /** Parameters sampled with `seed` (bit-identical for a seed): one entry per layer. */
   init(seed: number): JaxParams;
   /** Outputs (logits or regression outputs) [B, outputDim] of x [B, inputDim]. Consumes both. */
@@ -67,13 +75,19 @@ export async function createModel(
   const dtype = opts.dtype ?? "float32";
   const fns = architecture.blocks.map((layer) => blockFunctions(jax, layer));
   let n = architecture.inputWidth;
-  for (const layer of architecture.blocks) n = layer.init(zeroRng, n).nOut;
+  const lrScales: number[] = [];
+  for (const layer of architecture.blocks) {
+    const p = layer.init(zeroRng, n);
+    hostLrScales(p.params, lrScales);
+    n = p.nOut;
+  }
   return {
     architecture,
     loss: opts.loss,
     inputDim: architecture.inputWidth,
     outputDim: n,
     dtype,
+    lrScales,
     init: (seed) => paramsToJax(jax, sampleParams(architecture, seed), dtype),
     apply(params, x) {
       const ps = params as JaxParams[];
@@ -82,7 +96,14 @@ export async function createModel(
   };
 }
 
-/** Output widths only: a stand-in Rng whose samples are never used. */
+/** The leaves' lr factors of a host tree, in jax.tree's flatten order (arrays, then object entries). */
+function hostLrScales(p: HostParams, out: number[]): void {
+  if (Array.isArray(p)) for (const q of p) hostLrScales(q, out);
+  else if ("data" in p && p.data instanceof Float64Array) out.push((p as HostTensor).lr ?? 1);
+  else for (const q of Object.values(p)) hostLrScales(q as HostParams, out);
+}
+
+/** Output widths and lr factors only: a stand-in Rng whose samples are never used. */
 const zeroRng = { normals: (n: number) => new Float64Array(n) } as never;
 
 /**
@@ -172,6 +193,10 @@ export interface MlpModelConfig extends MlpShape {
   /** LayerNorm with a learnable gain and shift */
   lnAffine?: boolean;
   loss: LossName;
+  /**
+   * a table of ../parametrizations.ts ("standard" = "sp"): the embedding is its input layer,
+   * the hidden blocks its hidden layers, the readout its output layer (default standard)
+   */
   parametrization?: Parametrization;
   dtype?: Dtype;
 }
@@ -179,7 +204,8 @@ export interface MlpModelConfig extends MlpShape {
 /**
  * MLP model: embedding dense(inputDim → width), then depth − 1 blocks h ↦ μ h + W φ(h) + b on
  * width (mlpBlock, with LayerNorm as configured), then the readout W φ(h) + b to outputDim. All
- * dense layers use σ_w², σ_b² (fan-in scaling), so the theory of the hidden blocks applies.
+ * dense layers use σ_w², σ_b² scaled by the parametrization (standard: fan-in scaling, so the
+ * theory of the hidden blocks applies); its lr factors are the model's `lrScales`.
  */
 export async function mlpModel(cfg: MlpModelConfig): Promise<Model> {
   const inputDim = requireInteger("inputDim", cfg.inputDim, 1, 1 << 24);
@@ -202,11 +228,12 @@ export async function mlpModel(cfg: MlpModelConfig): Promise<Model> {
     width,
     mu: cfg.residual ?? 0,
     branchScale: cfg.branchScale,
+    kind: "hidden",
   });
   const layers: Layer[] = [
-    dense(width, cfg.sigmaW2, cfg.sigmaB2, cfg.parametrization),
+    dense(width, cfg.sigmaW2, cfg.sigmaB2, cfg.parametrization, "input"),
     ...Array.from({ length: depth - 1 }, () => hidden),
-    mlpBlock({ ...common, width: outputDim, mu: 0 }),
+    mlpBlock({ ...common, width: outputDim, mu: 0, kind: "output" }),
   ];
   return createModel(
     { inputWidth: inputDim, blocks: layers },

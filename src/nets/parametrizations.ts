@@ -5,14 +5,23 @@
  *
  * A layer stores ω with entries ω_ij ~ N(0, (σ_w · initStd)²), computes h = multiplier · ω x
  * (the effective weight W = multiplier · ω) and SGD updates ω ← ω − η · lr · ∂L/∂ω, so the
- * effective weight moves by ΔW = −η · lr · multiplier² · ∂L/∂W. Layer kinds: "input" (data of a
- * fixed dimension d → width n), "hidden" (n → n), "output" (n → outputs). No biases.
+ * effective weight moves by ΔW = −η · lr · multiplier² · ∂L/∂W; σ_w sits in the init (as above)
+ * or, for `sigma: "forward"` (NTK, as in neural-tangents), in the multiplier: ω_ij ~ N(0,
+ * initStd²), h = σ_w · multiplier · ω x (`storedScaling`). Layer kinds: "input" (data of a
+ * fixed dimension d → width n), "hidden" (n → n), "output" (n → outputs).
  *
- * Every parametrization is this one table and nothing else; the coordinate check
- * (../diagnostics/coord-check.ts) reads it. Two tables with the same init variance of W and the
+ * Biases (`biasScaling`): a bias is an input weight from a constant input 1 (Tensor Programs V,
+ * Table 3: "input weights & all biases"), i.e. the table's input row at fan-in 1 and the layer's
+ * fan-out, with σ_b in place of σ_w: SP b ~ N(0, σ_b²); NTK b ~ N(0, 1) times σ_b; µP and
+ * mean-field b ~ N(0, σ_b²), multiplier 1, lr factor fan_out (n for hidden layers, K for the
+ * readout).
+ *
+ * Every parametrization is this one table and nothing else: the coordinate check
+ * (../diagnostics/coord-check.ts) and the dense layer of the jax-js model (./layers/dense.ts,
+ * whose per-leaf lr factors the training loop applies) read it. Two tables with the same init variance of W and the
  * same effective step η · lr · multiplier² per layer train identical functions (the abc
  * symmetry of Tensor Programs IV: ω → θω, multiplier → multiplier/θ, lr → lr/θ²): mean-field is µP
- * in another such form, and NTK with lr η is SP with lr η/fan_in (test/nets checks both).
+ * in another such form, and NTK with lr η is SP with lr η σ_w²/fan_in (test/nets checks both).
  */
 import { InputError } from "../errors.js";
 
@@ -21,13 +30,29 @@ export const LAYER_KINDS: readonly LayerKind[] = ["input", "hidden", "output"];
 
 /** Scalings of one layer, multiplying σ_w (initStd), the forward pass and the base lr η. */
 export interface LayerScaling {
-  /** standard deviation of the stored ω, in units of σ_w */
+  /** standard deviation of the stored ω, in units of σ_w (unless `sigma` is "forward") */
   initStd: number;
   /** forward multiplier: h = multiplier · ω x */
   multiplier: number;
   /** learning-rate factor: ω ← ω − η · lr · ∂L/∂ω */
   lr: number;
+  /** where σ_w (σ_b for a bias) enters: the init std (default) or the forward multiplier */
+  sigma?: "init" | "forward";
 }
+
+/** A layer's stored std of ω and forward multiplier for a scale σ (σ_w, or σ_b for a bias). */
+export function storedScaling(
+  s: LayerScaling,
+  sigma: number,
+): { std: number; multiplier: number; lr: number } {
+  return s.sigma === "forward"
+    ? { std: s.initStd, multiplier: sigma * s.multiplier, lr: s.lr }
+    : { std: sigma * s.initStd, multiplier: s.multiplier, lr: s.lr };
+}
+
+/** A bias of a layer with `fanOut` units: an input weight from a constant 1 (see the header). */
+export const biasScaling = (table: ParametrizationTable, fanOut: number): LayerScaling =>
+  table.layer("input", 1, fanOut);
 
 export interface ParametrizationTable {
   readonly name: string;
@@ -47,8 +72,9 @@ const table = (
  * The four parametrizations (rows: input / hidden / output; n_in = fan-in, n_out = fan-out):
  *
  *   sp (standard, PyTorch/LeCun): ω ~ N(0, σ²/n_in), multiplier 1, lr 1 on every layer.
- *   ntk (Jacot et al. 2018; neural-tangents): ω ~ N(0, σ²), multiplier 1/√n_in, lr 1 on every
- *     layer: ΔW = −η/n_in · ∂L/∂W, i.e. SP with lr η/n_in.
+ *   ntk (Jacot et al. 2018; neural-tangents): ω ~ N(0, 1), multiplier σ/√n_in, lr 1 on every
+ *     layer: ΔW = −η σ²/n_in · ∂L/∂W, i.e. SP with lr η σ²/n_in. (σ in the multiplier, as in
+ *     neural-tangents, so the empirical NTK converges to ../theory/kernel.ts's Θ.)
  *   mup (TP V Table 3, SGD column, "µP in the style of [57]"):
  *     input:  ω ~ N(0, σ²/n_in), multiplier 1,      lr n_out
  *     hidden: ω ~ N(0, σ²/n_in), multiplier 1,      lr 1
@@ -70,9 +96,9 @@ export const PARAMETRIZATIONS: Record<ParametrizationName, ParametrizationTable>
     output: (nIn) => ({ initStd: 1 / Math.sqrt(nIn), multiplier: 1, lr: 1 }),
   }),
   ntk: table("ntk", {
-    input: (nIn) => ({ initStd: 1, multiplier: 1 / Math.sqrt(nIn), lr: 1 }),
-    hidden: (nIn) => ({ initStd: 1, multiplier: 1 / Math.sqrt(nIn), lr: 1 }),
-    output: (nIn) => ({ initStd: 1, multiplier: 1 / Math.sqrt(nIn), lr: 1 }),
+    input: (nIn) => ({ initStd: 1, multiplier: 1 / Math.sqrt(nIn), lr: 1, sigma: "forward" }),
+    hidden: (nIn) => ({ initStd: 1, multiplier: 1 / Math.sqrt(nIn), lr: 1, sigma: "forward" }),
+    output: (nIn) => ({ initStd: 1, multiplier: 1 / Math.sqrt(nIn), lr: 1, sigma: "forward" }),
   }),
   mup: table("mup", {
     input: (nIn, nOut) => ({ initStd: 1 / Math.sqrt(nIn), multiplier: 1, lr: nOut }),

@@ -127,5 +127,37 @@ describe("critkit train: bad input", () => {
     [argv("train --momentum 1"), /--momentum/],
     [argv("train --resume"), /--resume: needs --checkpoint/],
     [argv("train --out curves.pdf"), /--out: must end in .svg or .png/],
+    [argv("train --parametrization standard-ish"), /--parametrization/],
+    [argv("train --parametrization mup --optimizer adam"), /--parametrization: .*adam/],
+    [argv("train --parametrization mean-field --optimizer adam"), /--parametrization/],
   ]);
+});
+
+describe("critkit train --parametrization", () => {
+  // the abc symmetry (Tensor Programs IV) through the whole command: mean-field is µP written
+  // with hidden ω·√n, multiplier /√n and lr ·n, so the same base lr trains the same function —
+  // only if the per-layer lr factors reach the optimizer (momentum, minibatches, warm-up)
+  it("mean-field and mup give the same curves (float64), sp another", async () => {
+    const run = async (p: string) => {
+      const r = await runCli(
+        ...small,
+        ...argv(
+          `--depth 2 --steps 12 --eval-every 6 --dtype float64 --parametrization ${p} --json`,
+        ),
+      );
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.stdout);
+      expect(j.parametrization).toBe(p);
+      return [...j.curves.loss, ...j.evals.train_loss, ...j.evals.test_loss] as number[];
+    };
+    const mf = await run("mean-field");
+    const mup = await run("mup");
+    const sp = await run("sp");
+    for (const [i, v] of mup.entries()) {
+      expect(Number.isFinite(v)).toBe(true);
+      expect(Math.abs(mf[i]! - v)).toBeLessThan(1e-10 * v);
+    }
+    expect(mup.at(-1)!).toBeLessThan(mup[0]!); // it trained
+    expect(Math.max(...sp.map((v, i) => Math.abs(v - mup[i]!) / mup[i]!))).toBeGreaterThan(1e-2);
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * The parametrization tables checked through what they imply, not by restating them:
  *   - the abc symmetry (Tensor Programs IV): NTK with lr η trains the same function as SP with
- *     per-layer lr η/fan_in, and mean-field the same as µP (same effective weights W = m·ω at
+ *     per-layer lr η σ_w²/fan_in, and mean-field the same as µP (same effective weights W = m·ω at
  *     every step, up to rounding);
  *   - at initialization the hidden preactivations of SP and µP follow the infinite-width variance
  *     recursion q^{l+1} = σ_w² E[φ(h)²], h ~ N(0, q^l) (../theory/activations.ts, independent of
@@ -54,10 +54,14 @@ function expectSameWeights(a: Float64Array[], b: Float64Array[]) {
 }
 
 describe("abc symmetry: equivalent parametrizations train the same function", () => {
-  it("NTK with lr η = SP with per-layer lr η/fan_in", () => {
+  it("NTK with lr η = SP with per-layer lr η σ_w²/fan_in", () => {
+    // trained() uses σ_w² = 1.5; NTK's σ_w sits in the multiplier, so its step carries σ_w²
     const spOverFanIn: ParametrizationTable = {
-      name: "sp, lr/fan_in",
-      layer: (kind, nIn, nOut) => ({ ...PARAMETRIZATIONS.sp.layer(kind, nIn, nOut), lr: 1 / nIn }),
+      name: "sp, lr σ_w²/fan_in",
+      layer: (kind, nIn, nOut) => ({
+        ...PARAMETRIZATIONS.sp.layer(kind, nIn, nOut),
+        lr: 1.5 / nIn,
+      }),
     };
     const ntk = trained(PARAMETRIZATIONS.ntk, 0.7, 4);
     const sp = trained(spOverFanIn, 0.7, 4);

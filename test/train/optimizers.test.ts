@@ -35,6 +35,8 @@ interface TorchCfg {
   nesterov: boolean;
   betas: [number, number];
   eps: number;
+  /** lr factor of each parameter group (torch param groups: leaf a = p[0..1], leaf b = p[2..5]) */
+  groupLr?: [number, number];
 }
 
 /** torch.optim transcription on flat float64 vectors; gradFn gives ∇L(p) at step t. */
@@ -50,9 +52,9 @@ function torchReference(
   const m = new Float64Array(n);
   const v = new Float64Array(n);
   for (let t = 0; t < steps; t++) {
-    const lr = cfg.lr(t);
     const grad = gradFn(p, t);
     for (let i = 0; i < n; i++) {
+      const lr = cfg.lr(t) * (cfg.groupLr ? cfg.groupLr[i < 2 ? 0 : 1] : 1);
       let g = grad[i]!;
       if (cfg.decoupled) p[i] = p[i]! * (1 - lr * cfg.weight_decay);
       else g = g + cfg.weight_decay * p[i]!;
@@ -87,6 +89,7 @@ async function runJax(
   cfg: OptimizerConfig,
   lr: (t: number) => number,
   steps: number,
+  lrScales?: [number, number],
 ): Promise<Float64Array> {
   const np = jax.numpy;
   // Two leaves in a nested pytree to exercise flatten/unflatten.
@@ -103,7 +106,7 @@ async function runJax(
   let state = opt.init(params);
   for (let t = 0; t < steps; t++) {
     const host = await fromTree(jax.tree.ref(params));
-    ({ params, state } = opt.step(params, toTree(gradAt(host)), state, lr(t)));
+    ({ params, state } = opt.step(params, toTree(gradAt(host)), state, lr(t), lrScales));
   }
   jax.tree.dispose(state.slots as never);
   opt.dispose();
@@ -148,6 +151,17 @@ const cases: Array<[string, OptimizerConfig, Partial<TorchCfg>]> = [
     "adamw (decoupled), cosine schedule",
     { name: "adam", weightDecay: 0.05 },
     { kind: "adam", weight_decay: 0.05, decoupled: true, lr: cosine },
+  ],
+  // per-leaf lr factors (a parametrization's lrScales) = torch parameter groups with lr·factor
+  [
+    "sgd + decoupled, per-leaf lr ×3, ×0.5",
+    { name: "sgd", weightDecay: 0.1 },
+    { weight_decay: 0.1, decoupled: true, groupLr: [3, 0.5] },
+  ],
+  [
+    "nesterov + l2, per-leaf lr ×0.2, ×4, cosine schedule",
+    { name: "momentum", momentum: 0.9, nesterov: true, weightDecay: 0.01, wdMode: "l2" },
+    { momentum: 0.9, nesterov: true, weight_decay: 0.01, groupLr: [0.2, 4], lr: cosine },
   ],
 ];
 
@@ -201,7 +215,7 @@ describe("optimizers match torch.optim update formulas (float64, 12 steps)", () 
     it(name, async () => {
       const ref = { ...base, ...torch };
       const want = torchReference(p0, gradAt, ref, 12);
-      const got = await runJax(cfg, ref.lr, 12);
+      const got = await runJax(cfg, ref.lr, 12, ref.groupLr);
       for (let i = 0; i < want.length; i++) {
         expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(
           1e-12 * Math.max(1, Math.abs(want[i]!)),
@@ -211,6 +225,21 @@ describe("optimizers match torch.optim update formulas (float64, 12 steps)", () 
       expect(Math.abs(want[0]! - p0[0]!)).toBeGreaterThan(1e-3);
     });
   }
+});
+
+describe("per-leaf lr factors", () => {
+  it("adam refuses factors ≠ 1 (they are SGD's), naming the optimizer; all-1 factors are plain adam", async () => {
+    const np = jax.numpy;
+    const leaf = () => np.array(Float64Array.from([0.5, -1]), { dtype: np.float64 });
+    const opt = makeOptimizer(jax, { name: "adam" });
+    const params = [leaf(), leaf()];
+    const state = opt.init(params);
+    expect(() => opt.step(params, [leaf(), leaf()], state, 0.1, [1, 4])).toThrow(InputError);
+    expect(() => opt.step(params, [leaf(), leaf()], state, 0.1, [1, 4])).toThrow(/optimizer/);
+    const r = opt.step(params, [leaf(), leaf()], state, 0.1, [1, 1]);
+    jax.tree.dispose([r.params, r.state.slots] as never);
+    opt.dispose();
+  });
 });
 
 describe("optimizer config", () => {

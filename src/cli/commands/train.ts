@@ -12,6 +12,7 @@ import {
 import { InputError } from "../../errors.js";
 import { loadJax, shutdownJax } from "../../nets/jax.js";
 import { mlpModel, objective } from "../../nets/model.js";
+import { PARAMETRIZATION_NAMES } from "../../nets/parametrizations.js";
 import {
   hasCheckpoint,
   loadCheckpoint,
@@ -44,6 +45,7 @@ interface RawOptions {
   sigmaB2: string;
   layernorm: string;
   residual: string;
+  parametrization: string;
   optimizer: string;
   lr: string;
   steps: string;
@@ -78,6 +80,11 @@ export function registerTrain(program: Command): void {
     .option("--sigma-b2 <v>", "bias variance σ_b²", "0")
     .option("--layernorm <where>", "none | pre | post", "none")
     .option("--residual <mu>", "residual strength μ of the hidden blocks (0: none)", "0")
+    .option(
+      "--parametrization <p>",
+      `${PARAMETRIZATION_NAMES.join(" | ")}: init, multiplier and SGD lr factor per layer (docs/parametrizations.md)`,
+      "sp",
+    )
     .option("--optimizer <name>", optimizerNames.join(" | "), "sgd")
     .option("--lr <x>", "peak learning rate (> 0)", "0.1")
     .option("--steps <n>", "number of updates", "2000")
@@ -110,7 +117,13 @@ async function runTrain(raw: RawOptions): Promise<void> {
   const sigmaB2 = num("--sigma-b2", raw.sigmaB2, { min: 0, max: 1e6 });
   const layernorm = oneOf("--layernorm", raw.layernorm, ["none", "pre", "post"] as const);
   const residual = num("--residual", raw.residual, { min: 0, max: 1e3 });
+  const parametrization = oneOf("--parametrization", raw.parametrization, PARAMETRIZATION_NAMES);
   const optimizer = oneOf("--optimizer", raw.optimizer, optimizerNames);
+  if (optimizer === "adam" && (parametrization === "mup" || parametrization === "mean-field"))
+    throw new InputError(
+      "--parametrization",
+      `${parametrization}'s per-layer lr factors are SGD's (Tensor Programs V, Table 3); adam is not supported with it: use --optimizer sgd or momentum`,
+    );
   const lr = num("--lr", raw.lr, { minExclusive: 0 });
   const steps = int("--steps", raw.steps, 1, 100_000_000);
   const batchSize = int("--batch-size", raw.batchSize, 0, 100_000_000);
@@ -173,6 +186,7 @@ async function runTrain(raw: RawOptions): Promise<void> {
     sigmaB2,
     layernorm,
     residual,
+    parametrization,
     dtype,
     seed,
     steps,
@@ -199,10 +213,11 @@ async function runTrain(raw: RawOptions): Promise<void> {
     sigmaB2,
     layernorm,
     residual,
+    parametrization,
     loss: data.task === "classification" ? "cross_entropy" : "mse",
     dtype,
   });
-  const task = { objective: objective(model), predict: model.apply };
+  const task = { objective: objective(model), predict: model.apply, lrScales: model.lrScales };
   const bar = progress(steps, "train", json);
   try {
     const init = model.init(seed);
@@ -285,7 +300,7 @@ async function runTrain(raw: RawOptions): Promise<void> {
             xTitle: "step",
             yTitle: "loss",
             logY: true,
-            title: `${dataset}: ${arch} width ${width} depth ${depth}, ${optimizer} lr ${lr}`,
+            title: `${dataset}: ${arch} width ${width} depth ${depth}, ${parametrization}, ${optimizer} lr ${lr}`,
           }),
         ),
       );

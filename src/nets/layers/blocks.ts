@@ -1,6 +1,7 @@
 /** Blocks built from the layer families: the MLP block and the MLP-Mixer block. */
 import { InputError } from "../../errors.js";
 import type { Activation } from "../../theory/activations.js";
+import type { LayerKind } from "../parametrizations.js";
 import { perGroup, residual, scale, serial, sum, transposeGroups } from "./combinators.js";
 import { dense } from "./dense.js";
 import { act } from "./elementwise.js";
@@ -16,6 +17,8 @@ export interface MlpBlockConfig {
   /** output width of the block's dense layer (finite networks; irrelevant to the theory) */
   width?: number;
   parametrization?: Parametrization;
+  /** the dense layer's kind in the parametrization's table (default "hidden") */
+  kind?: LayerKind;
   /** "pre": LN on preactivations (before φ); "post": LN on activations (after φ) */
   layernorm?: LayerNormPlacement;
   /** residual strength μ (0: no skip connection) */
@@ -38,7 +41,7 @@ export function mlpBlock(cfg: MlpBlockConfig): Layer {
   const norm = layerNorm(LAYERNORM_EPS, cfg.lnAffine ?? false);
   const body = ln === "pre" ? [norm, phi] : ln === "post" ? [phi, norm] : [phi];
   const s = cfg.branchScale ?? 1;
-  const fc = dense(cfg.width ?? 0, cfg.sigmaW2, cfg.sigmaB2, cfg.parametrization);
+  const fc = dense(cfg.width ?? 0, cfg.sigmaW2, cfg.sigmaB2, cfg.parametrization, cfg.kind);
   const block = serial(...body, ...(s === 1 ? [fc] : [fc, scale(s)]));
   const mu = cfg.mu ?? 0;
   return mu === 0 ? block : residual(mu, block);
@@ -54,7 +57,8 @@ export interface MixerBlockConfig {
   sigmaB2: number;
   /** strength μ of both skip connections */
   mu?: number;
-  parametrization?: Parametrization;
+  /** one whose rows do not depend on the layer kind (the mixer's layers have none) */
+  parametrization?: "standard" | "sp" | "ntk";
 }
 
 /**

@@ -1,54 +1,82 @@
 /** Dense (fully connected) layers: hidden layers, the input embedding and the readout. */
+import { InputError } from "../../errors.js";
 import type { JaxArray } from "../jax.js";
-import type { Layer, Parametrization } from "./layer.js";
+import {
+  biasScaling,
+  type LayerKind,
+  parametrization as parametrizationTable,
+  storedScaling,
+} from "../parametrizations.js";
+import type { HostTensor, Layer, Parametrization } from "./layer.js";
 
 /**
  * Dense to `width` units: q' = σ_w² q + σ_b² (same for q12), χ = σ_w²; the output is a centred
  * Gaussian field. NTK (neural-tangents' Dense, NTK parametrization): Θ' = σ_w² Θ + q', the first
  * term from the parameters below (backpropagated through W), the second from W and b themselves.
- * (In the standard parametrization the W-gradient term grows like N_in: no finite limit.) Standard parametrization stores W ~ N(0, σ_w²/N_in), b ~ N(0, σ_b²); NTK stores
- * W, b ~ N(0, 1) and multiplies by σ_w/√N_in, σ_b in the forward pass (same function at
- * initialization, different gradient scales). W is stored [N_out, N_in] and transposed inside
- * the compiled step once per use (a transpose used twice is materialised: a copy per layer).
- * The input width comes from the previous layer (an embedding is dense(hidden) on inputs of
- * any width, a readout dense(classes) on the hidden width).
+ * (In the standard parametrization the W-gradient term grows like N_in: no finite limit.)
+ *
+ * The scalings come from the parametrization's table (../parametrizations.ts, one row per layer
+ * `kind`; "standard" is the table's "sp"): ω ~ N(0, std²), y = m_w ω x + m_b b with std and m
+ * from `storedScaling` (σ_w for ω; σ_b for the bias, an input weight from a constant 1,
+ * `biasScaling`). Standard stores W ~ N(0, σ_w²/N_in), b ~ N(0, σ_b²); NTK stores W, b ~ N(0, 1)
+ * and multiplies by σ_w/√N_in, σ_b in the forward pass (same function at initialization,
+ * different gradient scales); µP and mean-field differ by layer kind. The table's lr factors go
+ * on the parameter tensors (`HostTensor.lr`, for the optimizer). W is stored [N_out, N_in] and
+ * transposed inside the compiled step once per use (a transpose used twice is materialised: a
+ * copy per layer). The input width comes from the previous layer (an embedding is dense(hidden)
+ * on inputs of any width, a readout dense(classes) on the hidden width).
  */
 export function dense(
   width: number,
   sigmaW2: number,
   sigmaB2: number,
   parametrization: Parametrization = "standard",
+  kind: LayerKind = "hidden",
 ): Layer {
-  const ntk = parametrization === "ntk";
+  const name = parametrization === "standard" ? "sp" : parametrization;
+  const table = parametrizationTable(name);
+  const sigmaW = Math.sqrt(sigmaW2);
+  const weight = (nIn: number) => storedScaling(table.layer(kind, nIn, width), sigmaW);
+  const bias = storedScaling(biasScaling(table, width), Math.sqrt(sigmaB2));
+  // sp and ntk scale every kind alike; µP and mean-field outputs shrink with N_in (no finite map)
+  const byKind = name === "mup" || name === "mean-field";
+  const scaled = (t: JaxArray, m: number) => (m === 1 ? t : t.mul(m));
   return {
     name: `dense(${sigmaW2}, ${sigmaB2})`,
-    key: ntk ? `dense-ntk(${sigmaW2},${sigmaB2})` : "dense",
-    hasTheory: true,
+    key:
+      name === "sp" ? "dense" : `dense-${name}${byKind ? `-${kind}` : ""}(${sigmaW2},${sigmaB2})`,
+    hasTheory: !(byKind && kind === "output"),
     fresh: () => true,
     init(rng, nIn) {
-      const wStd = ntk ? 1 : Math.sqrt(sigmaW2 / nIn);
-      const bStd = ntk ? 1 : Math.sqrt(sigmaB2);
+      const w = weight(nIn);
+      const tensor = (shape: number[], n: number, s: { std: number; lr: number }): HostTensor => ({
+        shape,
+        data: rng.normals(n, s.std),
+        ...(s.lr === 1 ? {} : { lr: s.lr }),
+      });
       return {
-        params: {
-          w: { shape: [width, nIn], data: rng.normals(nIn * width, wStd) },
-          b: { shape: [width], data: rng.normals(width, bStd) },
-        },
+        params: { w: tensor([width, nIn], nIn * width, w), b: tensor([width], width, bias) },
         nOut: width,
       };
     },
     apply(jax, params, x) {
       const { w, b } = params as { w: JaxArray; b: JaxArray };
-      const nIn = w.shape[1]!;
+      const m = weight(w.shape[1]!).multiplier;
       const y = jax.numpy.matmul(x, jax.numpy.transpose(w));
-      return ntk ? y.mul(Math.sqrt(sigmaW2 / nIn)).add(b.mul(Math.sqrt(sigmaB2))) : y.add(b);
+      return scaled(y, m).add(scaled(b, bias.multiplier));
     },
     jvp(jax, params, x, t) {
       const { w } = params as { w: JaxArray; b: JaxArray };
-      const nIn = w.shape[1]!;
+      const m = weight(w.shape[1]!).multiplier;
       const ty = jax.numpy.matmul(t, jax.numpy.transpose(w.ref));
-      return [this.apply(jax, params, x), ntk ? ty.mul(Math.sqrt(sigmaW2 / nIn)) : ty];
+      return [this.apply(jax, params, x), scaled(ty, m)];
     },
     map: (k) => {
+      if (byKind && kind === "output")
+        throw new InputError(
+          "parametrization",
+          `the ${name} readout (multiplier 1/N_in) has no finite infinite-width covariance map`,
+        );
       const q1 = sigmaW2 * k.q1 + sigmaB2;
       const q2 = sigmaW2 * k.q2 + sigmaB2;
       const q12 = sigmaW2 * k.q12 + sigmaB2;

@@ -17,18 +17,25 @@
 import type { Rng } from "../../rng.js";
 import type { KernelLayer } from "../../theory/kernel.js";
 import type { JaxArray, JaxModule } from "../jax.js";
+import type { ParametrizationName } from "../parametrizations.js";
 
 /** A parameter tensor on the host, float64 (cast to the network's dtype when moved to jax). */
 export interface HostTensor {
   shape: number[];
   data: Float64Array;
+  /**
+   * learning-rate factor of this tensor (default 1): the optimizer's step is η · lr (the
+   * parametrization's per-layer factor, ../parametrizations.ts)
+   */
+  lr?: number;
 }
 /** Parameters of a layer: a tree of tensors (objects and arrays); `[]` for none. */
 export type HostParams = HostTensor | HostParams[] | { [k: string]: HostParams };
 /** The same tree with jax arrays at the leaves. */
 export type JaxParams = JaxArray | JaxParams[] | { [k: string]: JaxParams };
 
-export type Parametrization = "standard" | "ntk";
+/** A table of ../parametrizations.ts by name; "standard" is its "sp". */
+export type Parametrization = "standard" | ParametrizationName;
 
 export interface Layer extends KernelLayer {
   /**
