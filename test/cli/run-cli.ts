@@ -18,6 +18,31 @@ process.exitCode = await main(["node", "critkit", ...process.argv.slice(1)]);`;
   );
 }
 
+/**
+ * Sends `signal` to `child` as soon as `file` exists and is not empty, from a separate shell
+ * process polling every 5 ms: unlike a timer in this (possibly starved) test worker, it fires
+ * promptly on a loaded machine. Resolves with how the child ended (its exit code or signal).
+ */
+export function signalWhenWritten(
+  child: ChildProcess,
+  file: string,
+  signal: NodeJS.Signals,
+): Promise<string> {
+  const exited = new Promise<string>((r) => child.on("exit", (c, sig) => r(String(sig ?? c))));
+  const watcher = spawn(
+    "bash",
+    [
+      "-c",
+      `while [ ! -s "$1" ]; do sleep 0.005; done; kill -${signal.slice(3)} "$2"`,
+      "_",
+      file,
+      String(child.pid),
+    ],
+    { stdio: "ignore" },
+  );
+  return exited.finally(() => watcher.kill("SIGKILL"));
+}
+
 export interface CliResult {
   code: number;
   stdout: string;
