@@ -40,5 +40,11 @@ export {
   shiftIntoRobustCones,
   worstCaseHinge,
 } from "./robust.js";
-export { trainGd } from "./sgd.js";
+export {
+  type GdBaselineOptions,
+  type GdMethod,
+  type GdOptions,
+  gdBaseline,
+  trainGd,
+} from "./sgd.js";
 export { AdmmSystem } from "./system.js";

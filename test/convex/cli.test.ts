@@ -39,6 +39,7 @@ describe("bad input gives an InputError naming the field", () => {
     [["--tol", "1"], "--tol"],
     [["--lambda-frac", "0"], "--lambda-frac"],
     [["--dataset", "iris", "--loss", "hinge", "--solver", "ipm"], "--solver"],
+    [["--sgd-steps", "0"], "--sgd-steps"],
   ])("%j → %s", async (args, field) => {
     expect(await fieldOf(args)).toBe(field);
   });
@@ -181,6 +182,27 @@ describe("critkit convex defaults", () => {
     expect(r.stdout).toMatch(
       /not converged: relative duality gap \S+ > --tol 1e-6 after 3 ipm iterations \(--max-iter 3\); raise --max-iter \(default 300\)/,
     );
+  });
+});
+
+describe("critkit convex --sgd-runs", () => {
+  it("iris: runs at widths m, 2m, 4m, objectives sorted, excess relative to the convex objective", async () => {
+    const r = await runCli(
+      ...["convex", "--dataset", "iris", "--patterns", "20", "--sgd-runs", "2"],
+      ...["--sgd-steps", "300", "--json"],
+    );
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    const m = j.neurons;
+    expect(j.sgd).toMatchObject({ method: "adam", steps: 300, runs: 2 });
+    expect(j.sgd.widths.map((w: { hidden: number }) => w.hidden)).toEqual([m, 2 * m, 4 * m]);
+    for (const w of j.sgd.widths) {
+      expect(w.objectives).toHaveLength(2);
+      expect(w.objectives[0]).toBeLessThanOrEqual(w.objectives[1]);
+      expect(w.best).toBe(w.objectives[0]);
+      expect(w.bestExcess).toBeCloseTo((w.best - j.reluObjective) / j.reluObjective, 12);
+    }
+    expect(j.sgd.best).toBe(Math.min(...j.sgd.widths.map((w: { best: number }) => w.best)));
   });
 });
 
