@@ -3,6 +3,7 @@ export { type AdmmOptions, type AdmmResult, type AdmmState, admm } from "./admm.
 export { type AugmentedLagrangianOptions, augmentedLagrangian } from "./al.js";
 export { type Certificate, certificate } from "./certificate.js";
 export { fistaGated } from "./fista.js";
+export { type GatedToRelu, type GatedToReluOptions, gatedToRelu, patternPrices } from "./gated.js";
 export {
   defaultPatternCount,
   type InteriorPointOptions,

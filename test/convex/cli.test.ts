@@ -206,6 +206,23 @@ describe("critkit convex --sgd-runs", () => {
   });
 });
 
+describe("critkit convex --solver fista", () => {
+  it("iris, 50 patterns: the converted upper bound meets the interior point's p* to 1e-6 (measured 7e-8); gated ≤ p*", async () => {
+    const args = ["convex", "--dataset", "iris", "--patterns", "50", "--json"];
+    const f = JSON.parse((await runCli(...args, "--solver", "fista")).stdout);
+    const e = JSON.parse((await runCli(...args)).stdout);
+    expect(e.solver).toBe("ipm");
+    expect(f.lambda).toBe(e.lambda);
+    expect(f.lowerBound).toBeLessThanOrEqual(e.lowerBound);
+    expect(f.reluObjective).toBeGreaterThanOrEqual(e.lowerBound);
+    expect((f.reluObjective - e.reluObjective) / e.reluObjective).toBeLessThanOrEqual(1e-6);
+    expect(f.coneViolation).toBe(0);
+    expect(f.conversion.patterns).toBeGreaterThanOrEqual(f.conversion.gatedPatterns);
+    expect(f.conversion.coneDecompositionObjective).toBeGreaterThan(10 * f.reluObjective);
+    expect(Math.abs(f.networkObjective - f.reluObjective)).toBeLessThan(1e-8 * f.reluObjective);
+  });
+});
+
 describe("critkit convex --json", () => {
   it.each([["admm"], ["fista"]])(
     "%s on iris (logistic): lower bound ≤ ReLU objective = recovered network's, cone-feasible, PGD reported",
