@@ -53,7 +53,6 @@ export function subsetPatterns(patterns: Patterns, keep: number[], n: number, d:
 export function patternPrices(p: ConvexProblem, theta: Float64Array): Float64Array {
   const { rows: n, cols: d } = p.X;
   const P = p.patterns.count;
-  const relu: ConvexProblem = { ...p, gated: false };
   const h = adjoint({ ...p, gated: true }, theta, undefined);
   const rowNorm2 = rowNorms2(p.X);
   const x = p.X.data;
@@ -66,9 +65,9 @@ export function patternPrices(p: ConvexProblem, theta: Float64Array): Float64Arr
       for (let k = 0; k < n; k++) {
         let a = 0;
         for (let j = 0; j < d; j++) a += x[k * d + j]! * hi[j]!;
-        b[k] = -(relu.patterns.masks[i * n + k] ? a : -a);
+        b[k] = -(p.patterns.masks[i * n + k] ? a : -a);
       }
-      const { z } = leastNormInCone(relu, i, b, rowNorm2, 50, 10);
+      const { z } = leastNormInCone(p, i, b, rowNorm2, 50, 10);
       for (let j = 0; j < d; j++) hi[j] = hi[j]! + z[j]!;
       prices[i] = Math.max(prices[i]!, norm2(hi, 0, d) / p.lambda);
     }
