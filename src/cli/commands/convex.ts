@@ -76,7 +76,7 @@ export function registerConvex(program: Command): void {
     .option("--dataset <name>", `one of ${datasetNames.join(", ")}`, "synthetic")
     .option(
       "--solver <name>",
-      "ipm (interior point; default for squared and logistic), admm (default for hinge), al (augmented Lagrangian) — all solve the exact cone-constrained program — or fista (gated-ReLU relaxation + conversion)",
+      "ipm (interior point; the default), admm, al (augmented Lagrangian; smooth losses) — all solve the exact cone-constrained program — or fista (gated-ReLU relaxation + conversion; smooth losses)",
     )
     .option(
       "--patterns <n>",
@@ -139,14 +139,9 @@ function runConvex(raw: RawOptions): void {
     "logistic",
     "hinge",
   ] as const);
-  const solver = oneOf("--solver", raw.solver ?? (lossName === "hinge" ? "admm" : "ipm"), [
-    "ipm",
-    "admm",
-    "al",
-    "fista",
-  ] as const);
-  if (lossName === "hinge" && (solver === "ipm" || solver === "al" || solver === "fista"))
-    throw new InputError("--solver", `${solver} needs a smooth loss; use admm for hinge`);
+  const solver = oneOf("--solver", raw.solver ?? "ipm", ["ipm", "admm", "al", "fista"] as const);
+  if (lossName === "hinge" && (solver === "al" || solver === "fista"))
+    throw new InputError("--solver", `${solver} needs a smooth loss; use ipm or admm for hinge`);
   const maxIterDefault = robust ? 20_000 : DEFAULT_MAX_ITER[solver];
   const maxIter = int("--max-iter", raw.maxIter ?? maxIterDefault, 1, 10_000_000);
   // a relative duality gap above 1/10 certifies little: the bound could be off by 10%
