@@ -1,6 +1,6 @@
 /**
  * Primal-dual interior-point method (Mehrotra predictor–corrector; Nocedal & Wright 2006, §14.2,
- * §19.3) for the ReLU program with a smooth loss, min ℓ(Fu) + λ Σ_g ‖u_g‖ s.t. s = Gu ≥ 0.
+ * §19.3) for the ReLU program with a smooth or hinge loss, min ℓ(Fu) + λ Σ_g ‖u_g‖ s.t. s = Gu ≥ 0.
  *
  * Cone rows are treated primal-dual: multipliers z ≥ 0 with s ∘ z → target (μ = sᵀz/m, target
  * σμ plus Mehrotra's second-order correction, σ = (μ_aff/μ)³). The group norms are treated by

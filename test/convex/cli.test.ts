@@ -124,6 +124,15 @@ describe("critkit convex defaults", () => {
     expect(Math.abs(j.networkObjective - j.reluObjective)).toBeLessThan(1e-8 * j.reluObjective);
   });
 
+  it("--loss hinge --lambda-path keeps ADMM by default (the interior point stalls at small λ on hinge)", async () => {
+    const r = await runCli(
+      ...["convex", "--dataset", "iris", "--loss", "hinge", "--patterns", "10"],
+      ...["--lambda-path", "2", "--max-iter", "50", "--json"],
+    );
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).solver).toBe("admm");
+  });
+
   it("--lambda-path 3 --lambda-frac 0.01: λ_max, 0.1, 0.01 λ_max, objectives falling, no neuron at λ_max; JSON shape", async () => {
     const r = await runCli(
       ...["convex", "--dataset", "iris", "--patterns", "50", "--lambda-path", "3"],

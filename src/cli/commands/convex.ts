@@ -76,7 +76,7 @@ export function registerConvex(program: Command): void {
     .option("--dataset <name>", `one of ${datasetNames.join(", ")}`, "synthetic")
     .option(
       "--solver <name>",
-      "ipm (interior point; the default), admm, al (augmented Lagrangian; smooth losses) — all solve the exact cone-constrained program — or fista (gated-ReLU relaxation + conversion; smooth losses)",
+      "ipm (interior point; the default, except admm for hinge with --lambda-path), admm, al (augmented Lagrangian; smooth losses) — all solve the exact cone-constrained program — or fista (gated-ReLU relaxation + conversion; smooth losses)",
     )
     .option(
       "--patterns <n>",
@@ -139,7 +139,14 @@ function runConvex(raw: RawOptions): void {
     "logistic",
     "hinge",
   ] as const);
-  const solver = oneOf("--solver", raw.solver ?? "ipm", ["ipm", "admm", "al", "fista"] as const);
+  // hinge along --lambda-path: the interior point stalls at small λ there (docs/convex.md), ADMM does not
+  const defaultSolver = lossName === "hinge" && raw.lambdaPath !== undefined ? "admm" : "ipm";
+  const solver = oneOf("--solver", raw.solver ?? defaultSolver, [
+    "ipm",
+    "admm",
+    "al",
+    "fista",
+  ] as const);
   if (lossName === "hinge" && (solver === "al" || solver === "fista"))
     throw new InputError("--solver", `${solver} needs a smooth loss; use ipm or admm for hinge`);
   const maxIterDefault = robust ? 20_000 : DEFAULT_MAX_ITER[solver];
