@@ -3,7 +3,7 @@
  * function-value restarts (O'Donoghue & Candès 2015), for min h(u) + λ Σ_g ‖u_g‖ with smooth h.
  *
  * Used for the gated-ReLU relaxation, h(u) = ℓ(Fu) (Mishkin, Kumar & Pilanci 2022); the result is
- * converted to a ReLU network by `shiftIntoCones`. Certificate: θ = −∇ℓ(Fu) (see certificate.ts).
+ * converted to a ReLU network by `gatedToRelu` (gated.ts). Certificate: θ = −∇ℓ(Fu) (see certificate.ts).
  */
 
 import { InputError } from "../errors.js";

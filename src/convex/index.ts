@@ -3,6 +3,7 @@ export { type AdmmOptions, type AdmmResult, type AdmmState, admm } from "./admm.
 export { type AugmentedLagrangianOptions, augmentedLagrangian } from "./al.js";
 export { type Certificate, certificate } from "./certificate.js";
 export { fistaGated } from "./fista.js";
+export { type GatedToRelu, type GatedToReluOptions, gatedToRelu, patternPrices } from "./gated.js";
 export {
   defaultPatternCount,
   type InteriorPointOptions,
@@ -40,5 +41,11 @@ export {
   shiftIntoRobustCones,
   worstCaseHinge,
 } from "./robust.js";
-export { trainGd } from "./sgd.js";
+export {
+  type GdBaselineOptions,
+  type GdMethod,
+  type GdOptions,
+  gdBaseline,
+  trainGd,
+} from "./sgd.js";
 export { AdmmSystem } from "./system.js";

@@ -1,6 +1,6 @@
 /**
  * Primal-dual interior-point method (Mehrotra predictor–corrector; Nocedal & Wright 2006, §14.2,
- * §19.3) for the ReLU program with a smooth loss, min ℓ(Fu) + λ Σ_g ‖u_g‖ s.t. s = Gu ≥ 0.
+ * §19.3) for the ReLU program with a smooth or hinge loss, min ℓ(Fu) + λ Σ_g ‖u_g‖ s.t. s = Gu ≥ 0.
  *
  * Cone rows are treated primal-dual: multipliers z ≥ 0 with s ∘ z → target (μ = sᵀz/m, target
  * σμ plus Mehrotra's second-order correction, σ = (μ_aff/μ)³). The group norms are treated by
@@ -22,6 +22,12 @@
  *
  * Every iterate is strictly cone-feasible (no rounding). Certificate (certificate.ts) from
  * θ = −∇ℓ(Fu) and per-group multipliers (`polishMultipliers`).
+ *
+ * Hinge loss: Σ_k max(0, m_k), m_k = 1 − y_k f_k, is the epigraph min Σ t_k s.t. t_k ≥ 0,
+ * t_k − m_k ≥ 0, treated primal-dual like the cone rows (multipliers z1, z2 ≥ 0, z1 + z2 = 1,
+ * Mehrotra targets for both products; `HingeState`). Eliminating Δt, Δz1, Δz2 per sample leaves the
+ * same Newton system with Λ_k = w1 w2/(w1 + w2), w1 = z1/t, w2 = z2/(t − m), and a modified loss
+ * gradient (`hingeTerms`); θ = y z2 lies in the hinge's dual domain.
  */
 import { InputError } from "../errors.js";
 import { type Certificate, certificate } from "./certificate.js";
@@ -63,6 +69,26 @@ export interface InteriorPointOptions extends SolverOptions {
   start?: Float64Array;
 }
 
+/** Hinge epigraph variables t (t ≥ 0, t ≥ m) and their multipliers z1, z2 (one each per sample). */
+interface HingeState {
+  t: Float64Array;
+  z1: Float64Array;
+  z2: Float64Array;
+}
+
+/** Targets of the products z1 t and z2 (t − m). */
+interface HingeTargets {
+  t1: Float64Array;
+  t2: Float64Array;
+}
+
+/** The hinge part of a direction: Δt, Δz1, Δz2. */
+interface HingeStep {
+  dt: Float64Array;
+  dz1: Float64Array;
+  dz2: Float64Array;
+}
+
 /** Barrier state at one point: activations, predictions, slacks. */
 interface State {
   u: Float64Array;
@@ -73,10 +99,11 @@ interface State {
 
 export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {}): SolveResult {
   validateProblem(p);
-  if (!p.loss.curvature)
+  const isHinge = p.loss.name === "hinge";
+  if (!p.loss.curvature && !isHinge)
     throw new InputError(
       "solver",
-      `the interior-point method needs a smooth loss, not ${p.loss.name} (use admm)`,
+      `the interior-point method needs a smooth loss or hinge, not ${p.loss.name} (use admm)`,
     );
   const t0 = performance.now();
   if (p.gated) throw new Error("interiorPoint: the gated relaxation is solved by fistaGated");
@@ -84,8 +111,11 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
   const live = liveRows(p);
   let st = evaluate(p, opts.start ? interiorStart(p, opts.start) : initialPoint(p));
   const coneTerms = groupCount(p) * live.count;
-  let tau = (coneTerms + 2 * groupCount(p)) / Math.max(objective(p, st), 1e-300);
+  const n = p.X.rows;
+  const pairTerms = coneTerms + (isHinge ? 2 * n : 0);
+  let tau = (pairTerms + 2 * groupCount(p)) / Math.max(objective(p, st), 1e-300);
   let z = multipliers(st, tau, live.mask);
+  let hs = isHinge ? hingeStart(p, st) : undefined;
   const trace: TracePoint[] = [];
   let best: { u: Float64Array; certificate: Certificate } | undefined;
   let iter = 0;
@@ -97,15 +127,16 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
     // linearized at τ = 1/(σ_prev μ) for both directions so they share one factorization.
     let sz = 0;
     for (let j = 0; j < z.length; j++) sz += z[j]! * st.slack[j]!;
-    const mu = sz / coneTerms;
+    if (hs) sz += hingeProducts(p, st, hs, undefined, 0);
+    const mu = sz / pairTerms;
     // Rounding floor: the central-path gap m μ is far below what the certificate can resolve;
     // further steps only drive τ to overflow.
-    if ((coneTerms + 2 * groupCount(p)) * mu <= 1e-15 * objective(p, st)) break;
+    if ((pairTerms + 2 * groupCount(p)) * mu <= 1e-15 * objective(p, st)) break;
     tau = 1 / (sigma * mu);
     const weights = z.map((v, j) => (v === 0 ? 0 : (tau * v) / st.slack[j]!));
     let sys: ReturnType<typeof newtonSystem>;
     try {
-      sys = newtonSystem(p, st, tau, weights, opts.form);
+      sys = newtonSystem(p, st, tau, weights, opts.form, hs && hingeCurvature(p, st, hs));
     } catch (e) {
       // the Newton matrix lost positive definiteness to rounding (ill-conditioned data): stop
       // with the best certified iterate so far, reported as not converged
@@ -113,18 +144,48 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
       throw e;
     }
     const zero = new Float64Array(z.length);
-    const predictor = direction(p, st, z, sys.solve(barrierGradient(p, st, tau, zero)), zero);
-    const aAff = stepLength(st, z, predictor, 1);
+    const hZero: HingeTargets = { t1: new Float64Array(n), t2: new Float64Array(n) };
+    const lossGrad = (tg: HingeTargets) => hs && hingeTerms(p, st, hs, tg).grad;
+    const predictor = direction(
+      p,
+      st,
+      z,
+      sys.solve(barrierGradient(p, st, tau, zero, lossGrad(hZero))),
+      zero,
+    );
+    const hPred = hs && hingeStep(p, st, hs, hZero, predictor.dfu);
+    const aAff = Math.min(
+      stepLength(st, z, predictor, 1),
+      hs && hPred ? hingeStepLength(p, st, hs, hPred, predictor.dfu, 1) : 1,
+    );
     let szAff = 0;
     for (let j = 0; j < z.length; j++)
       szAff += (st.slack[j]! + aAff * predictor.ds[j]!) * (z[j]! + aAff * predictor.dz[j]!);
+    if (hs && hPred) szAff += hingeProducts(p, st, hs, { step: hPred, dfu: predictor.dfu }, aAff);
     sigma = Math.min(1, Math.max(1e-3, (szAff / sz) ** 3));
     const target = z.map((v, j) =>
       v === 0 ? 0 : sigma * mu - predictor.ds[j]! * predictor.dz[j]!,
     );
+    const hTarget = hPred && hingeTargets(p, hPred, predictor.dfu, sigma * mu);
     // ψ's gradient at τ = 1/(σμ) would need a new factorization: keep τ, scale the target.
-    const corrector = direction(p, st, z, sys.solve(barrierGradient(p, st, tau, target)), target);
-    const alpha = stepLength(st, z, corrector, 0.99);
+    const corrector = direction(
+      p,
+      st,
+      z,
+      sys.solve(barrierGradient(p, st, tau, target, hTarget && lossGrad(hTarget))),
+      target,
+    );
+    const hCorr = hs && hTarget && hingeStep(p, st, hs, hTarget, corrector.dfu);
+    const alpha = Math.min(
+      stepLength(st, z, corrector, 0.99),
+      hs && hCorr ? hingeStepLength(p, st, hs, hCorr, corrector.dfu, 0.99) : 1,
+    );
+    if (hs && hCorr)
+      hs = {
+        t: hs.t.map((v, k) => v + alpha * hCorr.dt[k]!),
+        z1: hs.z1.map((v, k) => v + alpha * hCorr.dz1[k]!),
+        z2: hs.z2.map((v, k) => v + alpha * hCorr.dz2[k]!),
+      };
     st = {
       u: st.u.map((v, j) => v + alpha * corrector.du[j]!),
       fu: st.fu.map((v, k) => v + alpha * corrector.dfu[k]!),
@@ -133,7 +194,7 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
     z = z.map((v, j) => v + alpha * corrector.dz[j]!);
     trace.push({ iter, objective: objective(p, st) });
     opts.onIter?.(iter, trace[trace.length - 1]!.objective);
-    const th = theta(p, st);
+    const th = hs ? hs.z2.map((v, k) => p.y[k]! * v) : theta(p, st);
     let cert = certificate(p, st.u, th, z);
     // The multipliers are polished (per-group least squares, projections) only where that can
     // decide convergence: the central-path gap m μ is already below the tolerance.
@@ -202,6 +263,129 @@ function direction(
   const img = evaluate(p, du);
   const dz = z.map((v, j) => (v === 0 ? 0 : (target[j]! - v * img.slack[j]!) / st.slack[j]! - v));
   return { du, dfu: img.fu, ds: img.slack, dz };
+}
+
+/** Hinge start: t = max(m, 0) + 1 (strictly inside both constraints), z1 = z2 = 1/2. */
+function hingeStart(p: ConvexProblem, st: State): HingeState {
+  const n = p.X.rows;
+  const t = new Float64Array(n);
+  for (let k = 0; k < n; k++) t[k] = Math.max(1 - p.y[k]! * st.fu[k]!, 0) + 1;
+  return { t, z1: new Float64Array(n).fill(0.5), z2: new Float64Array(n).fill(0.5) };
+}
+
+/** Σ z1 t + z2 (t − m) at the point moved by α along `move` (α = 0: the current point). */
+function hingeProducts(
+  p: ConvexProblem,
+  st: State,
+  hs: HingeState,
+  move: { step: HingeStep; dfu: Float64Array } | undefined,
+  alpha: number,
+): number {
+  let s = 0;
+  for (let k = 0; k < hs.t.length; k++) {
+    const y = p.y[k]!;
+    const dt = move ? alpha * move.step.dt[k]! : 0;
+    const dm = move ? -alpha * y * move.dfu[k]! : 0;
+    const t = hs.t[k]! + dt;
+    const s2 = hs.t[k]! - (1 - y * st.fu[k]!) + dt - dm;
+    s += (hs.z1[k]! + (move ? alpha * move.step.dz1[k]! : 0)) * t;
+    s += (hs.z2[k]! + (move ? alpha * move.step.dz2[k]! : 0)) * s2;
+  }
+  return s;
+}
+
+/** Per sample: s1 = t, s2 = t − m, w1 = z1/s1, w2 = z2/s2. */
+function hingeScales(p: ConvexProblem, st: State, hs: HingeState, k: number) {
+  const s1 = hs.t[k]!;
+  const s2 = s1 - (1 - p.y[k]! * st.fu[k]!);
+  return { s1, s2, w1: hs.z1[k]! / s1, w2: hs.z2[k]! / s2 };
+}
+
+/** Λ_k = w1 w2/(w1 + w2). */
+function hingeCurvature(p: ConvexProblem, st: State, hs: HingeState): Float64Array {
+  return hs.t.map((_, k) => {
+    const { w1, w2 } = hingeScales(p, st, hs, k);
+    return (w1 * w2) / (w1 + w2);
+  });
+}
+
+/**
+ * The hinge's gradient term for targets (t1, t2) of z1 s1 and z2 s2: with e_i = t_i/s_i − z_i,
+ * r = 1 − z1 − z2 and c = e1 + e2 − r, ∇ℓ is replaced by −y (z2 + e2 − w2 c/(w1 + w2)).
+ */
+function hingeTerms(
+  p: ConvexProblem,
+  st: State,
+  hs: HingeState,
+  target: HingeTargets,
+): { grad: Float64Array } {
+  const grad = hs.t.map((_, k) => {
+    const { s1, s2, w1, w2 } = hingeScales(p, st, hs, k);
+    const e1 = target.t1[k]! / s1 - hs.z1[k]!;
+    const e2 = target.t2[k]! / s2 - hs.z2[k]!;
+    const c = e1 + e2 - (1 - hs.z1[k]! - hs.z2[k]!);
+    return -p.y[k]! * (hs.z2[k]! + e2 - (w2 * c) / (w1 + w2));
+  });
+  return { grad };
+}
+
+/** Δt = (c + w2 Δm)/(w1 + w2), Δz1 = e1 − w1 Δt, Δz2 = e2 − w2 (Δt − Δm), Δm = −y Δf. */
+function hingeStep(
+  p: ConvexProblem,
+  st: State,
+  hs: HingeState,
+  target: HingeTargets,
+  dfu: Float64Array,
+): HingeStep {
+  const n = hs.t.length;
+  const out = { dt: new Float64Array(n), dz1: new Float64Array(n), dz2: new Float64Array(n) };
+  for (let k = 0; k < n; k++) {
+    const { s1, s2, w1, w2 } = hingeScales(p, st, hs, k);
+    const e1 = target.t1[k]! / s1 - hs.z1[k]!;
+    const e2 = target.t2[k]! / s2 - hs.z2[k]!;
+    const c = e1 + e2 - (1 - hs.z1[k]! - hs.z2[k]!);
+    const dm = -p.y[k]! * dfu[k]!;
+    const dt = (c + w2 * dm) / (w1 + w2);
+    out.dt[k] = dt;
+    out.dz1[k] = e1 - w1 * dt;
+    out.dz2[k] = e2 - w2 * (dt - dm);
+  }
+  return out;
+}
+
+/** Mehrotra targets σμ − Δs Δz of the two hinge products from the predictor step. */
+function hingeTargets(
+  p: ConvexProblem,
+  step: HingeStep,
+  dfu: Float64Array,
+  sigmaMu: number,
+): HingeTargets {
+  const t1 = step.dt.map((dt, k) => sigmaMu - dt * step.dz1[k]!);
+  const t2 = step.dt.map((dt, k) => sigmaMu - (dt + p.y[k]! * dfu[k]!) * step.dz2[k]!);
+  return { t1, t2 };
+}
+
+/** Largest α ≤ 1 keeping `keep` of t, t − m, z1 and z2. */
+function hingeStepLength(
+  p: ConvexProblem,
+  st: State,
+  hs: HingeState,
+  step: HingeStep,
+  dfu: Float64Array,
+  keep: number,
+): number {
+  let alpha = 1;
+  const limit = (v: number, dv: number) => {
+    if (dv < 0) alpha = Math.min(alpha, (-keep * v) / dv);
+  };
+  for (let k = 0; k < hs.t.length; k++) {
+    const { s1, s2 } = hingeScales(p, st, hs, k);
+    limit(s1, step.dt[k]!);
+    limit(s2, step.dt[k]! + p.y[k]! * dfu[k]!);
+    limit(hs.z1[k]!, step.dz1[k]!);
+    limit(hs.z2[k]!, step.dz2[k]!);
+  }
+  return alpha;
 }
 
 /** Largest α ≤ 1 keeping `keep` of every live slack and multiplier (fraction to the boundary). */
@@ -463,6 +647,8 @@ export function newtonSystem(
   tau: number,
   weights: Float64Array,
   chosen?: "samples" | "weights",
+  /** Λ in place of ℓ''(Fu) (the hinge's `hingeCurvature`). */
+  curvature?: Float64Array,
 ): { solve(grad: Float64Array): Float64Array } {
   const { rows: n, cols: d, data: x } = p.X;
   const P = p.patterns.count;
@@ -494,7 +680,7 @@ export function newtonSystem(
         cholSolve(chol[g]!, unit);
         for (let a = 0; a < d; a++) K[i * d * d + a * d + col] += unit[a]!;
       }
-  const lambdaDiag = p.loss.curvature!(st.fu, p.y, new Float64Array(n));
+  const lambdaDiag = curvature ?? p.loss.curvature!(st.fu, p.y, new Float64Array(n));
   const constant = p.loss.name === "squared";
   const counts = Array.from({ length: P }, (_, i) => {
     let a = 0;
@@ -643,9 +829,11 @@ function barrierGradient(
   st: State,
   tau: number,
   target: Float64Array,
+  /** ∇ℓ(Fu) replaced (the hinge's `hingeTerms`). */
+  lossGrad?: Float64Array,
 ): Float64Array {
   const { rows: n, cols: d } = p.X;
-  const dl = p.loss.grad(st.fu, p.y, new Float64Array(n));
+  const dl = lossGrad ? Float64Array.from(lossGrad) : p.loss.grad(st.fu, p.y, new Float64Array(n));
   for (let k = 0; k < n; k++) dl[k] = tau * dl[k]!;
   const cone = target.map((t, j) => (-tau * t) / st.slack[j]!);
   const grad = adjoint(p, dl, cone);

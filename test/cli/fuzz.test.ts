@@ -48,7 +48,7 @@ const FAST: Record<string, { args: string[]; costly?: boolean }> = {
       "1",
     ]),
   },
-  convex: { args: ["--patterns", "5", "--max-iter", "20"] },
+  convex: { args: ["--patterns", "5", "--max-iter", "20", "--sgd-steps", "50"] },
   // width 8, depth 4; the default --out report.html lands in the fuzz folder
   report: { args: ["--config", join(import.meta.dirname, "../../examples/report-tiny.yaml")] },
   sweep: {

@@ -38,7 +38,9 @@ describe("bad input gives an InputError naming the field", () => {
     [["--robust"], "--loss"],
     [["--tol", "1"], "--tol"],
     [["--lambda-frac", "0"], "--lambda-frac"],
-    [["--dataset", "iris", "--loss", "hinge", "--solver", "ipm"], "--solver"],
+    [["--dataset", "iris", "--loss", "hinge", "--solver", "al"], "--solver"],
+    [["--dataset", "iris", "--loss", "hinge", "--solver", "fista"], "--solver"],
+    [["--sgd-steps", "0"], "--sgd-steps"],
   ])("%j → %s", async (args, field) => {
     expect(await fieldOf(args)).toBe(field);
   });
@@ -106,6 +108,29 @@ describe("critkit convex defaults", () => {
     expect(j.lambda).toBeCloseTo(0.1 * j.lambdaMax, 12);
     expect(j.coneViolation).toBe(0);
     expect(Math.abs(j.networkObjective - j.reluObjective)).toBeLessThan(1e-8 * j.reluObjective);
+  });
+
+  it("--loss hinge on iris: interior point by default, certified relative gap ≤ 1e-6", async () => {
+    // Measured (default 193 patterns, λ = 0.1 λ_max): ipm 32 Newton steps, 2.4 s; admm 99300
+    // iterations, 1487 s (β, α, ρ₀ = 1, 1, 1) or 11870, 312 s (10, 1.8, 10), on a loaded 2-core machine.
+    const r = await runCli("convex", "--dataset", "iris", "--loss", "hinge", "--json");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.solver).toBe("ipm");
+    expect(j.converged).toBe(true);
+    expect(j.solverRelGap).toBeLessThanOrEqual(1e-6);
+    expect(j.coneViolation).toBe(0);
+    expect(j.lowerBound).toBeLessThanOrEqual(j.reluObjective);
+    expect(Math.abs(j.networkObjective - j.reluObjective)).toBeLessThan(1e-8 * j.reluObjective);
+  });
+
+  it("--loss hinge --lambda-path keeps ADMM by default (the interior point stalls at small λ on hinge)", async () => {
+    const r = await runCli(
+      ...["convex", "--dataset", "iris", "--loss", "hinge", "--patterns", "10"],
+      ...["--lambda-path", "2", "--max-iter", "50", "--json"],
+    );
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).solver).toBe("admm");
   });
 
   it("--lambda-path 3 --lambda-frac 0.01: λ_max, 0.1, 0.01 λ_max, objectives falling, no neuron at λ_max; JSON shape", async () => {
@@ -181,6 +206,44 @@ describe("critkit convex defaults", () => {
     expect(r.stdout).toMatch(
       /not converged: relative duality gap \S+ > --tol 1e-6 after 3 ipm iterations \(--max-iter 3\); raise --max-iter \(default 300\)/,
     );
+  });
+});
+
+describe("critkit convex --sgd-runs", () => {
+  it("iris: runs at widths m, 2m, 4m, objectives sorted, excess relative to the convex objective", async () => {
+    const r = await runCli(
+      ...["convex", "--dataset", "iris", "--patterns", "20", "--sgd-runs", "2"],
+      ...["--sgd-steps", "300", "--json"],
+    );
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    const m = j.neurons;
+    expect(j.sgd).toMatchObject({ method: "adam", steps: 300, runs: 2 });
+    expect(j.sgd.widths.map((w: { hidden: number }) => w.hidden)).toEqual([m, 2 * m, 4 * m]);
+    for (const w of j.sgd.widths) {
+      expect(w.objectives).toHaveLength(2);
+      expect(w.objectives[0]).toBeLessThanOrEqual(w.objectives[1]);
+      expect(w.best).toBe(w.objectives[0]);
+      expect(w.bestExcess).toBeCloseTo((w.best - j.reluObjective) / j.reluObjective, 12);
+    }
+    expect(j.sgd.best).toBe(Math.min(...j.sgd.widths.map((w: { best: number }) => w.best)));
+  });
+});
+
+describe("critkit convex --solver fista", () => {
+  it("iris, 50 patterns: the converted upper bound meets the interior point's p* to 1e-6 (measured 7e-8); gated ≤ p*", async () => {
+    const args = ["convex", "--dataset", "iris", "--patterns", "50", "--json"];
+    const f = JSON.parse((await runCli(...args, "--solver", "fista")).stdout);
+    const e = JSON.parse((await runCli(...args)).stdout);
+    expect(e.solver).toBe("ipm");
+    expect(f.lambda).toBe(e.lambda);
+    expect(f.lowerBound).toBeLessThanOrEqual(e.lowerBound);
+    expect(f.reluObjective).toBeGreaterThanOrEqual(e.lowerBound);
+    expect((f.reluObjective - e.reluObjective) / e.reluObjective).toBeLessThanOrEqual(1e-6);
+    expect(f.coneViolation).toBe(0);
+    expect(f.conversion.patterns).toBeGreaterThanOrEqual(f.conversion.gatedPatterns);
+    expect(f.conversion.coneDecompositionObjective).toBeGreaterThan(10 * f.reluObjective);
+    expect(Math.abs(f.networkObjective - f.reluObjective)).toBeLessThan(1e-8 * f.reluObjective);
   });
 });
 

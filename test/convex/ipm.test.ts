@@ -1,14 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { admm } from "../../src/convex/admm.js";
 import { interiorPoint, newtonSystem } from "../../src/convex/ipm.js";
-import { logistic, squared } from "../../src/convex/losses.js";
+import { hinge, logistic, squared } from "../../src/convex/losses.js";
 import { enumeratePatterns, samplePatterns } from "../../src/convex/patterns.js";
 import {
   type ConvexProblem,
   coneFromActivations,
   groupActivations,
+  lambdaMax,
   predictFromActivations,
 } from "../../src/convex/problem.js";
+import { iris } from "../../src/data/datasets.js";
 import { Rng } from "../../src/rng.js";
 import { tinyData } from "./helpers.js";
 
@@ -90,6 +92,34 @@ describe("interior-point solver against independent solvers", () => {
     expect(r.certificate.relGap).toBeGreaterThan(1e-12);
     expect(() => interiorPoint({ ...p, loss: { ...squared, curvature: undefined } })).toThrow(
       expect.objectContaining({ field: "solver" }),
+    );
+  });
+});
+
+describe("interior point, hinge loss (epigraph primal-dual) against ADMM", () => {
+  it("iris, 20 pattern draws, λ = 0.1 λ_max: certifies 1e-6 in < 40 Newton steps; ADMM (1e-6) agrees to 1e-6, each dual below the other's primal", () => {
+    const data = iris();
+    const base: ConvexProblem = {
+      X: data.X,
+      y: data.y,
+      patterns: samplePatterns(data.X, 20, new Rng(0).split()),
+      lambda: 1,
+      loss: hinge,
+      gated: false,
+    };
+    const p = { ...base, lambda: 0.1 * lambdaMax(base) };
+    const r = interiorPoint(p, { tol: 1e-6 });
+    // Measured: 25 steps, relative gap 1.2e-7; ADMM (β = 10, α = 1.8, ρ₀ = 10) 4150 iterations,
+    // objectives 45.4419762 vs 45.4419780.
+    expect(r.converged).toBe(true);
+    expect(r.iterations).toBeLessThan(40);
+    expect(r.certificate.violation).toBe(0);
+    const a = admm(p, { tol: 1e-6, maxIter: 20000, beta: 10, alpha: 1.8, rho: 10 });
+    expect(a.converged).toBe(true);
+    expect(r.certificate.dual).toBeLessThanOrEqual(a.certificate.primal);
+    expect(a.certificate.dual).toBeLessThanOrEqual(r.certificate.primal);
+    expect(Math.abs(r.certificate.primal - a.certificate.primal)).toBeLessThan(
+      1e-6 * a.certificate.primal,
     );
   });
 });

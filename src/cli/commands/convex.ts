@@ -10,6 +10,7 @@ import { admm } from "../../convex/admm.js";
 import { augmentedLagrangian } from "../../convex/al.js";
 import { type AttackResult, pgdAttack } from "../../convex/attack.js";
 import { fistaGated } from "../../convex/fista.js";
+import { type GatedToRelu, gatedToRelu } from "../../convex/gated.js";
 import { defaultPatternCount, interiorPoint, NEWTON_BUDGET } from "../../convex/ipm.js";
 import { type LossName, losses } from "../../convex/losses.js";
 import { type Network, networkObjective, networkOutput } from "../../convex/network.js";
@@ -23,7 +24,7 @@ import {
 } from "../../convex/problem.js";
 import { coneDecomposition, recoverNetwork } from "../../convex/recover.js";
 import { robustTrain, sampleRobustPatterns } from "../../convex/robust.js";
-import { trainGd } from "../../convex/sgd.js";
+import { gdBaseline } from "../../convex/sgd.js";
 import { type Dataset, datasetNames, loadDataset } from "../../data/datasets.js";
 import { InputError } from "../../errors.js";
 import { Rng } from "../../rng.js";
@@ -42,6 +43,7 @@ interface RawOptions {
   admm: string;
   seed: string;
   sgdRuns: string;
+  sgdSteps: string;
   robust?: boolean;
   eps: string;
   json?: boolean;
@@ -57,6 +59,11 @@ const PATH_MIN_FRACTION = 1e-3;
 /** A group is an active neuron when λ‖u_g‖ is above this fraction of the objective (`activeNeurons`). */
 const ACTIVE_TOL = 1e-8;
 
+/** Baseline (`--sgd-runs`): steps per run, Adam's peak step, widths as multiples of the convex network's neurons. */
+const GD_STEPS = 10_000;
+const GD_LR = 0.01;
+const GD_WIDTHS = [1, 2, 4];
+
 /** λ above this multiple of λ_max is refused: the zero network is optimal from λ_max on. */
 const LAMBDA_MAX_FACTOR = 1e6;
 
@@ -69,7 +76,7 @@ export function registerConvex(program: Command): void {
     .option("--dataset <name>", `one of ${datasetNames.join(", ")}`, "synthetic")
     .option(
       "--solver <name>",
-      "ipm (interior point; default for squared and logistic), admm (default for hinge), al (augmented Lagrangian) — all solve the exact cone-constrained program — or fista (gated-ReLU relaxation + conversion)",
+      "ipm (interior point; the default, except admm for hinge with --lambda-path), admm, al (augmented Lagrangian; smooth losses) — all solve the exact cone-constrained program — or fista (gated-ReLU relaxation + conversion; smooth losses)",
     )
     .option(
       "--patterns <n>",
@@ -99,9 +106,10 @@ export function registerConvex(program: Command): void {
     .option("--seed <n>", "seed for patterns, synthetic data and SGD", "0")
     .option(
       "--sgd-runs <n>",
-      "gradient-descent runs from random initializations to compare with",
+      "non-convex baseline: random initializations per width (m, 2m, 4m hidden units, m = the convex network's neurons), each trained by full-batch Adam with a cosine-decayed step",
       "0",
     )
+    .option("--sgd-steps <n>", "full-batch steps per baseline run", String(GD_STEPS))
     .option(
       "--robust",
       "adversarially robust training against ℓ∞ perturbations of radius --eps (hinge loss, binary datasets)",
@@ -131,20 +139,23 @@ function runConvex(raw: RawOptions): void {
     "logistic",
     "hinge",
   ] as const);
-  const solver = oneOf("--solver", raw.solver ?? (lossName === "hinge" ? "admm" : "ipm"), [
+  // hinge along --lambda-path: the interior point stalls at small λ there (docs/convex.md), ADMM does not
+  const defaultSolver = lossName === "hinge" && raw.lambdaPath !== undefined ? "admm" : "ipm";
+  const solver = oneOf("--solver", raw.solver ?? defaultSolver, [
     "ipm",
     "admm",
     "al",
     "fista",
   ] as const);
-  if (lossName === "hinge" && (solver === "ipm" || solver === "al" || solver === "fista"))
-    throw new InputError("--solver", `${solver} needs a smooth loss; use admm for hinge`);
+  if (lossName === "hinge" && (solver === "al" || solver === "fista"))
+    throw new InputError("--solver", `${solver} needs a smooth loss; use ipm or admm for hinge`);
   const maxIterDefault = robust ? 20_000 : DEFAULT_MAX_ITER[solver];
   const maxIter = int("--max-iter", raw.maxIter ?? maxIterDefault, 1, 10_000_000);
   // a relative duality gap above 1/10 certifies little: the bound could be off by 10%
   const tol = num("--tol", raw.tol, { minExclusive: 0, max: 0.1 });
   const seed = int("--seed", raw.seed, 0, 2 ** 32 - 1);
   const sgdRuns = int("--sgd-runs", raw.sgdRuns, 0, 10_000);
+  const sgdSteps = int("--sgd-steps", raw.sgdSteps, 1, 10_000_000);
   const eps = num("--eps", raw.eps, { min: 0 });
   if (robust && lossName !== "hinge")
     throw new InputError("--loss", `--robust trains the worst-case hinge loss, not ${lossName}`);
@@ -243,7 +254,12 @@ function runConvex(raw: RawOptions): void {
   const stopped = result.converged
     ? undefined
     : `not converged: relative duality gap ${result.certificate.relGap.toExponential(2)} > --tol ${raw.tol} after ${result.iterations} ${solver} iterations (--max-iter ${maxIter}); raise --max-iter${raw.maxIter === undefined ? "" : ` (default ${maxIterDefault})`}`;
-  const u = solver !== "fista" ? result.u : coneDecomposition({ ...relu, gated: true }, result.u);
+  // fista: the ReLU program on the gated solution's patterns, grown by pricing (gated.ts).
+  const conversion = solver === "fista" ? convertGated(relu, result.u, tol, json) : undefined;
+  const u =
+    solver !== "fista"
+      ? result.u
+      : (conversion?.converted?.u ?? new Float64Array(2 * patterns.count * data.X.cols));
   const reluObjective = convexObjective(relu, u);
   const net = recoverNetwork(relu, u);
   const netObjective = networkObjective(net, data.X, data.y, loss, lambda);
@@ -254,7 +270,15 @@ function runConvex(raw: RawOptions): void {
       : undefined;
 
   const sgd =
-    sgdRuns > 0 ? compareGd(relu, net.m, reluObjective, sgdRuns, rng.split(), json) : undefined;
+    sgdRuns > 0
+      ? compareGd(
+          relu,
+          { neurons: net.m, convex: reluObjective, lower: result.certificate.dual },
+          { runs: sgdRuns, steps: sgdSteps },
+          rng.split(),
+          json,
+        )
+      : undefined;
   const report = {
     ...datasetReport(data),
     solver,
@@ -274,6 +298,14 @@ function runConvex(raw: RawOptions): void {
     reluObjective,
     reluRelGap: (reluObjective - result.certificate.dual) / reluObjective,
     coneViolation: coneViolation(relu, u),
+    conversion: conversion && {
+      gatedPatterns: conversion.converted?.gatedActive.length ?? 0,
+      patterns: conversion.converted?.active.length ?? 0,
+      solves: conversion.converted?.solves ?? 0,
+      restrictedRelGap: conversion.converted?.restricted.certificate.relGap ?? 0,
+      coneDecompositionObjective: conversion.coneDecomposition,
+      ms: Math.round(conversion.ms),
+    },
     neurons: net.m,
     networkObjective: netObjective,
     trainAccuracy: accuracy,
@@ -294,12 +326,25 @@ function runConvex(raw: RawOptions): void {
     `ReLU optimum bracketed: ${result.certificate.dual.toPrecision(10)} ≤ p* ≤ ${reluObjective.toPrecision(10)} (relative gap ${report.reluRelGap.toExponential(2)}${solver === "fista" ? "; lower bound from the gated relaxation" : ""})`,
     `ReLU network: ${net.m} neurons, objective ${netObjective.toPrecision(10)}${accuracy === undefined ? "" : `, train accuracy ${(100 * accuracy).toFixed(1)}%`}`,
   ];
+  if (report.conversion)
+    lines.push(
+      `gated → ReLU: exact ReLU program on the gated solution's ${report.conversion.gatedPatterns} patterns${report.conversion.patterns > report.conversion.gatedPatterns ? ` + ${report.conversion.patterns - report.conversion.gatedPatterns} priced in` : ""} (${report.conversion.solves} interior-point solves, ${report.conversion.ms} ms); cone decomposition alone: ${report.conversion.coneDecompositionObjective.toPrecision(10)}`,
+    );
   if (stopped) lines.push(stopped);
   if (attack) lines.push(pgdLine(attack, eps));
-  if (sgd)
+  if (sgd) {
     lines.push(
-      `gradient descent (${sgdRuns} runs, ${sgd.hidden} hidden): best ${sgd.best.toPrecision(6)}, median ${sgd.median.toPrecision(6)}, ${(100 * sgd.fractionAboveConvex).toFixed(0)}% above the convex objective by >1%`,
+      `gradient descent (Adam, cosine-decayed step ${GD_LR}, ${sgdSteps} full-batch steps, ${sgdRuns} runs per width), objective relative to the convex one:`,
     );
+    for (const w of sgd.widths)
+      lines.push(
+        `  ${w.hidden} hidden: best ${signedPercent(w.bestExcess)}, median ${signedPercent(w.medianExcess)}, ${(100 * w.fractionAboveConvex).toFixed(0)}% of runs above by >1%`,
+      );
+    if (sgd.belowLowerBound > 0)
+      lines.push(
+        `  ${sgd.belowLowerBound} runs below the lower bound: the sampled patterns restrict the convex program (raise --patterns)`,
+      );
+  }
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
@@ -489,34 +534,66 @@ function runRobust(
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-/** Final objectives of `runs` gradient-descent trainings with as many neurons as the convex solution. */
+/** `gatedToRelu` at the CLI's tolerance, with the plain cone decomposition's objective to compare. */
+function convertGated(
+  relu: ConvexProblem,
+  w: Float64Array,
+  tol: number,
+  json: boolean,
+): { converted: GatedToRelu | undefined; coneDecomposition: number; ms: number } {
+  const bar = progress(1, "gated → ReLU", json);
+  const t0 = performance.now();
+  const converted = gatedToRelu(relu, w, { tol });
+  const ms = performance.now() - t0;
+  bar.stop();
+  const coneDecompositionObjective = convexObjective(
+    relu,
+    coneDecomposition({ ...relu, gated: true }, w),
+  );
+  return { converted, coneDecomposition: coneDecompositionObjective, ms };
+}
+
+const signedPercent = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toPrecision(3)}%`;
+
+/**
+ * The non-convex baseline (`gdBaseline`): `runs` random initializations at each width m, 2m, 4m
+ * (m = the convex network's neurons), objectives relative to the convex objective. With sampled
+ * patterns the convex program is restricted, so a run may end below its lower bound (counted).
+ */
 function compareGd(
   p: ConvexProblem,
-  neurons: number,
-  convex: number,
-  runs: number,
+  ref: { neurons: number; convex: number; lower: number },
+  o: { runs: number; steps: number },
   rng: Rng,
   json: boolean,
 ) {
-  const hidden = Math.max(neurons, 1);
-  const bar = progress(runs, "gradient descent", json);
-  const objectives: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    objectives.push(
-      trainGd(p.X, p.y, p.loss, p.lambda, rng.split(), { hidden, steps: 2000, lr: 1 / p.X.rows })
-        .objective,
-    );
-    bar.tick(r + 1);
-  }
+  const m = Math.max(ref.neurons, 1);
+  const bar = progress(o.runs * GD_WIDTHS.length, "gradient descent", json);
+  const base = gdBaseline(p.X, p.y, p.loss, p.lambda, rng, {
+    widths: GD_WIDTHS.map((k) => k * m),
+    restarts: o.runs,
+    steps: o.steps,
+    lr: GD_LR,
+    onRun: (done) => bar.tick(done),
+  });
   bar.stop();
-  objectives.sort((a, b) => a - b);
-  const above = objectives.filter((o) => o > convex * 1.01).length;
+  const excess = (f: number) => (f - ref.convex) / ref.convex;
   return {
-    hidden,
-    runs,
-    best: objectives[0]!,
-    median: objectives[Math.floor(runs / 2)]!,
-    objectives,
-    fractionAboveConvex: above / runs,
+    method: "adam",
+    lr: GD_LR,
+    steps: o.steps,
+    runs: o.runs,
+    best: base.best,
+    bestExcess: excess(base.best),
+    belowLowerBound: base.widths.flatMap((w) => w.objectives).filter((f) => f < ref.lower).length,
+    widths: base.widths.map((w) => ({
+      hidden: w.hidden,
+      best: w.best,
+      median: w.median,
+      bestExcess: excess(w.best),
+      medianExcess: excess(w.median),
+      objectives: w.objectives,
+      fractionAboveConvex: w.objectives.filter((f) => f > ref.convex * 1.01).length / o.runs,
+    })),
   };
 }
