@@ -1,74 +1,25 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli } from "./run-cli.js";
+import { runCli, spawnCli } from "./run-cli.js";
+import { byKey, lines, sweepFile as makeSweepFile, SLOW, THEORY } from "./sweep-fixtures.js";
 
-const root = join(import.meta.dirname, "../..");
-const dirs: string[] = [];
+let parent = "";
 afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  if (parent) rmSync(parent, { recursive: true, force: true });
 });
-function newDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "critkit-sweep-"));
-  dirs.push(d);
-  return d;
-}
-
-/** A sweep file `name` in a new folder with `text`; returns its path and a results path. */
+/** A sweep file in a new folder (sweep-fixtures.ts's, under this file's temporary folder). */
 function sweepFile(text: string, name = "sweep.yaml"): { file: string; out: string } {
-  const d = newDir();
-  writeFileSync(join(d, name), text);
-  return { file: join(d, name), out: join(d, "results.jsonl") };
+  parent ||= mkdtempSync(join(tmpdir(), "critkit-sweep-"));
+  return makeSweepFile(parent, text, name);
 }
 
-interface Line {
-  point: Record<string, unknown>;
-  key: string;
-  result?: Record<string, unknown>;
-  error?: string;
-  seconds: number;
-}
-const lines = (out: string): Line[] =>
-  readFileSync(out, "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
-const byKey = (ls: Line[]) => new Map(ls.map((l) => [l.key, l.result ?? l.error]));
-
-const THEORY = `command: apjn-theory
-base: { activation: tanh, depth: 12 }
-grid:
-  sigma_w2: [0.5, 1.5, 2.5]
-  sigma-b2: [0, 0.05]
-`;
-
-/** A theory sweep slow enough (≈ 0.3 s a point on one thread) to be interrupted. */
-const SLOW = `command: critical
-base: { activation: gelu }
-grid: { sigma_b2: [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.11, 0.12] }
-`;
-
-/** The CLI from its sources in a child process (tsx), as in train-cli.test.ts. */
-function spawnCli(args: string[]) {
-  return spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "--input-type=module",
-      "-e",
-      `const { main } = await import(${JSON.stringify(join(root, "src/cli/main.ts"))});
-       process.exitCode = await main(["node", "critkit", ...process.argv.slice(1)]);`,
-      ...args,
-    ],
-    { cwd: root, stdio: ["ignore", "ignore", "pipe"] },
-  );
-}
+/** The CLI from its sources in a child process, stderr piped. */
+const spawnSweep = (args: string[]) => spawnCli(args, ["ignore", "ignore", "pipe"]);
 
 /** Waits until `out` holds at least `n` complete lines (or the child has exited). */
-async function waitForLines(child: ReturnType<typeof spawnCli>, out: string, n: number) {
+async function waitForLines(child: ReturnType<typeof spawnSweep>, out: string, n: number) {
   while (child.exitCode === null) {
     if (existsSync(out) && readFileSync(out, "utf8").split("\n").length > n) return;
     await new Promise((r) => setTimeout(r, 5));
@@ -193,11 +144,11 @@ seeds: [0, 5]
 
   it("SIGKILL mid-sweep, then a rerun: every point exactly once, results equal to an uninterrupted run", async () => {
     const { file, out } = sweepFile(SLOW);
-    const ref = join(newDir(), "ref.jsonl");
+    const ref = join(sweepFile(SLOW).file, "../ref.jsonl");
     expect((await runCli("sweep", file, "--out", ref, "--threads", "2")).code).toBe(0);
     const reference = byKey(lines(ref));
     expect(reference.size).toBe(12);
-    const child = spawnCli(["sweep", file, "--out", out, "--threads", "1"]);
+    const child = spawnSweep(["sweep", file, "--out", out, "--threads", "1"]);
     const exited = new Promise((resolve) => child.on("exit", resolve));
     await waitForLines(child, out, 2);
     child.kill("SIGKILL");
@@ -217,9 +168,9 @@ seeds: [0, 5]
 
   it("SIGINT: exit 130, every line whole, and the rerun completes the sweep", async () => {
     const { file, out } = sweepFile(SLOW);
-    const child = spawnCli(["sweep", file, "--out", out, "--threads", "1"]);
+    const child = spawnSweep(["sweep", file, "--out", out, "--threads", "1"]);
     let stderr = "";
-    child.stderr.on("data", (d) => {
+    child.stderr!.on("data", (d) => {
       stderr += String(d);
     });
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
@@ -311,7 +262,12 @@ describe("critkit sweep refuses a bad sweep file before running anything (exit 2
     expect(foreign.code).toBe(2);
     expect(foreign.stderr).toMatch(/^critkit: --out: .*line 1 is not a sweep result/);
     expect(readFileSync(out, "utf8")).toBe("hello\n");
-    const missing = await runCli("sweep", join(newDir(), "nope.yaml"), "--out", out);
+    const missing = await runCli(
+      "sweep",
+      join(sweepFile(THEORY).file, "../nope.yaml"),
+      "--out",
+      out,
+    );
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/nope\.yaml: cannot read the sweep file \(ENOENT\)/);
   });

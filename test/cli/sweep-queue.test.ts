@@ -5,7 +5,7 @@
  * writes every point exactly once. Skipped, with a warning, where redis-server is missing.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisOptions, workerName } from "../../src/cli/sweep-queue.js";
 import { runCli, spawnCli } from "./run-cli.js";
+import { byKey, lines, sweepFile as makeSweepFile, SLOW, THEORY } from "./sweep-fixtures.js";
 
 const REDIS_SERVER = "/usr/bin/redis-server";
 const available = existsSync(REDIS_SERVER);
@@ -41,32 +42,6 @@ async function until(ok: () => boolean | Promise<boolean>, ms: number, what: str
   }
 }
 
-interface Line {
-  point: Record<string, unknown>;
-  key: string;
-  result?: unknown;
-  error?: string;
-}
-const lines = (out: string): Line[] =>
-  readFileSync(out, "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
-const byKey = (ls: Line[]) => new Map(ls.map((l) => [l.key, l.result ?? l.error]));
-
-const THEORY = `command: apjn-theory
-base: { activation: tanh, depth: 12 }
-grid:
-  sigma_w2: [0.5, 1.5, 2.5]
-  sigma-b2: [0, 0.05]
-`;
-
-/** ≈ 0.3 s a point: slow enough to kill a worker or the coordinator mid-sweep. */
-const SLOW = `command: critical
-base: { activation: gelu }
-grid: { sigma_b2: [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.11, 0.12] }
-`;
-
 let dir = "";
 let url = "";
 let redisServer: ChildProcess | undefined;
@@ -88,11 +63,7 @@ function worker(queue: string) {
   return { child, log: () => log, exited };
 }
 
-function sweepFile(text: string): { file: string; out: string } {
-  const d = mkdtempSync(join(dir, "sweep-"));
-  writeFileSync(join(d, "sweep.yaml"), text);
-  return { file: join(d, "sweep.yaml"), out: join(d, "results.jsonl") };
-}
+const sweepFile = (text: string) => makeSweepFile(dir, text);
 
 /** The local (threads) run's results of a sweep file, by key (once per sweep text). */
 const references = new Map<string, Map<string, unknown>>();
