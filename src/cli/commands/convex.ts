@@ -323,7 +323,7 @@ function runConvex(raw: RawOptions): void {
     datasetLine(data),
     `${solver} on ${patterns.count} patterns, ${lossName} loss, λ=${lambda.toPrecision(6)} (${(lambda / lmax).toPrecision(3)} λ_max): ${result.iterations} iterations, ${report.ms} ms, converged=${result.converged}`,
     `solver objective ${result.certificate.primal.toPrecision(10)} (relative duality gap ${result.certificate.relGap.toExponential(2)})`,
-    `ReLU optimum bracketed: ${result.certificate.dual.toPrecision(10)} ≤ p* ≤ ${reluObjective.toPrecision(10)} (relative gap ${report.reluRelGap.toExponential(2)}${solver === "fista" ? "; lower bound from the gated relaxation" : ""})`,
+    `optimum over these ${patterns.count} patterns bracketed: ${result.certificate.dual.toPrecision(10)} ≤ p* ≤ ${reluObjective.toPrecision(10)} (relative gap ${report.reluRelGap.toExponential(2)}${solver === "fista" ? "; lower bound from the gated relaxation" : ""}); a ReLU network free to use other patterns can only do better`,
     `ReLU network: ${net.m} neurons, objective ${netObjective.toPrecision(10)}${accuracy === undefined ? "" : `, train accuracy ${(100 * accuracy).toFixed(1)}%`}`,
   ];
   if (report.conversion)
