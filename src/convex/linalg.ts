@@ -169,6 +169,11 @@ export function cholesky(A: Matrix, guard = 0): Matrix {
 
 /** Solves (L Lᵀ) x = b in place on the slice b[off, off+n). */
 export function cholSolve(L: Matrix, b: Float64Array, off = 0): Float64Array {
+  return upperSolve(L, lowerSolve(L, b, off), off);
+}
+
+/** Solves L y = b in place on the slice b[off, off+n) (L lower triangular, as from `cholesky`). */
+export function lowerSolve(L: Matrix, b: Float64Array, off = 0): Float64Array {
   const n = L.rows;
   const l = L.data;
   for (let i = 0; i < n; i++) {
@@ -177,6 +182,13 @@ export function cholSolve(L: Matrix, b: Float64Array, off = 0): Float64Array {
     for (let j = 0; j < i; j++) s -= l[io + j]! * b[off + j]!;
     b[off + i] = s / l[io + i]!;
   }
+  return b;
+}
+
+/** Solves Lᵀ x = b in place on the slice b[off, off+n). */
+export function upperSolve(L: Matrix, b: Float64Array, off = 0): Float64Array {
+  const n = L.rows;
+  const l = L.data;
   for (let i = n - 1; i >= 0; i--) {
     let s = b[off + i]!;
     for (let j = i + 1; j < n; j++) s -= l[j * n + i]! * b[off + j]!;
