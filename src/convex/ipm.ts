@@ -46,6 +46,7 @@ import {
   groupNorm,
   predictFromActivations,
   validateProblem,
+  withoutZeroColumns,
 } from "./problem.js";
 import { leastNormInCone, rowNorms2 } from "./recover.js";
 import {
@@ -82,6 +83,18 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
     );
   const t0 = performance.now();
   if (p.gated) throw new Error("interiorPoint: the gated relaxation is solved by fistaGated");
+  // Zero columns only add directions whose sole curvature is the group barrier's (3 of digits' 65).
+  const reduction = withoutZeroColumns(p);
+  if (reduction) {
+    if (opts.start && opts.start.length !== groupCount(p) * p.X.cols)
+      throw new InputError(
+        "start",
+        `needs ${groupCount(p) * p.X.cols} entries, got ${opts.start.length}`,
+      );
+    const start = opts.start && reduction.restrict(opts.start);
+    const r = interiorPoint(reduction.reduced, { ...opts, start });
+    return { ...r, u: reduction.expand(r.u), ms: performance.now() - t0 };
+  }
   const { tol = 1e-6, maxIter = 200 } = opts;
   const live = liveRows(p);
   let st = evaluate(p, opts.start ? interiorStart(p, opts.start) : initialPoint(p));
