@@ -125,7 +125,28 @@ export function timesX(
 export function gram(X: Matrix, w?: Float64Array, G: Matrix = matrix(X.cols, X.cols)): Matrix {
   const { rows: n, cols: d, data: x } = X;
   G.data.fill(0);
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  // four rows per pass over the lower triangle of G (a quarter of its loads and stores)
+  for (; i + 4 <= n; i += 4) {
+    const o0 = i * d;
+    const o1 = o0 + d;
+    const o2 = o1 + d;
+    const o3 = o2 + d;
+    const w0 = w ? w[i]! : 1;
+    const w1 = w ? w[i + 1]! : 1;
+    const w2 = w ? w[i + 2]! : 1;
+    const w3 = w ? w[i + 3]! : 1;
+    for (let a = 0; a < d; a++) {
+      const x0 = w0 * x[o0 + a]!;
+      const x1 = w1 * x[o1 + a]!;
+      const x2 = w2 * x[o2 + a]!;
+      const x3 = w3 * x[o3 + a]!;
+      const ao = a * d;
+      for (let b = 0; b <= a; b++)
+        G.data[ao + b] += x0 * x[o0 + b]! + x1 * x[o1 + b]! + x2 * x[o2 + b]! + x3 * x[o3 + b]!;
+    }
+  }
+  for (; i < n; i++) {
     const xo = i * d;
     const wi = w ? w[i]! : 1;
     if (wi === 0) continue;
