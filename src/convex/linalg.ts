@@ -179,7 +179,30 @@ export function cholesky(A: Matrix, guard = 0): Matrix {
     if (!(s > 0)) throw new Error(`cholesky: matrix not positive definite at pivot ${j}`);
     s = Math.sqrt(s);
     l[jo + j] = s;
-    for (let i = j + 1; i < n; i++) {
+    let i = j + 1;
+    // four rows per pass over row j's prefix
+    for (; i + 4 <= n; i += 4) {
+      const i0 = i * n;
+      const i1 = i0 + n;
+      const i2 = i1 + n;
+      const i3 = i2 + n;
+      let s0 = l[i0 + j]!;
+      let s1 = l[i1 + j]!;
+      let s2 = l[i2 + j]!;
+      let s3 = l[i3 + j]!;
+      for (let k = 0; k < j; k++) {
+        const v = l[jo + k]!;
+        s0 -= l[i0 + k]! * v;
+        s1 -= l[i1 + k]! * v;
+        s2 -= l[i2 + k]! * v;
+        s3 -= l[i3 + k]! * v;
+      }
+      l[i0 + j] = s0 / s;
+      l[i1 + j] = s1 / s;
+      l[i2 + j] = s2 / s;
+      l[i3 + j] = s3 / s;
+    }
+    for (; i < n; i++) {
       const io = i * n;
       l[io + j] = (l[io + j]! - dot(l, l, io, jo, j)) / s;
     }
