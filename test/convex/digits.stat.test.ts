@@ -1,5 +1,5 @@
 /**
- * Slow tier (≈ 45 s on the loaded 2-core machine): the default `critkit convex` run on digits
+ * Slow tier (20–60 s on the shared 2-core machine, with load): the default `critkit convex` run on digits
  * (n = 1797, d = 65 with 3 blank pixel columns, 15 patterns, Pd < n so the weights form of the
  * Newton system). It stalled at a relative gap of 1.5e-4 after 300 Newton steps while the Newton
  * matrix was inverted through K_i⁻¹ (docs/convex.md).
