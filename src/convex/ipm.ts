@@ -35,11 +35,13 @@ import {
   cholesky,
   cholSolve,
   gram,
+  lowerSolve,
   type Matrix,
   matrix,
   norm2,
   timesX,
   timesXt,
+  upperSolve,
 } from "./linalg.js";
 import {
   adjoint,
@@ -50,6 +52,7 @@ import {
   groupNorm,
   predictFromActivations,
   validateProblem,
+  withoutZeroColumns,
 } from "./problem.js";
 import { leastNormInCone, rowNorms2 } from "./recover.js";
 import {
@@ -107,6 +110,18 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
     );
   const t0 = performance.now();
   if (p.gated) throw new Error("interiorPoint: the gated relaxation is solved by fistaGated");
+  // Zero columns only add directions whose sole curvature is the group barrier's (3 of digits' 65).
+  const reduction = withoutZeroColumns(p);
+  if (reduction) {
+    if (opts.start && opts.start.length !== groupCount(p) * p.X.cols)
+      throw new InputError(
+        "start",
+        `needs ${groupCount(p) * p.X.cols} entries, got ${opts.start.length}`,
+      );
+    const start = opts.start && reduction.restrict(opts.start);
+    const r = interiorPoint(reduction.reduced, { ...opts, start });
+    return { ...r, u: reduction.expand(r.u), ms: performance.now() - t0 };
+  }
   const { tol = 1e-6, maxIter = 200 } = opts;
   const live = liveRows(p);
   let st = evaluate(p, opts.start ? interiorStart(p, opts.start) : initialPoint(p));
@@ -638,8 +653,22 @@ function pairGrams(p: ConvexProblem, curvature: Float64Array | undefined): Float
 
 /**
  * The Newton matrix τFᵀΛF + H at a point (H_g = ∇²ψ_τ + Xᵀ diag(`weights`_g) X, weights = τz/s),
- * factorized by the cheaper Woodbury form (`newtonCost`); `solve` maps a gradient to −(…)⁻¹ grad.
- * (The weights form is ill-conditioned when P·d ≫ n; the cost model picks it only when P·d < n.)
+ * factorized by the cheaper form (`newtonCost`); `solve` maps a gradient to −(…)⁻¹ grad.
+ *
+ * Samples form (Woodbury over the n predictions): ((τΛ)⁻¹ + Σ_i D_i X K_i Xᵀ D_i) e = FP b with
+ * K_i = H_{v_i}⁻¹ + H_{w_i}⁻¹. Weights form: in the variables (Δw_i, δ_i = Δv_i − Δw_i) the
+ * Newton matrix is
+ *
+ *   [ S      H_v        ]    S_i = H_{v_i} + H_{w_i} (block diagonal),
+ *   [ H_v    H_v + τT   ]    T = FPᵀΛFP (Pd × Pd, blocks Xᵀ D_i Λ D_j X),
+ *
+ * and its block Cholesky factorization eliminates the Δw_i first: L_i L_iᵀ = S_i, W_i = L_i⁻¹ H_{v_i},
+ * then the Pd × Pd Schur complement τT + blockdiag(H_{v_i} − W_iᵀW_i) (the parallel sum
+ * (H_v⁻¹ + H_w⁻¹)⁻¹ of each pattern, plus τT). This is Cholesky of the whole positive definite
+ * matrix after a unit-triangular change of variables, so it is backward stable: no H_g is inverted.
+ * (An earlier weights form inverted K_i = H_v⁻¹ + H_w⁻¹ explicitly; near the optimum, where the
+ * weights of active rows reach 1e14, that double inversion lost every digit — digits, μ ≈ 2e-7:
+ * Newton residual ‖Aδ + g‖/‖g‖ from 1e-9 to 1e2 in two iterations — and the iteration stalled.)
  */
 export function newtonSystem(
   p: ConvexProblem,
@@ -655,7 +684,6 @@ export function newtonSystem(
   const G = groupCount(p);
   const masks = p.patterns.masks;
   const c = tau * p.lambda;
-  const chol: Matrix[] = [];
   const blocks = new Float64Array(G * d * d);
   const H = matrix(d, d);
   for (let g = 0; g < G; g++) {
@@ -667,19 +695,7 @@ export function newtonSystem(
       H.data[a * d + a] += first;
     }
     blocks.set(H.data, g * d * d);
-    chol.push(factor(H));
   }
-  // K_i = Σ_{g of pattern i} H_g⁻¹ (P blocks d × d).
-  const K = new Float64Array(P * d * d);
-  const unit = new Float64Array(d);
-  for (let i = 0; i < P; i++)
-    for (let g = i; g < G; g += P)
-      for (let col = 0; col < d; col++) {
-        unit.fill(0);
-        unit[col] = 1;
-        cholSolve(chol[g]!, unit);
-        for (let a = 0; a < d; a++) K[i * d * d + a * d + col] += unit[a]!;
-      }
   const lambdaDiag = curvature ?? p.loss.curvature!(st.fu, p.y, new Float64Array(n));
   const constant = p.loss.name === "squared";
   const counts = Array.from({ length: P }, (_, i) => {
@@ -688,7 +704,23 @@ export function newtonSystem(
     return a;
   });
   const form = chosen ?? newtonCost(n, d, P, constant, counts).cheaper;
+  const unit = new Float64Array(d);
   if (form === "samples") {
+    const chol: Matrix[] = [];
+    for (let g = 0; g < G; g++)
+      chol.push(
+        factor(matrix(d, d, Float64Array.from(blocks.subarray(g * d * d, (g + 1) * d * d)))),
+      );
+    // K_i = Σ_{g of pattern i} H_g⁻¹ (P blocks d × d).
+    const K = new Float64Array(P * d * d);
+    for (let i = 0; i < P; i++)
+      for (let g = i; g < G; g += P)
+        for (let col = 0; col < d; col++) {
+          unit.fill(0);
+          unit[col] = 1;
+          cholSolve(chol[g]!, unit);
+          for (let a = 0; a < d; a++) K[i * d * d + a * d + col] += unit[a]!;
+        }
     // ((τΛ)⁻¹ + Σ_i D_i X K_i Xᵀ D_i) e = FP b.
     const S = matrix(n, n);
     for (let k = 0; k < n; k++) S.data[k * n + k] = 1 / (tau * Math.max(lambdaDiag[k]!, 1e-200));
@@ -720,42 +752,69 @@ export function newtonSystem(
     for (let a = 0; a < n; a++)
       for (let bb = 0; bb < a; bb++) S.data[bb * n + a] = S.data[a * n + bb]!;
     const cholS = factor(S);
-    return refined((grad) => finish(grad, (b) => cholSolve(cholS, predictPatterns(p, b))));
+    return refined((grad) => finish(grad, chol, (b) => cholSolve(cholS, predictPatterns(p, b))));
   }
-  // Weights form: (K⁻¹ + τ FPᵀΛFP) δ = K⁻¹ b, then e = τΛ FP δ.
+  // Weights form: L_i = chol(H_v + H_w), W_i = L_i⁻¹ H_v, Schur τT + blockdiag(H_v − W_iᵀW_i).
   const N = P * d;
   const M = Float64Array.from(pairGrams(p, constant ? undefined : lambdaDiag));
-  const Kinv = new Float64Array(P * d * d);
-  for (let i = 0; i < P; i++) {
-    const Ki = matrix(d, d, Float64Array.from(K.subarray(i * d * d, (i + 1) * d * d)));
-    const L = factor(Ki);
-    for (let col = 0; col < d; col++) {
-      unit.fill(0);
-      unit[col] = 1;
-      cholSolve(L, unit);
-      for (let a = 0; a < d; a++) Kinv[i * d * d + a * d + col] = unit[a]!;
-    }
-  }
   for (let j = 0; j < N * N; j++) M[j] = tau * M[j]!;
-  for (let i = 0; i < P; i++)
+  const cholSum: Matrix[] = [];
+  const W = new Float64Array(P * d * d);
+  const sum = matrix(d, d);
+  for (let i = 0; i < P; i++) {
+    const hv = blocks.subarray(i * d * d, (i + 1) * d * d);
+    const hw = blocks.subarray((P + i) * d * d, (P + i + 1) * d * d);
+    for (let j = 0; j < d * d; j++) sum.data[j] = hv[j]! + hw[j]!;
+    const L = factor(sum);
+    cholSum.push(L);
+    // W_i (row-major, column `col` = L⁻¹ h_v[:, col]).
+    const Wi = W.subarray(i * d * d, (i + 1) * d * d);
+    for (let col = 0; col < d; col++) {
+      for (let a = 0; a < d; a++) unit[a] = hv[a * d + col]!;
+      lowerSolve(L, unit);
+      for (let a = 0; a < d; a++) Wi[a * d + col] = unit[a]!;
+    }
     for (let a = 0; a < d; a++)
-      for (let b = 0; b < d; b++) M[(i * d + a) * N + i * d + b] += Kinv[i * d * d + a * d + b]!;
-  const cholR = factor(matrix(N, N, M));
-  return refined((grad) =>
-    finish(grad, (b) => {
-      const rhs = new Float64Array(N);
-      for (let i = 0; i < P; i++)
-        for (let a = 0; a < d; a++) {
-          let v = 0;
-          for (let bb = 0; bb < d; bb++) v += Kinv[i * d * d + a * d + bb]! * b[i * d + bb]!;
-          rhs[i * d + a] = v;
-        }
-      cholSolve(cholR, rhs);
-      const e = predictPatterns(p, rhs);
-      for (let k = 0; k < n; k++) e[k] = tau * lambdaDiag[k]! * e[k]!;
-      return e;
-    }),
-  );
+      for (let b = 0; b <= a; b++) {
+        let v = 0;
+        for (let j = 0; j < d; j++) v += Wi[j * d + a]! * Wi[j * d + b]!;
+        const entry = hv[a * d + b]! - v;
+        M[(i * d + a) * N + i * d + b] += entry;
+        if (b < a) M[(i * d + b) * N + i * d + a] += entry;
+      }
+  }
+  const cholM = factor(matrix(N, N, M));
+  return refined((grad) => {
+    // Forward: y_i = L_i⁻¹ r1_i (r1 = −(g_v + g_w)), rhs_i = −g_v − W_iᵀ y_i; M δ = rhs;
+    // back: Δw_i = L_i⁻ᵀ (y_i − W_i δ_i), Δv_i = Δw_i + δ_i.
+    const y = new Float64Array(N);
+    const rhs = new Float64Array(N);
+    for (let i = 0; i < P; i++) {
+      const yi = y.subarray(i * d, i * d + d);
+      for (let a = 0; a < d; a++) yi[a] = -(grad[i * d + a]! + grad[(P + i) * d + a]!);
+      lowerSolve(cholSum[i]!, yi);
+      const Wi = W.subarray(i * d * d, (i + 1) * d * d);
+      for (let a = 0; a < d; a++) {
+        let v = -grad[i * d + a]!;
+        for (let j = 0; j < d; j++) v -= Wi[j * d + a]! * yi[j]!;
+        rhs[i * d + a] = v;
+      }
+    }
+    const delta = cholSolve(cholM, rhs);
+    const out = new Float64Array(G * d);
+    for (let i = 0; i < P; i++) {
+      const Wi = W.subarray(i * d * d, (i + 1) * d * d);
+      const dw = out.subarray((P + i) * d, (P + i + 1) * d);
+      for (let a = 0; a < d; a++) {
+        let v = y[i * d + a]!;
+        for (let j = 0; j < d; j++) v -= Wi[a * d + j]! * delta[i * d + j]!;
+        dw[a] = v;
+      }
+      upperSolve(cholSum[i]!, dw);
+      for (let a = 0; a < d; a++) out[i * d + a] = dw[a]! + delta[i * d + a]!;
+    }
+    return out;
+  });
 
   /**
    * One step of iterative refinement against the exact matrix (blocks H_g and τFᵀΛF applied by
@@ -783,7 +842,11 @@ export function newtonSystem(
   }
 
   /** Δ from grad: y = −H⁻¹ grad, b_i = Σ σ_g y_g, e = toE(b), Δ_g = y_g − σ_g H_g⁻¹ Xᵀ D_i e. */
-  function finish(grad: Float64Array, toE: (b: Float64Array) => Float64Array): Float64Array {
+  function finish(
+    grad: Float64Array,
+    chol: Matrix[],
+    toE: (b: Float64Array) => Float64Array,
+  ): Float64Array {
     const y = grad.map((v) => -v);
     for (let g = 0; g < G; g++) cholSolve(chol[g]!, y, g * d);
     const b = new Float64Array(P * d);

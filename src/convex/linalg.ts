@@ -125,7 +125,28 @@ export function timesX(
 export function gram(X: Matrix, w?: Float64Array, G: Matrix = matrix(X.cols, X.cols)): Matrix {
   const { rows: n, cols: d, data: x } = X;
   G.data.fill(0);
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  // four rows per pass over the lower triangle of G (a quarter of its loads and stores)
+  for (; i + 4 <= n; i += 4) {
+    const o0 = i * d;
+    const o1 = o0 + d;
+    const o2 = o1 + d;
+    const o3 = o2 + d;
+    const w0 = w ? w[i]! : 1;
+    const w1 = w ? w[i + 1]! : 1;
+    const w2 = w ? w[i + 2]! : 1;
+    const w3 = w ? w[i + 3]! : 1;
+    for (let a = 0; a < d; a++) {
+      const x0 = w0 * x[o0 + a]!;
+      const x1 = w1 * x[o1 + a]!;
+      const x2 = w2 * x[o2 + a]!;
+      const x3 = w3 * x[o3 + a]!;
+      const ao = a * d;
+      for (let b = 0; b <= a; b++)
+        G.data[ao + b] += x0 * x[o0 + b]! + x1 * x[o1 + b]! + x2 * x[o2 + b]! + x3 * x[o3 + b]!;
+    }
+  }
+  for (; i < n; i++) {
     const xo = i * d;
     const wi = w ? w[i]! : 1;
     if (wi === 0) continue;
@@ -158,7 +179,30 @@ export function cholesky(A: Matrix, guard = 0): Matrix {
     if (!(s > 0)) throw new Error(`cholesky: matrix not positive definite at pivot ${j}`);
     s = Math.sqrt(s);
     l[jo + j] = s;
-    for (let i = j + 1; i < n; i++) {
+    let i = j + 1;
+    // four rows per pass over row j's prefix
+    for (; i + 4 <= n; i += 4) {
+      const i0 = i * n;
+      const i1 = i0 + n;
+      const i2 = i1 + n;
+      const i3 = i2 + n;
+      let s0 = l[i0 + j]!;
+      let s1 = l[i1 + j]!;
+      let s2 = l[i2 + j]!;
+      let s3 = l[i3 + j]!;
+      for (let k = 0; k < j; k++) {
+        const v = l[jo + k]!;
+        s0 -= l[i0 + k]! * v;
+        s1 -= l[i1 + k]! * v;
+        s2 -= l[i2 + k]! * v;
+        s3 -= l[i3 + k]! * v;
+      }
+      l[i0 + j] = s0 / s;
+      l[i1 + j] = s1 / s;
+      l[i2 + j] = s2 / s;
+      l[i3 + j] = s3 / s;
+    }
+    for (; i < n; i++) {
       const io = i * n;
       l[io + j] = (l[io + j]! - dot(l, l, io, jo, j)) / s;
     }
@@ -169,6 +213,11 @@ export function cholesky(A: Matrix, guard = 0): Matrix {
 
 /** Solves (L Lᵀ) x = b in place on the slice b[off, off+n). */
 export function cholSolve(L: Matrix, b: Float64Array, off = 0): Float64Array {
+  return upperSolve(L, lowerSolve(L, b, off), off);
+}
+
+/** Solves L y = b in place on the slice b[off, off+n) (L lower triangular, as from `cholesky`). */
+export function lowerSolve(L: Matrix, b: Float64Array, off = 0): Float64Array {
   const n = L.rows;
   const l = L.data;
   for (let i = 0; i < n; i++) {
@@ -177,6 +226,13 @@ export function cholSolve(L: Matrix, b: Float64Array, off = 0): Float64Array {
     for (let j = 0; j < i; j++) s -= l[io + j]! * b[off + j]!;
     b[off + i] = s / l[io + i]!;
   }
+  return b;
+}
+
+/** Solves Lᵀ x = b in place on the slice b[off, off+n). */
+export function upperSolve(L: Matrix, b: Float64Array, off = 0): Float64Array {
+  const n = L.rows;
+  const l = L.data;
   for (let i = n - 1; i >= 0; i--) {
     let s = b[off + i]!;
     for (let j = i + 1; j < n; j++) s -= l[j * n + i]! * b[off + j]!;

@@ -172,3 +172,56 @@ export function lambdaMax(p: ConvexProblem): number {
   for (let i = 0; i < p.patterns.count; i++) worst = Math.max(worst, norm2(h, i * d, d));
   return worst;
 }
+
+/**
+ * The same program without the all-zero columns of X (a constant feature standardizes to 0: digits
+ * has 3 blank pixels): such a column adds nothing to any prediction or cone row, only u_g's entries
+ * there to the group norms, so they are 0 at every optimum. `reduced` keeps the other columns (the
+ * bias column is never 0) and the same patterns (gates restricted to them: X g is unchanged); `expand`
+ * maps a reduced point back with zeros, where the objective, cone slacks and any dual certificate
+ * are those of the reduced point; `restrict` drops the zero columns' entries (never raising the
+ * objective). `undefined` when X has no zero column (or no nonzero one).
+ */
+export function withoutZeroColumns(p: ConvexProblem):
+  | {
+      reduced: ConvexProblem;
+      expand(u: Float64Array): Float64Array;
+      restrict(u: Float64Array): Float64Array;
+    }
+  | undefined {
+  const { rows: n, cols: d, data: x } = p.X;
+  const kept: number[] = [];
+  for (let j = 0; j < d; j++) {
+    let nonzero = false;
+    for (let k = 0; k < n && !nonzero; k++) nonzero = x[k * d + j] !== 0;
+    if (nonzero) kept.push(j);
+  }
+  const e = kept.length;
+  if (e === d || e === 0) return undefined;
+  const X = new Float64Array(n * e);
+  for (let k = 0; k < n; k++) for (let a = 0; a < e; a++) X[k * e + a] = x[k * d + kept[a]!]!;
+  const P = p.patterns.count;
+  const gates = new Float64Array(P * e);
+  for (let i = 0; i < P; i++)
+    for (let a = 0; a < e; a++) gates[i * e + a] = p.patterns.gates[i * d + kept[a]!]!;
+  const groups = groupCount(p);
+  return {
+    reduced: {
+      ...p,
+      X: { rows: n, cols: e, data: X },
+      patterns: { ...p.patterns, gates },
+    },
+    expand(u) {
+      const out = new Float64Array(groups * d);
+      for (let g = 0; g < groups; g++)
+        for (let a = 0; a < e; a++) out[g * d + kept[a]!] = u[g * e + a]!;
+      return out;
+    },
+    restrict(u) {
+      const out = new Float64Array(groups * e);
+      for (let g = 0; g < groups; g++)
+        for (let a = 0; a < e; a++) out[g * e + a] = u[g * d + kept[a]!]!;
+      return out;
+    },
+  };
+}

@@ -1,6 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { cholesky, cholSolve, gram, matrix, timesX, timesXt } from "../../src/convex/linalg.js";
+import {
+  cholesky,
+  cholSolve,
+  gram,
+  lowerSolve,
+  matrix,
+  timesX,
+  timesXt,
+  upperSolve,
+} from "../../src/convex/linalg.js";
 import { Rng } from "../../src/rng.js";
 
 describe("linalg", () => {
@@ -45,6 +54,37 @@ describe("linalg", () => {
       const b = timesX(X, R, k).reduce((s, v, i) => s + v * U[i]!, 0);
       expect(a).toBeCloseTo(b, 10);
     }
+  });
+
+  it("gram: Xᵀ diag(w) X equals a naive sum over rows (four-row passes and the remainder, zero weights)", () => {
+    const rng = new Rng(5);
+    for (const n of [1, 3, 4, 7, 10]) {
+      const d = 3;
+      const X = matrix(n, d, rng.normals(n * d));
+      const w = rng.normals(n).map((v, i) => (i % 3 === 1 ? 0 : Math.abs(v)));
+      const G = gram(X, w);
+      for (let a = 0; a < d; a++)
+        for (let b = 0; b < d; b++) {
+          let s = 0;
+          for (let k = 0; k < n; k++) s += w[k]! * X.data[k * d + a]! * X.data[k * d + b]!;
+          expect(G.data[a * d + b]).toBeCloseTo(s, 12);
+        }
+    }
+  });
+
+  it("lowerSolve and upperSolve invert L and Lᵀ of a Cholesky factor (on an offset slice)", () => {
+    const rng = new Rng(6);
+    const A = gram(matrix(8, 4, rng.normals(32)));
+    const L = cholesky(A);
+    const x = rng.normals(4);
+    const b = new Float64Array(6);
+    for (let i = 0; i < 4; i++) for (let j = 0; j <= i; j++) b[2 + i] += L.data[i * 4 + j]! * x[j]!;
+    lowerSolve(L, b, 2);
+    for (let i = 0; i < 4; i++) expect(b[2 + i]).toBeCloseTo(x[i]!, 12);
+    const c = new Float64Array(4);
+    for (let i = 0; i < 4; i++) for (let j = i; j < 4; j++) c[i] += L.data[j * 4 + i]! * x[j]!;
+    upperSolve(L, c);
+    for (let i = 0; i < 4; i++) expect(c[i]).toBeCloseTo(x[i]!, 12);
   });
 
   it("rejects a matrix that is not positive definite", () => {
