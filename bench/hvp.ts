@@ -15,6 +15,7 @@ import { Rng } from "../src/rng.js";
 import { activation } from "../src/theory/activations.js";
 import { isNumpyError, runNumpy } from "./numpy.js";
 import type { BenchRow } from "./types.js";
+import { isWorkersChild, rowsWithWorkers } from "./with-workers.js";
 
 const N = 256;
 const WIDTH = 512;
@@ -56,7 +57,7 @@ export async function run(): Promise<BenchRow[]> {
   op.dispose();
   jax.tree.dispose([params, batch] as never);
   const rt = jaxRuntime();
-  return [
+  const rows: BenchRow[] = [
     {
       name: "HVP (grad of jvp), ReLU MLP 3×512², batch 256",
       ms,
@@ -71,6 +72,10 @@ export async function run(): Promise<BenchRow[]> {
       note: `counts, not ms (reference: power iteration): Lanczos ${lz.hvps} HVPs (λ = ${lz.values[0]!.toPrecision(6)}, converged ${lz.converged}), power ${pw.hvps} (λ = ${pw.values[0]!.toPrecision(6)}, converged ${pw.converged})`,
     },
   ];
+  // the same measurement with the jax-js worker pool (big GEMMs: see bench/with-workers.ts)
+  if (!isWorkersChild() && !jaxRuntime().workers)
+    rows.push(...(await rowsWithWorkers(new URL(import.meta.url), (r) => r.unit === undefined)));
+  return rows;
 }
 
 const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!);

@@ -13,6 +13,7 @@ import { Rng } from "../src/rng.js";
 import { activation } from "../src/theory/activations.js";
 import { isNumpyError, runNumpy } from "./numpy.js";
 import type { BenchRow } from "./types.js";
+import { isWorkersChild, rowsWithWorkers } from "./with-workers.js";
 
 const N = 256;
 const WIDTH = 512;
@@ -45,7 +46,7 @@ export async function run(): Promise<BenchRow[]> {
   times.sort((a, b) => a - b);
   const ref = await runNumpy(new URL("./ntk_ref.py", import.meta.url), ["21"]);
   jax.tree.dispose([params, x] as never);
-  return [
+  const rows: BenchRow[] = [
     {
       name: "empirical NTK 256×256, ReLU MLP 3×512 hidden, 1 output",
       ms: times[5]!,
@@ -53,6 +54,10 @@ export async function run(): Promise<BenchRow[]> {
       note: `f32, eager, ${jaxRuntime().workers ? "workers on" : "workers off"}, median of 11 incl. reading Θ as float64; ${isNumpyError(ref) ? `numpy unavailable: ${ref.error}` : "numpy: the same structured products"}; 1-min load ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`,
     },
   ];
+  // the same measurement with the jax-js worker pool (big GEMMs: see bench/with-workers.ts)
+  if (!isWorkersChild() && !jaxRuntime().workers)
+    rows.push(...(await rowsWithWorkers(new URL(import.meta.url), () => true)));
+  return rows;
 }
 
 const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!);
