@@ -157,12 +157,16 @@ export async function sweepCoordinator(url: string, sweep: Sweep): Promise<Coord
         const done = await queue.getCompleted(0, 999);
         const failed = await queue.getFailed(0, 999);
         let handled = 0;
-        for (const job of [...done, ...failed]) {
+        const ended = [
+          ...done.map((job) => ({ job, ok: true })),
+          ...failed.map((job) => ({ job, ok: false })),
+        ];
+        for (const { job, ok } of ended) {
           const p = job.id === undefined ? undefined : outstanding.get(job.id);
           if (!p || stopped) continue; // written before (a restarted coordinator), or stopping
           outstanding.delete(job.id!);
           handled++;
-          const outcome: PointOutcome = done.includes(job)
+          const outcome: PointOutcome = ok
             ? job.returnvalue
             : { error: { message: job.failedReason ?? "failed", input: false }, seconds: 0 };
           finished(p, outcome);

@@ -74,17 +74,19 @@ export async function flatParams(params: JaxParams) {
   };
 }
 
+/** The compiled HVP and gradient of a model's training loss, for operators at any parameters. */
+export interface CompiledHessian {
+  /** H at (params, batch) as an operator (borrows both; its `dispose` is a no-op: dispose this) */
+  at(params: JaxParams, batch: Batch): Promise<HessianOperator>;
+  dispose(): void;
+}
+
 /**
- * The Hessian of the model's mean training loss on `batch` at `params` as an operator (borrows
- * params and batch; `dispose` frees the compiled HVP).
+ * Compiles (float32: jit; float64: eager) the HVP and the gradient of the model's mean training
+ * loss once, so tracking the sharpness along a run does not recompile at every measurement.
  */
-export async function hessianOperator(
-  model: Model,
-  params: JaxParams,
-  batch: Batch,
-): Promise<HessianOperator> {
+export async function compileHessian(model: Model): Promise<CompiledHessian> {
   const jax = await loadJax();
-  const flat = await flatParams(params);
   const loss = objective(model);
   const hvp = jitUnlessF64(
     jax,
@@ -97,26 +99,52 @@ export async function hessianOperator(
     (p: JaxParams, x: JaxArray, y: JaxArray) => jax.grad(loss)(p, x, y),
     model.dtype,
   );
-  let count = 0;
   return {
-    size: flat.size,
-    get count() {
-      return count;
-    },
-    async apply(v) {
-      if (v.length !== flat.size)
-        throw new RangeError(`vector has ${v.length} entries, expected ${flat.size}`);
-      const hv = hvp(refTree(jax, params), flat.fromFlat(v), batch.x.ref, batch.y.ref);
-      count++;
-      return flat.toFlat(hv as JaxParams);
-    },
-    async gradient() {
-      return flat.toFlat(grad(refTree(jax, params), batch.x.ref, batch.y.ref) as JaxParams);
+    async at(params, batch) {
+      const flat = await flatParams(params);
+      let count = 0;
+      return {
+        size: flat.size,
+        get count() {
+          return count;
+        },
+        async apply(v) {
+          if (v.length !== flat.size)
+            throw new RangeError(`vector has ${v.length} entries, expected ${flat.size}`);
+          const hv = hvp(refTree(jax, params), flat.fromFlat(v), batch.x.ref, batch.y.ref);
+          count++;
+          return flat.toFlat(hv as JaxParams);
+        },
+        async gradient() {
+          return flat.toFlat(grad(refTree(jax, params), batch.x.ref, batch.y.ref) as JaxParams);
+        },
+        dispose: () => {},
+      };
     },
     dispose: () => {
       hvp.dispose();
       grad.dispose();
     },
+  };
+}
+
+/**
+ * The Hessian of the model's mean training loss on `batch` at `params` as an operator (borrows
+ * params and batch; `dispose` frees the compiled HVP). For many parameter points, `compileHessian`.
+ */
+export async function hessianOperator(
+  model: Model,
+  params: JaxParams,
+  batch: Batch,
+): Promise<HessianOperator> {
+  const compiled = await compileHessian(model);
+  const op = await compiled.at(params, batch);
+  return {
+    ...op,
+    get count() {
+      return op.count;
+    },
+    dispose: () => compiled.dispose(),
   };
 }
 

@@ -30,7 +30,13 @@ import { type Model, objective } from "../nets/model.js";
 import { Rng } from "../rng.js";
 import { initialState, train } from "../train/loop.js";
 import { type OptimizerConfig, resolveOptimizerConfig } from "../train/optimizers.js";
-import { flatParams, hessianOperator, spectrumEnds } from "./hvp.js";
+import {
+  type Batch,
+  type CompiledHessian,
+  compileHessian,
+  flatParams,
+  spectrumEnds,
+} from "./hvp.js";
 import { linearizedGrowthRate } from "./stability.js";
 
 export const PERTURBATIONS = ["none", "ulp", "f64", "order", "seed"] as const;
@@ -191,6 +197,8 @@ export async function twinRuns(
     hvps: [],
     converged: [],
   };
+  // compiled once (first measurement), freed after run a, the only run that measures
+  let hessian: { compiled: CompiledHessian; batch: Batch } | undefined;
   const measureSpectrum = async (step: number, params: JaxParams, finite: boolean) => {
     spectrum.step.push(step);
     if (!finite) {
@@ -202,19 +210,17 @@ export async function twinRuns(
     }
     const f32 = (v: Float64Array, cols: number) =>
       np.array(Float32Array.from(v), { shape: [data.train.n, cols], dtype: np.float32 });
-    const batch = { x: f32(data.train.x, data.inputDim), y: f32(data.train.y, k) };
-    const op = await hessianOperator(model, params, batch);
-    try {
-      const ends = await spectrumEnds(op, { tol: 1e-3, maxIter: 60, seed: step });
-      // the decay term λ‖θ‖²/2 (or the decoupled shrink, the same map for SGD) adds λ to each
-      spectrum.lambdaMin.push(ends.lambdaMin + weightDecay);
-      spectrum.lambdaMax.push(ends.lambdaMax + weightDecay);
-      spectrum.hvps.push(ends.hvps);
-      spectrum.converged.push(ends.converged);
-    } finally {
-      op.dispose();
-      jax.tree.dispose(batch as never);
-    }
+    hessian ??= {
+      compiled: await compileHessian(model),
+      batch: { x: f32(data.train.x, data.inputDim), y: f32(data.train.y, k) },
+    };
+    const op = await hessian.compiled.at(params, hessian.batch);
+    const ends = await spectrumEnds(op, { tol: 1e-3, maxIter: 60, seed: step });
+    // the decay term λ‖θ‖²/2 (or the decoupled shrink, the same map for SGD) adds λ to each
+    spectrum.lambdaMin.push(ends.lambdaMin + weightDecay);
+    spectrum.lambdaMax.push(ends.lambdaMax + weightDecay);
+    spectrum.hvps.push(ends.hvps);
+    spectrum.converged.push(ends.converged);
   };
 
   const run = async (
@@ -279,7 +285,10 @@ export async function twinRuns(
     }
   };
 
-  const a = await run(model.init(seed), seed, "float32", undefined, true);
+  const a = await run(model.init(seed), seed, "float32", undefined, true).finally(() => {
+    hessian?.compiled.dispose();
+    if (hessian) jax.tree.dispose(hessian.batch as never);
+  });
   const pairs: TwinPair[] = [];
   for (const perturbation of perturbations) {
     let twinSeed = seed;

@@ -6,7 +6,13 @@
  * piecewise quadratic and central differences are exact up to rounding.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { flatParams, hessianOperator, lanczos, powerIteration } from "../../src/diagnostics/hvp.js";
+import {
+  compileHessian,
+  flatParams,
+  hessianOperator,
+  lanczos,
+  powerIteration,
+} from "../../src/diagnostics/hvp.js";
 import { type JaxArray, loadJax, shutdownJax } from "../../src/nets/jax.js";
 import type { JaxParams } from "../../src/nets/layers/index.js";
 import { mlpModel, valueAndGrad } from "../../src/nets/model.js";
@@ -164,7 +170,21 @@ describe("Hessian-vector products (float32, jit'ed)", () => {
     expect(rel(await op32.gradient(), await op64.gradient())).toBeLessThan(1e-5);
     op32.dispose();
     op64.dispose();
-    jax.tree.dispose([params32, batch32] as never);
+
+    // compiled once, applied at a second point θ + 0.5 u: the float64 operator built there
+    const compiled = await compileHessian(model32);
+    const u = new Rng(4).normals(op64.size);
+    const moved = s64.flat.fromFlat(s64.theta.map((t, i) => t + 0.5 * u[i]!));
+    const moved32 = cast(moved);
+    const at64 = await hessianOperator(s64.model, moved, s64.batch);
+    const first = await (await compiled.at(params32, batch32)).apply(v);
+    const second = await (await compiled.at(moved32, batch32)).apply(v);
+    const expected = await at64.apply(v);
+    expect(rel(second, expected)).toBeLessThan(1e-5);
+    expect(rel(first, expected)).toBeGreaterThan(1e-2); // the point moved the Hessian
+    compiled.dispose();
+    at64.dispose();
+    jax.tree.dispose([params32, batch32, moved, moved32] as never);
   });
 });
 

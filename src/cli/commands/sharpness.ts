@@ -10,9 +10,10 @@ import {
   trainingDatasetNames,
   trainingSet,
 } from "../../data/training.js";
-import { hessianOperator, lanczos } from "../../diagnostics/hvp.js";
+import { compileHessian, lanczos } from "../../diagnostics/hvp.js";
 import { edgeOfStability, maxStableLr } from "../../diagnostics/stability.js";
 import { loadJax, shutdownJax } from "../../nets/jax.js";
+import type { JaxParams } from "../../nets/layers/index.js";
 import { datasetMlp, objective } from "../../nets/model.js";
 import { PLOT_EXTENSIONS, writePlot } from "../../node/plot-files.js";
 import { lineSpec } from "../../report/plot.js";
@@ -78,17 +79,17 @@ async function runSharpness(raw: RawOptions): Promise<void> {
     y: f32(data.train.y, data.train.n, data.outputDim),
   };
   const tracked = { step: [] as number[], sharpness: [] as number[], hvps: [] as number[] };
-  const measure = async (step: number, params: Parameters<typeof hessianOperator>[1]) => {
-    const op = await hessianOperator(model, params, batch);
-    try {
-      const top = await lanczos(op, { tol: 1e-3, maxIter: 60, seed: step });
-      tracked.step.push(step);
-      // the L2 term adds λ to every eigenvalue of the training objective
-      tracked.sharpness.push(top.values[0]! + weightDecay);
-      tracked.hvps.push(top.hvps);
-    } finally {
-      op.dispose();
-    }
+  const hessian = await compileHessian(model);
+  const measure = async (step: number, params: JaxParams) => {
+    const top = await lanczos(await hessian.at(params, batch), {
+      tol: 1e-3,
+      maxIter: 60,
+      seed: step,
+    });
+    tracked.step.push(step);
+    // the L2 term adds λ to every eigenvalue of the training objective
+    tracked.sharpness.push(top.values[0]! + weightDecay);
+    tracked.hvps.push(top.hvps);
   };
   const bar = progress(steps, "sharpness", json);
   try {
@@ -176,6 +177,7 @@ async function runSharpness(raw: RawOptions): Promise<void> {
     if (raw.out !== undefined) process.stdout.write(`wrote ${raw.out}\n`);
   } finally {
     bar.stop();
+    hessian.dispose();
     jax.tree.dispose(batch as never);
     await shutdownJax();
   }
