@@ -65,15 +65,17 @@ export interface RobustIpmResult {
   ms: number;
 }
 
-/** Linear rows a_cᵀx + b_c ≥ 0 in CSR form, split into the u part and one local block's part. */
+/**
+ * Linear rows a_cᵀx + b_c ≥ 0 in CSR form. Each row belongs to one block (sample n, or group g at
+ * n + g) and its u part is Σ_{(g, σ) of the block} σ e_g ⊗ c with c ∈ R^d (`uIdx` ∈ [0, d)):
+ * sample n's rows see u through Σ_{i: d_in = 1} (v_i − w_i), group g's through u_g.
+ */
 interface Rows {
   count: number;
   block: Int32Array;
   b: Float64Array;
   uStart: Int32Array;
   uIdx: Int32Array;
-  /** Position of uIdx in its block's u-index list. */
-  uPos: Int32Array;
   uVal: Float64Array;
   lStart: Int32Array;
   lIdx: Int32Array;
@@ -83,17 +85,20 @@ interface Rows {
 /** The barrier program on the kept patterns. */
 interface Program {
   N: number;
+  d: number;
   /** Local block size 1 + (ε > 0 ? f : 0); blocks: samples 0..n−1, then groups. */
   B: number;
   blocks: number;
-  /** Global u indices touched by each block. */
-  blockU: Int32Array[];
+  /** Groups each block sees, and their signs σ. */
+  blockGroups: Int32Array[];
+  blockSigns: Int8Array[];
   rows: Rows;
   /** Row of each sample's hinge constraint, of its b ∓ z rows (n × f, −1 when ε = 0), of each cone row (G × n, −1 if left out). */
   hingeRow: Int32Array;
   zPlus: Int32Array;
   zMinus: Int32Array;
   coneRow: Int32Array;
+  n: number;
   G: number;
   cost: Float64Array;
 }
@@ -112,104 +117,86 @@ function buildProgram(p: ConvexProblem, eps: number): Program {
   const bs: number[] = [];
   const uStart = [0];
   const uIdx: number[] = [];
-  const uPos: number[] = [];
   const uVal: number[] = [];
   const lStart = [0];
   const lIdx: number[] = [];
   const lVal: number[] = [];
-  const pos = new Int32Array(N).fill(-1);
-  const blockU: Int32Array[] = [];
   const row = (blk: number, b: number, u: [number, number][], l: [number, number][]) => {
     block.push(blk);
     bs.push(b);
-    for (const [i, v] of u) {
-      uIdx.push(i);
-      uPos.push(pos[i]!);
+    for (const [j, v] of u) {
+      uIdx.push(j);
       uVal.push(v);
     }
     uStart.push(uIdx.length);
-    for (const [i, v] of l) {
-      lIdx.push(i);
+    for (const [j, v] of l) {
+      lIdx.push(j);
       lVal.push(v);
     }
     lStart.push(lIdx.length);
     return block.length - 1;
   };
-  const setBlockU = (list: number[]) => {
-    const arr = Int32Array.from(list);
-    arr.forEach((i, a) => {
-      pos[i] = a;
-    });
-    blockU.push(arr);
-  };
+  const blockGroups: Int32Array[] = [];
+  const blockSigns: Int8Array[] = [];
   const hingeRow = new Int32Array(n);
   const zPlus = new Int32Array(n * f).fill(-1);
   const zMinus = new Int32Array(n * f).fill(-1);
   for (let k = 0; k < n; k++) {
-    const active: number[] = [];
-    for (let i = 0; i < P; i++) if (masks[i * n + k]) active.push(i);
-    const list: number[] = [];
-    for (const i of active)
-      for (const g of [i, P + i]) for (let j = 0; j < d; j++) list.push(g * d + j);
-    setBlockU(list);
+    const groups: number[] = [];
+    const signs: number[] = [];
+    for (let i = 0; i < P; i++)
+      if (masks[i * n + k]) {
+        groups.push(i, P + i);
+        signs.push(1, -1);
+      }
+    blockGroups.push(Int32Array.from(groups));
+    blockSigns.push(Int8Array.from(signs));
     row(k, 0, [], [[0, 1]]);
     const fit: [number, number][] = [];
-    for (const i of active)
-      for (let j = 0; j < d; j++) {
-        fit.push([i * d + j, p.y[k]! * x[k * d + j]!]);
-        fit.push([(P + i) * d + j, -p.y[k]! * x[k * d + j]!]);
-      }
+    for (let j = 0; j < d; j++) fit.push([j, p.y[k]! * x[k * d + j]!]);
     const tb: [number, number][] = [[0, 1]];
     for (let j = 0; j < L; j++) tb.push([1 + j, -eps]);
     hingeRow[k] = row(k, -1, fit, tb);
-    for (let j = 0; j < L; j++)
-      for (const sign of [1, -1]) {
-        const z: [number, number][] = [];
-        for (const i of active) {
-          z.push([i * d + j, -sign]);
-          z.push([(P + i) * d + j, sign]);
-        }
-        const r = row(k, 0, z, [[1 + j, 1]]);
-        (sign > 0 ? zPlus : zMinus)[k * f + j] = r;
-      }
-    for (const i of list) pos[i] = -1;
+    for (let j = 0; j < L; j++) {
+      zPlus[k * f + j] = row(k, 0, [[j, -1]], [[1 + j, 1]]);
+      zMinus[k * f + j] = row(k, 0, [[j, 1]], [[1 + j, 1]]);
+    }
   }
   const coneRow = new Int32Array(G * n).fill(-1);
   for (let g = 0; g < G; g++) {
     const i = g % P;
-    const list: number[] = [];
-    for (let j = 0; j < d; j++) list.push(g * d + j);
-    setBlockU(list);
+    blockGroups.push(Int32Array.of(g));
+    blockSigns.push(Int8Array.of(1));
     for (let j = 0; j < L; j++)
-      for (const sign of [1, -1]) row(n + g, 0, [[g * d + j, sign]], [[1 + j, 1]]);
+      for (const sign of [1, -1]) row(n + g, 0, [[j, sign]], [[1 + j, 1]]);
     for (let k = 0; k < n; k++) {
       let zero = true;
       for (let j = 0; j < d; j++) if (x[k * d + j] !== 0) zero = false;
       if (zero && eps === 0) continue; // 0 ≥ 0 identically
       const s = masks[i * n + k] ? 1 : -1;
       const u: [number, number][] = [];
-      for (let j = 0; j < d; j++) u.push([g * d + j, s * x[k * d + j]!]);
+      for (let j = 0; j < d; j++) u.push([j, s * x[k * d + j]!]);
       const l: [number, number][] = [];
       for (let j = 0; j < L; j++) l.push([1 + j, -eps]);
       coneRow[g * n + k] = row(n + g, 0, u, l);
     }
-    for (const j of list) pos[j] = -1;
   }
   const cost = new Float64Array(N + blocks * B);
   for (let k = 0; k < n; k++) cost[N + k * B] = 1;
   for (let g = 0; g < G; g++) cost[N + (n + g) * B] = p.lambda;
   return {
     N,
+    d,
     B,
     blocks,
-    blockU,
+    blockGroups,
+    blockSigns,
     rows: {
       count: block.length,
       block: Int32Array.from(block),
       b: Float64Array.from(bs),
       uStart: Int32Array.from(uStart),
       uIdx: Int32Array.from(uIdx),
-      uPos: Int32Array.from(uPos),
       uVal: Float64Array.from(uVal),
       lStart: Int32Array.from(lStart),
       lIdx: Int32Array.from(lIdx),
@@ -219,19 +206,40 @@ function buildProgram(p: ConvexProblem, eps: number): Program {
     zPlus,
     zMinus,
     coneRow,
+    n,
     G,
     cost,
   };
 }
 
+/** Each block's view of u, Σ_{(g, σ)} σ u_g (blocks × d). */
+function blockSums(pr: Program, v: Float64Array): Float64Array {
+  const d = pr.d;
+  const out = new Float64Array(pr.blocks * d);
+  for (let blk = 0; blk < pr.blocks; blk++) {
+    const gs = pr.blockGroups[blk]!;
+    const ss = pr.blockSigns[blk]!;
+    for (let a = 0; a < gs.length; a++) {
+      const o = gs[a]! * d;
+      const s = ss[a]!;
+      for (let j = 0; j < d; j++) out[blk * d + j] += s * v[o + j]!;
+    }
+  }
+  return out;
+}
+
 /** Row values a_cᵀv (+ b_c when `withConstant`). */
 function rowValues(pr: Program, v: Float64Array, withConstant: boolean): Float64Array {
   const R = pr.rows;
+  const d = pr.d;
+  const sums = blockSums(pr, v);
   const out = new Float64Array(R.count);
   for (let c = 0; c < R.count; c++) {
+    const blk = R.block[c]!;
     let s = withConstant ? R.b[c]! : 0;
-    for (let e = R.uStart[c]!; e < R.uStart[c + 1]!; e++) s += R.uVal[e]! * v[R.uIdx[e]!]!;
-    const lo = pr.N + R.block[c]! * pr.B;
+    for (let e = R.uStart[c]!; e < R.uStart[c + 1]!; e++)
+      s += R.uVal[e]! * sums[blk * d + R.uIdx[e]!]!;
+    const lo = pr.N + blk * pr.B;
     for (let e = R.lStart[c]!; e < R.lStart[c + 1]!; e++) s += R.lVal[e]! * v[lo + R.lIdx[e]!]!;
     out[c] = s;
   }
@@ -239,16 +247,17 @@ function rowValues(pr: Program, v: Float64Array, withConstant: boolean): Float64
 }
 
 /** SOC margins q_g = r_g² − ‖u_g‖². */
-function socMargins(pr: Program, v: Float64Array, n: number, d: number): Float64Array {
+function socMargins(pr: Program, v: Float64Array): Float64Array {
   const q = new Float64Array(pr.G);
-  for (let g = 0; g < pr.G; g++) q[g] = v[pr.N + (n + g) * pr.B]! ** 2 - norm2(v, g * d, d) ** 2;
+  for (let g = 0; g < pr.G; g++)
+    q[g] = v[pr.N + (pr.n + g) * pr.B]! ** 2 - norm2(v, g * pr.d, pr.d) ** 2;
   return q;
 }
 
 /** Barrier value at v (+∞ outside the domain). */
-function barrier(pr: Program, v: Float64Array, tau: number, n: number, d: number): number {
+function barrier(pr: Program, v: Float64Array, tau: number): number {
   const s = rowValues(pr, v, true);
-  const q = socMargins(pr, v, n, d);
+  const q = socMargins(pr, v);
   let phi = 0;
   for (let j = 0; j < v.length; j++) phi += tau * pr.cost[j]! * v[j]!;
   for (const value of s) {
@@ -256,26 +265,29 @@ function barrier(pr: Program, v: Float64Array, tau: number, n: number, d: number
     phi -= Math.log(value);
   }
   for (let g = 0; g < pr.G; g++) {
-    if (!(q[g]! > 0) || !(v[pr.N + (n + g) * pr.B]! > 0)) return Number.POSITIVE_INFINITY;
+    if (!(q[g]! > 0) || !(v[pr.N + (pr.n + g) * pr.B]! > 0)) return Number.POSITIVE_INFINITY;
     phi -= Math.log(q[g]!);
   }
   return phi;
 }
 
-/** Newton step −∇²φ⁻¹∇φ at v by block elimination; also returns the gradient. */
+/**
+ * Newton step −∇²φ⁻¹∇φ at v by block elimination; also returns the gradient. Block β's rows give
+ * C (d × d, in its view of u), E (d × B) and K (B × B); with K = L Lᵀ and F = L⁻¹Eᵀ the Schur
+ * complement gains (m_β m_βᵀ) ⊗ (C − FᵀF), m_β the block's signed group indicator.
+ */
 function newtonStep(
   pr: Program,
   v: Float64Array,
   tau: number,
-  n: number,
-  d: number,
 ): { step: Float64Array; grad: Float64Array } {
-  const { N, B, blocks, rows: R } = pr;
+  const { N, B, d, blocks, rows: R } = pr;
   const s = rowValues(pr, v, true);
   const grad = Float64Array.from(pr.cost, (c) => tau * c);
-  const S = new Float64Array(N * N);
-  const HuB = pr.blockU.map((list) => new Float64Array(list.length * B));
-  const HBB = Array.from({ length: blocks }, () => new Float64Array(B * B));
+  const C = new Float64Array(blocks * d * d);
+  const E = new Float64Array(blocks * d * B);
+  const K = new Float64Array(blocks * B * B);
+  const gc = new Float64Array(blocks * d);
   for (let c = 0; c < R.count; c++) {
     const inv = 1 / s[c]!;
     const w = inv * inv;
@@ -288,64 +300,82 @@ function newtonStep(
     for (let e = u0; e < u1; e++) {
       const a = R.uIdx[e]!;
       const va = w * R.uVal[e]!;
-      grad[a] -= inv * R.uVal[e]!;
-      const ao = a * N;
-      for (let f = u0; f < u1; f++) S[ao + R.uIdx[f]!] += va * R.uVal[f]!;
-      const ho = R.uPos[e]! * B;
-      for (let f = l0; f < l1; f++) HuB[blk]![ho + R.lIdx[f]!] += va * R.lVal[f]!;
+      gc[blk * d + a] -= inv * R.uVal[e]!;
+      for (let f = u0; f < u1; f++) C[blk * d * d + a * d + R.uIdx[f]!] += va * R.uVal[f]!;
+      for (let f = l0; f < l1; f++) E[blk * d * B + a * B + R.lIdx[f]!] += va * R.lVal[f]!;
     }
     for (let e = l0; e < l1; e++) {
       grad[lo + R.lIdx[e]!] -= inv * R.lVal[e]!;
       const wa = w * R.lVal[e]!;
-      for (let f = l0; f < l1; f++) HBB[blk]![R.lIdx[e]! * B + R.lIdx[f]!] += wa * R.lVal[f]!;
+      for (let f = l0; f < l1; f++) K[blk * B * B + R.lIdx[e]! * B + R.lIdx[f]!] += wa * R.lVal[f]!;
     }
   }
   for (let g = 0; g < pr.G; g++) {
-    const blk = n + g;
+    const blk = pr.n + g;
     const ri = N + blk * B;
     const r = v[ri]!;
     const q = r * r - norm2(v, g * d, d) ** 2;
-    grad[ri] -= (2 * r) / q;
     const q2 = q * q;
-    HBB[blk]![0] += (4 * r * r) / q2 - 2 / q;
+    grad[ri] -= (2 * r) / q;
+    K[blk * B * B] += (4 * r * r) / q2 - 2 / q;
     for (let a = 0; a < d; a++) {
       const ua = v[g * d + a]!;
-      grad[g * d + a] += (2 * ua) / q;
-      HuB[blk]![a * B] += (-4 * r * ua) / q2; // block g's u list is g*d .. g*d + d − 1
-      for (let b = 0; b < d; b++) S[(g * d + a) * N + g * d + b] += (4 * ua * v[g * d + b]!) / q2;
-      S[(g * d + a) * N + g * d + a] += 2 / q;
+      gc[blk * d + a] += (2 * ua) / q;
+      E[blk * d * B + a * B] += (-4 * r * ua) / q2;
+      for (let b = 0; b < d; b++) C[blk * d * d + a * d + b] += (4 * ua * v[g * d + b]!) / q2;
+      C[blk * d * d + a * d + a] += 2 / q;
     }
   }
-  // Schur complement S − Σ_B W_B W_Bᵀ, W_B rows w_a = L_B⁻¹ HuB[a, :].
+  const S = new Float64Array(N * N);
   const chols: Matrix[] = [];
-  const W = HuB;
+  const F = new Float64Array(blocks * B * d);
+  const D = new Float64Array(d * d);
   for (let blk = 0; blk < blocks; blk++) {
-    const Lb = cholesky(matrix(B, B, HBB[blk]!), 1e-14);
+    const Lb = cholesky(matrix(B, B, K.subarray(blk * B * B, (blk + 1) * B * B)), 1e-14);
     chols.push(Lb);
-    const list = pr.blockU[blk]!;
-    const Wb = W[blk]!;
-    for (let a = 0; a < list.length; a++) forward(Lb, Wb, a * B);
-    for (let a = 0; a < list.length; a++) {
-      const ao = list[a]! * N;
-      for (let b = 0; b < list.length; b++) {
-        let dotab = 0;
-        for (let k = 0; k < B; k++) dotab += Wb[a * B + k]! * Wb[b * B + k]!;
-        S[ao + list[b]!] -= dotab;
+    const Fb = F.subarray(blk * B * d, (blk + 1) * B * d);
+    // F = L⁻¹Eᵀ (B × d, row-major): column a is L⁻¹ E[a, :].
+    const col = new Float64Array(B);
+    for (let a = 0; a < d; a++) {
+      for (let k = 0; k < B; k++) col[k] = E[blk * d * B + a * B + k]!;
+      forward(Lb, col, 0);
+      for (let k = 0; k < B; k++) Fb[k * d + a] = col[k]!;
+    }
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b < d; b++) {
+        let sub = 0;
+        for (let k = 0; k < B; k++) sub += Fb[k * d + a]! * Fb[k * d + b]!;
+        D[a * d + b] = C[blk * d * d + a * d + b]! - sub;
       }
+    const gs = pr.blockGroups[blk]!;
+    const ss = pr.blockSigns[blk]!;
+    for (let x = 0; x < gs.length; x++) {
+      const go = gs[x]! * d;
+      const gsx = ss[x]!;
+      for (let z = 0; z < gs.length; z++) {
+        const ho = gs[z]! * d;
+        const sign = gsx * ss[z]!;
+        for (let a = 0; a < d; a++) {
+          const so = (go + a) * N + ho;
+          for (let b = 0; b < d; b++) S[so + b] += sign * D[a * d + b]!;
+        }
+      }
+      for (let a = 0; a < d; a++) grad[go + a] += gsx * gc[blk * d + a]!;
     }
   }
+  // rhs = −g_u + Σ_β m_β ⊗ Fᵀ(L⁻¹ g_β).
   const rhs = new Float64Array(N);
   for (let j = 0; j < N; j++) rhs[j] = -grad[j]!;
   const gB = new Float64Array(blocks * B);
   for (let blk = 0; blk < blocks; blk++) {
     for (let k = 0; k < B; k++) gB[blk * B + k] = grad[N + blk * B + k]!;
     forward(chols[blk]!, gB, blk * B);
-    const list = pr.blockU[blk]!;
-    const Wb = W[blk]!;
-    for (let a = 0; a < list.length; a++) {
-      let sdot = 0;
-      for (let k = 0; k < B; k++) sdot += Wb[a * B + k]! * gB[blk * B + k]!;
-      rhs[list[a]!] += sdot;
+    const gs = pr.blockGroups[blk]!;
+    const ss = pr.blockSigns[blk]!;
+    for (let a = 0; a < d; a++) {
+      let t = 0;
+      for (let k = 0; k < B; k++) t += F[blk * B * d + k * d + a]! * gB[blk * B + k]!;
+      for (let x = 0; x < gs.length; x++) rhs[gs[x]! * d + a] += ss[x]! * t;
     }
   }
   const LS = cholesky(matrix(N, N, S), 1e-14);
@@ -353,14 +383,14 @@ function newtonStep(
   backward(LS, rhs, 0);
   const step = new Float64Array(v.length);
   step.set(rhs);
+  // Δ_β = L⁻ᵀ(−L⁻¹g_β − F (m_βᵀ ⊗ I) Δu).
+  const sums = blockSums(pr, step);
   for (let blk = 0; blk < blocks; blk++) {
-    const list = pr.blockU[blk]!;
-    const Wb = W[blk]!;
     const o = N + blk * B;
-    for (let k = 0; k < B; k++) step[o + k] = -gB[blk * B + k]!;
-    for (let a = 0; a < list.length; a++) {
-      const du = rhs[list[a]!]!;
-      for (let k = 0; k < B; k++) step[o + k] -= Wb[a * B + k]! * du;
+    for (let k = 0; k < B; k++) {
+      let t = -gB[blk * B + k]!;
+      for (let a = 0; a < d; a++) t -= F[blk * B * d + k * d + a]! * sums[blk * d + a]!;
+      step[o + k] = t;
     }
     backward(chols[blk]!, step, o);
   }
@@ -520,7 +550,7 @@ export function robustInteriorPoint(
     for (;;) {
       let ns: ReturnType<typeof newtonStep>;
       try {
-        ns = newtonStep(pr, v, tau, n, d);
+        ns = newtonStep(pr, v, tau);
       } catch {
         return finish(best ?? certify(expand(v.subarray(0, pr.N)), 0), false, iter);
       }
@@ -529,12 +559,12 @@ export function robustInteriorPoint(
       for (let j = 0; j < v.length; j++) slope += ns.grad[j]! * step[j]!;
       if (-slope / 2 <= 1e-2 || iter >= maxIter) break;
       iter++;
-      const phi = barrier(pr, v, tau, n, d);
+      const phi = barrier(pr, v, tau);
       let alpha = 1;
       let next = v;
       for (let tries = 0; tries < 60; tries++, alpha /= 2) {
         const cand = v.map((x, j) => x + alpha * step[j]!);
-        if (barrier(pr, cand, tau, n, d) <= phi + 0.25 * alpha * slope) {
+        if (barrier(pr, cand, tau) <= phi + 0.25 * alpha * slope) {
           next = cand;
           break;
         }
