@@ -599,10 +599,23 @@ export function robustInteriorPoint(
   return finish(best!, converged, iter);
 
   function finish(
-    c: ReturnType<typeof certify>,
+    found: ReturnType<typeof certify>,
     conv: boolean,
     iterations: number,
   ): RobustIpmResult {
+    // Interior iterates are never exactly 0: groups below 1e-8, 1e-6 or 1e-4 × the largest norm are
+    // set to 0 (0 is in every cone) while the certified gap stays within max(tol, its value), so
+    // the recovered network has only the neurons the solution uses.
+    let c = found;
+    let top = 0;
+    for (let g = 0; g < 2 * P; g++) top = Math.max(top, norm2(found.u, g * d, d));
+    for (const level of [1e-8, 1e-6, 1e-4]) {
+      const u = Float64Array.from(found.u);
+      for (let g = 0; g < 2 * P; g++)
+        if (norm2(u, g * d, d) <= level * top) u.fill(0, g * d, g * d + d);
+      const cand = certify(u, found.lower);
+      if (cand.relGap <= Math.max(tol, found.relGap)) c = cand;
+    }
     return {
       u: c.u,
       objective: c.objective,
