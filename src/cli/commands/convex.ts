@@ -144,7 +144,8 @@ function runConvex(raw: RawOptions): void {
     "hinge",
   ] as const);
   // hinge along --lambda-path: the interior point stalls at small λ there (docs/convex.md), ADMM does not
-  const defaultSolver = lossName === "hinge" && raw.lambdaPath !== undefined ? "admm" : "ipm";
+  const defaultSolver =
+    !robust && lossName === "hinge" && raw.lambdaPath !== undefined ? "admm" : "ipm";
   const solver = oneOf("--solver", raw.solver ?? defaultSolver, [
     "ipm",
     "admm",
