@@ -80,7 +80,7 @@ export function registerConvex(program: Command): void {
     .option("--dataset <name>", `one of ${datasetNames.join(", ")}`, "synthetic")
     .option(
       "--solver <name>",
-      "ipm (interior point; the default, except admm for hinge with --lambda-path), admm, al (augmented Lagrangian; smooth losses) — all solve the exact cone-constrained program — or fista (gated-ReLU relaxation + conversion; smooth losses)",
+      "ipm (interior point; the default, except admm for hinge with --lambda-path), admm, al (augmented Lagrangian; smooth losses) — all solve the exact cone-constrained program — or fista (gated-ReLU relaxation + conversion; smooth losses); with --robust: ipm (default) or al",
     )
     .option(
       "--patterns <n>",
@@ -99,7 +99,7 @@ export function registerConvex(program: Command): void {
       "--max-iter <n>",
       `solver iterations (defaults: ${Object.entries(DEFAULT_MAX_ITER)
         .map(([k, v]) => `${k} ${v}`)
-        .join(", ")}; 20000 FISTA iterations with --robust)`,
+        .join(", ")}; with --robust: ipm ${ROBUST_MAX_ITER.ipm} Newton steps, al ${ROBUST_MAX_ITER.al} FISTA iterations)`,
     )
     .option("--tol <x>", "relative duality gap to stop at (≤ 0.1)", "1e-6")
     .option(
