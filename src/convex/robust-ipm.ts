@@ -592,23 +592,37 @@ export function robustInteriorPoint(
     best.relGap = (best.objective - best.lower) / best.objective;
     const last = trace[trace.length - 1];
     if (last) Object.assign(last, { relGap: best.relGap, primal: best.objective });
-    converged = best.relGap <= tol;
+    // Certified; but groups the solution does not use are still ~μ, not 0: go on (to tol/30 at
+    // most) until zeroing them keeps the gap within tol, so the network has only the used neurons.
+    converged = best.relGap <= tol && (best.relGap <= tol / 30 || !hasTinyGroups(sparsify(best).u));
     if (m / tau <= 1e-13 * best.objective) break; // the path is exhausted to rounding
     tau *= 3;
   }
   return finish(best!, converged, iter);
 
-  function finish(
-    found: ReturnType<typeof certify>,
-    conv: boolean,
-    iterations: number,
-  ): RobustIpmResult {
-    // Interior iterates are never exactly 0: groups below 1e-8, 1e-6 or 1e-4 × the largest norm are
-    // set to 0 (0 is in every cone) while the certified gap stays within max(tol, its value), so
-    // the recovered network has only the neurons the solution uses.
-    let c = found;
+  /** Largest group norm of u. */
+  function topNorm(u: Float64Array): number {
     let top = 0;
-    for (let g = 0; g < 2 * P; g++) top = Math.max(top, norm2(found.u, g * d, d));
+    for (let g = 0; g < 2 * P; g++) top = Math.max(top, norm2(u, g * d, d));
+    return top;
+  }
+
+  function hasTinyGroups(u: Float64Array): boolean {
+    const top = topNorm(u);
+    for (let g = 0; g < 2 * P; g++) {
+      const r = norm2(u, g * d, d);
+      if (r > 0 && r <= 1e-4 * top) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Interior iterates are never exactly 0: groups below 1e-8, 1e-6 or 1e-4 × the largest norm are
+   * set to 0 (0 is in every cone) while the certified gap stays within max(tol, its value).
+   */
+  function sparsify(found: ReturnType<typeof certify>): ReturnType<typeof certify> {
+    let c = found;
+    const top = topNorm(found.u);
     for (const level of [1e-8, 1e-6, 1e-4]) {
       const u = Float64Array.from(found.u);
       for (let g = 0; g < 2 * P; g++)
@@ -616,6 +630,15 @@ export function robustInteriorPoint(
       const cand = certify(u, found.lower);
       if (cand.relGap <= Math.max(tol, found.relGap)) c = cand;
     }
+    return c;
+  }
+
+  function finish(
+    found: ReturnType<typeof certify>,
+    conv: boolean,
+    iterations: number,
+  ): RobustIpmResult {
+    const c = sparsify(found);
     return {
       u: c.u,
       objective: c.objective,
