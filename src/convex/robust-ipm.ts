@@ -551,7 +551,10 @@ export function robustInteriorPoint(
       let ns: ReturnType<typeof newtonStep>;
       try {
         ns = newtonStep(pr, v, tau);
-      } catch {
+      } catch (e) {
+        // the Newton matrix lost positive definiteness to rounding (non-finite entries): stop with
+        // the best certified point so far, reported as not converged
+        if (!(e instanceof Error && e.message.startsWith("cholesky:"))) throw e;
         return finish(best ?? certify(expand(v.subarray(0, pr.N)), 0), false, iter);
       }
       step = ns.step;
