@@ -99,7 +99,9 @@ export function registerConvex(program: Command): void {
       "--max-iter <n>",
       `solver iterations (defaults: ${Object.entries(DEFAULT_MAX_ITER)
         .map(([k, v]) => `${k} ${v}`)
-        .join(", ")}; with --robust: ipm ${ROBUST_MAX_ITER.ipm} Newton steps, al ${ROBUST_MAX_ITER.al} FISTA iterations)`,
+        .join(
+          ", ",
+        )}; with --robust: ipm ${ROBUST_MAX_ITER.ipm} Newton steps, al ${ROBUST_MAX_ITER.al} FISTA iterations)`,
     )
     .option("--tol <x>", "relative duality gap to stop at (≤ 0.1)", "1e-6")
     .option(
