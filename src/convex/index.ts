@@ -35,12 +35,18 @@ export type { SolveResult, SolverOptions, TracePoint } from "./result.js";
 export {
   type RobustOptions,
   type RobustResult,
+  robustLowerBound,
   robustObjective,
   robustTrain,
   sampleRobustPatterns,
   shiftIntoRobustCones,
   worstCaseHinge,
 } from "./robust.js";
+export {
+  type RobustIpmOptions,
+  type RobustIpmResult,
+  robustInteriorPoint,
+} from "./robust-ipm.js";
 export {
   type GdBaselineOptions,
   type GdMethod,

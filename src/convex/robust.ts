@@ -112,6 +112,63 @@ export const robustObjective = (p: ConvexProblem, eps: number, u: Float64Array) 
   worstCaseHinge(p, eps, u) + groupNorm(p, u);
 
 /**
+ * Lower bound on the robust program's optimum by weak duality (exactly computable). With
+ * (t)₊ = max_{θ∈[0,1]} θt, θ ε‖z‖₁ ≥ ξᵀz for ‖ξ‖∞ ≤ εθ, cone multipliers μ ≥ 0 and
+ * ε M_g ‖u_g‖₁ ≥ η_gᵀu_g for ‖η_g‖∞ ≤ ε M_g (M_g = Σ_n μ_gn, features only), every robustly
+ * feasible u has objective ≥ Σ_n θ_n + Σ_g (h_gᵀu_g + λ‖u_g‖₂), where
+ *
+ *   h_g = Fᵀ(−θ∘y)_g + σ_g Σ_n d_in ξ_n − G_gᵀμ_g + η_g,
+ *
+ * so the dual is max Σ θ_n s.t. ‖h_g‖₂ ≤ λ. Any candidate (θ, ξ, μ) is made feasible by clipping
+ * θ into [0, 1], ξ_n into [−εθ_n, εθ_n] and μ at 0, choosing η_g to minimize ‖h_g‖ (soft
+ * thresholding of the feature coordinates at ε M_g) and scaling all by min(1, λ / max_g ‖h_g‖).
+ * ξ is n × (d − 1), μ is 2P × n (as `robustSlacks`).
+ */
+export function robustLowerBound(
+  p: ConvexProblem,
+  eps: number,
+  theta: Float64Array,
+  xi: Float64Array | undefined,
+  mu: Float64Array,
+): number {
+  const { rows: n, cols: d } = p.X;
+  const P = p.patterns.count;
+  const masks = p.patterns.masks;
+  const f = d - 1;
+  const th = theta.map((v) => Math.min(1, Math.max(0, v)));
+  const m = mu.map((v) => Math.max(0, v));
+  const h = adjoint(
+    p,
+    th.map((v, k) => -v * p.y[k]!),
+    m.map((v) => -v),
+  );
+  let worst = 0;
+  for (let g = 0; g < 2 * P; g++) {
+    const i = g % P;
+    const sigma = g < P ? 1 : -1;
+    let mass = 0;
+    for (let k = 0; k < n; k++) mass += m[g * n + k]!;
+    let sq = h[g * d + f]! ** 2;
+    for (let j = 0; j < f; j++) {
+      let v = h[g * d + j]!;
+      if (xi && eps > 0)
+        for (let k = 0; k < n; k++) {
+          if (!masks[i * n + k]) continue;
+          const r = eps * th[k]!;
+          v += sigma * Math.min(r, Math.max(-r, xi[k * f + j]!));
+        }
+      const shrunk = Math.max(0, Math.abs(v) - eps * mass);
+      sq += shrunk * shrunk;
+    }
+    worst = Math.max(worst, Math.sqrt(sq));
+  }
+  const t = worst > p.lambda ? p.lambda / worst : 1;
+  let s = 0;
+  for (let k = 0; k < n; k++) s += th[k]!;
+  return t * s;
+}
+
+/**
  * The smoothed augmented Lagrangian's smooth part, for fistaLoop:
  *   Σ_n (huber_μ(t_n) + t_n)/2 + (1/2ρ) Σ_{g,n} (γ_gn − ρ c̃_gn)₊²,
  * c̃ the Huber-smoothed slacks. Gradient: with a_n = (huber_μ'(t_n) + 1)/2 and m = (γ − ρc̃)₊,
@@ -271,6 +328,10 @@ export interface RobustResult {
   objective: number;
   /** Worst-case hinge loss on the ε-box at u (the certificate for the recovered network). */
   worstCaseHinge: number;
+  /** Lower bound on the robust optimum (`robustLowerBound` from the last stage's multipliers). */
+  lowerBound: number;
+  /** (objective − lowerBound) / objective: a certified relative gap. */
+  relGap: number;
   /** Smallest robust cone slack at u (≥ 0 up to rounding). */
   minSlack: number;
   /** Largest smoothed cone violation of the last iterate before the shift. */
@@ -301,7 +362,9 @@ export function robustTrain(p: ConvexProblem, eps: number, opts: RobustOptions =
   const gamma = new Float64Array(2 * p.patterns.count * p.X.rows);
   const state = initialState(p);
   let violation = Number.POSITIVE_INFINITY;
+  let lastMu = mu;
   for (let stage = 0; stage < stages; stage++) {
+    lastMu = mu;
     fistaLoop(p, smoothedLagrangian(p, eps, mu, rho, gamma), state, innerIter, 1e-10, opts.onIter);
     const { worst, scale } = multiplierStep(
       gamma,
@@ -317,9 +380,19 @@ export function robustTrain(p: ConvexProblem, eps: number, opts: RobustOptions =
   }
   const { u, zeroed } = shiftIntoRobustCones(p, eps, state.u);
   const loss = worstCaseHinge(p, eps, u);
+  // Dual candidate from the last stage: θ = the smoothed hinge's slope, ξ = εθ·(smoothed sign z),
+  // μ = the cone multipliers γ.
+  const { t, z } = worstCaseMargins(p, eps, state.u, lastMu);
+  const f = p.X.cols - 1;
+  const theta = t.map((v) => (huberSlope(v, lastMu) + 1) / 2);
+  const xi = z.map((v, j) => eps * theta[Math.floor(j / f)]! * huberSlope(v, lastMu));
+  const objective = loss + groupNorm(p, u);
+  const lowerBound = robustLowerBound(p, eps, theta, xi, gamma);
   return {
     u,
-    objective: loss + groupNorm(p, u),
+    objective,
+    lowerBound,
+    relGap: (objective - lowerBound) / objective,
     worstCaseHinge: loss,
     minSlack: minRobustSlack(p, eps, u),
     violation,

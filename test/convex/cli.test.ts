@@ -70,6 +70,7 @@ describe("critkit convex --robust", () => {
   it.each([
     [["--loss", "squared"], /^critkit: --loss: --robust trains the worst-case hinge loss/],
     [["--eps", "0"], /^critkit: --eps: --robust needs a radius > 0/],
+    [["--solver", "admm"], /^critkit: --solver: --robust is solved by ipm \(default\) or al/],
   ])("%j: one line naming the option, exit 2", async (extra, message) => {
     const r = await runCli("convex", "--dataset", "iris", "--robust", ...extra);
     expect(r.code).toBe(2);
@@ -90,6 +91,10 @@ describe("critkit convex --robust", () => {
     expect(j.pgd.eps).toBe(0.05);
     expect(j.pgd.adversarialHinge).toBeLessThanOrEqual(j.certificate + 1e-9);
     expect(j.certificate).toBeLessThanOrEqual(j.robustObjective);
+    expect(j.method).toBe("ipm");
+    expect(j.converged).toBe(true);
+    expect(j.relGap).toBeLessThanOrEqual(1e-6);
+    expect(j.lowerBound).toBeLessThanOrEqual(j.robustObjective);
     expect(j.minSlack).toBeGreaterThanOrEqual(-1e-12);
     expect(j.trainAccuracy).toBe(j.pgd.cleanAccuracy);
     expect(j.pgd.cleanAccuracy).toBeGreaterThanOrEqual(0.9);

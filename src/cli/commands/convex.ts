@@ -24,6 +24,7 @@ import {
 } from "../../convex/problem.js";
 import { coneDecomposition, recoverNetwork } from "../../convex/recover.js";
 import { robustTrain, sampleRobustPatterns } from "../../convex/robust.js";
+import { robustInteriorPoint } from "../../convex/robust-ipm.js";
 import { gdBaseline } from "../../convex/sgd.js";
 import { type Dataset, datasetNames, loadDataset } from "../../data/datasets.js";
 import { InputError } from "../../errors.js";
@@ -64,6 +65,9 @@ const GD_STEPS = 10_000;
 const GD_LR = 0.01;
 const GD_WIDTHS = [1, 2, 4];
 
+/** `--robust` iteration defaults: Newton steps of the interior point, FISTA iterations of the AL. */
+const ROBUST_MAX_ITER = { ipm: 400, al: 20_000 };
+
 /** λ above this multiple of λ_max is refused: the zero network is optimal from λ_max on. */
 const LAMBDA_MAX_FACTOR = 1e6;
 
@@ -76,7 +80,7 @@ export function registerConvex(program: Command): void {
     .option("--dataset <name>", `one of ${datasetNames.join(", ")}`, "synthetic")
     .option(
       "--solver <name>",
-      "ipm (interior point; the default, except admm for hinge with --lambda-path), admm, al (augmented Lagrangian; smooth losses) — all solve the exact cone-constrained program — or fista (gated-ReLU relaxation + conversion; smooth losses)",
+      "ipm (interior point; the default, except admm for hinge with --lambda-path), admm, al (augmented Lagrangian; smooth losses) — all solve the exact cone-constrained program — or fista (gated-ReLU relaxation + conversion; smooth losses); with --robust: ipm (default) or al",
     )
     .option(
       "--patterns <n>",
@@ -95,7 +99,9 @@ export function registerConvex(program: Command): void {
       "--max-iter <n>",
       `solver iterations (defaults: ${Object.entries(DEFAULT_MAX_ITER)
         .map(([k, v]) => `${k} ${v}`)
-        .join(", ")}; 20000 FISTA iterations with --robust)`,
+        .join(
+          ", ",
+        )}; with --robust: ipm ${ROBUST_MAX_ITER.ipm} Newton steps, al ${ROBUST_MAX_ITER.al} FISTA iterations)`,
     )
     .option("--tol <x>", "relative duality gap to stop at (≤ 0.1)", "1e-6")
     .option(
@@ -140,16 +146,21 @@ function runConvex(raw: RawOptions): void {
     "hinge",
   ] as const);
   // hinge along --lambda-path: the interior point stalls at small λ there (docs/convex.md), ADMM does not
-  const defaultSolver = lossName === "hinge" && raw.lambdaPath !== undefined ? "admm" : "ipm";
+  const defaultSolver =
+    !robust && lossName === "hinge" && raw.lambdaPath !== undefined ? "admm" : "ipm";
   const solver = oneOf("--solver", raw.solver ?? defaultSolver, [
     "ipm",
     "admm",
     "al",
     "fista",
   ] as const);
-  if (lossName === "hinge" && (solver === "al" || solver === "fista"))
+  if (robust && solver !== "ipm" && solver !== "al")
+    throw new InputError("--solver", `--robust is solved by ipm (default) or al, not ${solver}`);
+  if (!robust && lossName === "hinge" && (solver === "al" || solver === "fista"))
     throw new InputError("--solver", `${solver} needs a smooth loss; use ipm or admm for hinge`);
-  const maxIterDefault = robust ? 20_000 : DEFAULT_MAX_ITER[solver];
+  const maxIterDefault = robust
+    ? ROBUST_MAX_ITER[solver as "ipm" | "al"]
+    : DEFAULT_MAX_ITER[solver];
   const maxIter = int("--max-iter", raw.maxIter ?? maxIterDefault, 1, 10_000_000);
   // a relative duality gap above 1/10 certifies little: the bound could be off by 10%
   const tol = num("--tol", raw.tol, { minExclusive: 0, max: 0.1 });
@@ -194,7 +205,12 @@ function runConvex(raw: RawOptions): void {
   if (robust) {
     if (lambdaOption !== undefined && lambdaOption > 1e6)
       throw new InputError("--lambda", `must be ≤ 1e6 with --robust, got ${lambdaOption}`);
-    runRobust(data, { P: P ?? 200, lambda: lambdaOption ?? 1e-3, eps, maxIter, json }, rng);
+    const method = solver === "al" ? "al" : "ipm";
+    runRobust(
+      data,
+      { P: P ?? 200, lambda: lambdaOption ?? 1e-3, eps, maxIter, tol, method, json },
+      rng,
+    );
     return;
   }
   const patterns = samplePatterns(
@@ -479,7 +495,15 @@ const pgdLine = (attack: AttackResult, eps: number) =>
  */
 function runRobust(
   data: Dataset,
-  o: { P: number; lambda: number; eps: number; maxIter: number; json: boolean },
+  o: {
+    P: number;
+    lambda: number;
+    eps: number;
+    maxIter: number;
+    tol: number;
+    method: "ipm" | "al";
+    json: boolean;
+  },
   rng: Rng,
 ): void {
   const patterns = sampleRobustPatterns(data.X, o.P, o.eps, rng.split());
@@ -491,19 +515,27 @@ function runRobust(
     loss: losses.hinge,
     gated: false,
   };
-  const stages = 20;
   const bar = progress(o.maxIter, "convex robust", o.json);
-  const result = robustTrain(p, o.eps, {
-    stages,
-    innerIter: Math.max(1, Math.floor(o.maxIter / stages)),
-    onIter: (i) => i % 10 === 0 && bar.tick(i),
-  });
+  const onIter = (i: number) => (o.method === "ipm" || i % 10 === 0) && bar.tick(i);
+  const stages = 20;
+  const result =
+    o.method === "ipm"
+      ? robustInteriorPoint(p, o.eps, { tol: o.tol, maxIter: o.maxIter, onIter })
+      : {
+          converged: undefined,
+          ...robustTrain(p, o.eps, {
+            stages,
+            innerIter: Math.max(1, Math.floor(o.maxIter / stages)),
+            onIter,
+          }),
+        };
   bar.stop();
   const net = recoverNetwork(p, result.u);
   const attack = pgdAttack(net, data.X, data.y, o.eps, rng.split());
   const report = {
     ...datasetReport(data),
     solver: "robust",
+    method: o.method,
     loss: "hinge",
     lambda: o.lambda,
     eps: o.eps,
@@ -511,10 +543,14 @@ function runRobust(
     iterations: result.iterations,
     ms: Math.round(result.ms),
     robustObjective: result.objective,
+    // Lower bound on the robust optimum over these patterns (robustLowerBound): a certified gap.
+    lowerBound: result.lowerBound,
+    relGap: result.relGap,
+    ...(result.converged === undefined ? {} : { converged: result.converged }),
     // Exact worst case over the ε-box of the recovered network's hinge loss (patterns fixed there).
     certificate: result.worstCaseHinge,
     minSlack: result.minSlack,
-    zeroedPatterns: result.zeroed,
+    zeroedPatterns: "zeroed" in result ? result.zeroed : result.dropped,
     neurons: net.m,
     networkObjective: networkObjective(net, data.X, data.y, losses.hinge, o.lambda),
     trainAccuracy: trainAccuracy(net, data),
@@ -526,8 +562,9 @@ function runRobust(
   }
   const lines = [
     datasetLine(data),
-    `robust hinge (ℓ∞, ε=${o.eps}) on ${patterns.count} patterns, λ=${o.lambda}: ${result.iterations} iterations, ${report.ms} ms`,
-    `robust objective ${result.objective.toPrecision(10)}; worst-case hinge on the ε-box ${result.worstCaseHinge.toPrecision(10)} ≥ PGD hinge ${attack.adversarialHinge.toPrecision(10)}`,
+    `robust hinge (ℓ∞, ε=${o.eps}) on ${patterns.count} patterns, λ=${o.lambda}, ${o.method === "ipm" ? `interior point: ${result.iterations} Newton steps, converged=${result.converged}` : `augmented Lagrangian: ${result.iterations} iterations`}, ${report.ms} ms`,
+    `robust objective ${result.objective.toPrecision(10)} ≥ p* ≥ ${result.lowerBound.toPrecision(10)} (relative gap ${result.relGap.toExponential(2)})${result.converged === false ? `: not converged to --tol ${o.tol}, raise --max-iter (${o.maxIter})` : ""}`,
+    `worst-case hinge on the ε-box ${result.worstCaseHinge.toPrecision(10)} ≥ PGD hinge ${attack.adversarialHinge.toPrecision(10)}`,
     `ReLU network: ${net.m} neurons, clean objective ${report.networkObjective.toPrecision(10)}, train accuracy ${(100 * report.trainAccuracy).toFixed(1)}%`,
     pgdLine(attack, o.eps),
   ];

@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+import { interiorPoint } from "../../src/convex/ipm.js";
+import { hinge } from "../../src/convex/losses.js";
+import { samplePatterns } from "../../src/convex/patterns.js";
+import { type ConvexProblem, coneViolation } from "../../src/convex/problem.js";
+import {
+  minRobustSlack,
+  robustLowerBound,
+  robustObjective,
+  robustTrain,
+  sampleRobustPatterns,
+} from "../../src/convex/robust.js";
+import { robustInteriorPoint } from "../../src/convex/robust-ipm.js";
+import { iris } from "../../src/data/datasets.js";
+import { Rng } from "../../src/rng.js";
+import { tinyData } from "./helpers.js";
+
+/** The n = 30 problem of robust.test.ts's ε = 0 check. */
+function tinyHinge(): ConvexProblem {
+  const { X, y } = tinyData(7, 30, 2);
+  const labels = y.map((v, k) => (X.data[k * 3]! * X.data[k * 3 + 1]! + 0.3 * v > 0 ? 1 : -1));
+  return {
+    X,
+    y: labels,
+    patterns: samplePatterns(X, 10, new Rng(1)),
+    lambda: 0.1,
+    loss: hinge,
+    gated: false,
+  };
+}
+
+describe("robust interior point at ε = 0 is the standard hinge program", () => {
+  const ds = iris();
+  it.each([
+    ["n = 30, d = 3, 10 patterns", tinyHinge()],
+    [
+      "iris, 20 pattern draws, λ = 0.1",
+      {
+        X: ds.X,
+        y: ds.y,
+        patterns: samplePatterns(ds.X, 20, new Rng(1)),
+        lambda: 0.1,
+        loss: hinge,
+        gated: false,
+      } as ConvexProblem,
+    ],
+  ])("%s: its certified bracket and ipm.ts's (hinge epigraph, another program) cross", (_, p) => {
+    const r = robustInteriorPoint(p, 0);
+    const s = interiorPoint(p, { tol: 1e-8 });
+    expect(r.converged).toBe(true);
+    expect(r.relGap).toBeLessThanOrEqual(1e-6);
+    expect(coneViolation(p, r.u)).toBeLessThanOrEqual(1e-12);
+    expect(r.lowerBound).toBeLessThanOrEqual(s.certificate.primal);
+    expect(s.certificate.dual).toBeLessThanOrEqual(r.objective);
+    // both brackets are valid, so the two feasible objectives differ by at most the wider gap
+    // (ipm.ts stalls at 3.8e-5 on the iris problem; this one certifies 4.5e-7 there)
+    expect(s.certificate.relGap).toBeLessThan(1e-4);
+    expect(Math.abs(r.objective - s.certificate.primal)).toBeLessThanOrEqual(
+      Math.max(r.objective - r.lowerBound, s.certificate.gap),
+    );
+  });
+});
+
+describe("robustLowerBound", () => {
+  const ds = iris();
+  const eps = 0.1;
+  const p: ConvexProblem = {
+    X: ds.X,
+    y: ds.y,
+    patterns: sampleRobustPatterns(ds.X, 20, eps, new Rng(1)),
+    lambda: 0.1,
+    loss: hinge,
+    gated: false,
+  };
+  const r = robustInteriorPoint(p, eps);
+
+  it("weak duality: random dual candidates bound below the objective of random robustly feasible points", () => {
+    const rng = new Rng(5);
+    const { rows: n, cols: d } = p.X;
+    const P = p.patterns.count;
+    for (let trial = 0; trial < 20; trial++) {
+      const theta = Float64Array.from({ length: n }, () => 1.5 * rng.uniform() - 0.25);
+      const xi = Float64Array.from({ length: n * (d - 1) }, () => rng.normal() * 0.2);
+      const mu = Float64Array.from({ length: 2 * P * n }, () => rng.normal() * 0.05);
+      const bound = robustLowerBound(p, eps, theta, xi, mu);
+      // feasible points: nonnegative combinations of the gates (interior to their robust cones)
+      const u = new Float64Array(2 * P * d);
+      for (let g = 0; g < 2 * P; g++) {
+        const c = rng.uniform() < 0.5 ? 0 : 3 * rng.uniform();
+        for (let j = 0; j < d; j++) u[g * d + j] = c * p.patterns.gates[(g % P) * d + j]!;
+      }
+      expect(minRobustSlack(p, eps, u)).toBeGreaterThanOrEqual(0);
+      expect(bound).toBeLessThanOrEqual(robustObjective(p, eps, u));
+      expect(bound).toBeLessThanOrEqual(r.objective);
+    }
+  });
+
+  it("is tight at the interior point's multipliers and below the AL's feasible objective", () => {
+    const al = robustTrain(p, eps, { stages: 10, innerIter: 500 });
+    expect(r.relGap).toBeLessThanOrEqual(1e-6);
+    expect(r.lowerBound).toBeLessThanOrEqual(al.objective);
+    expect(al.lowerBound).toBeLessThanOrEqual(r.objective);
+  });
+
+  it("Gaussian gates at ε > 0 (not robustly interior): those patterns are dropped, the bound stays valid", () => {
+    const q = { ...p, patterns: samplePatterns(ds.X, 10, new Rng(3)) };
+    const g = robustInteriorPoint(q, eps);
+    expect(g.dropped).toBeGreaterThan(0);
+    expect(minRobustSlack(q, eps, g.u)).toBeGreaterThanOrEqual(-1e-12);
+    const al = robustTrain(q, eps, { stages: 10, innerIter: 500 });
+    expect(g.lowerBound).toBeLessThanOrEqual(al.objective);
+    expect(g.lowerBound).toBeLessThanOrEqual(g.objective);
+  });
+
+  it("a small maxIter ends unconverged, with the gap it reached", () => {
+    const short = robustInteriorPoint(p, eps, { maxIter: 20 });
+    expect(short.converged).toBe(false);
+    expect(short.relGap).toBeGreaterThan(1e-6);
+    expect(short.lowerBound).toBeLessThanOrEqual(r.objective);
+    expect(short.objective).toBeGreaterThanOrEqual(r.lowerBound);
+  });
+});
