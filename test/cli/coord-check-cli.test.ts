@@ -34,6 +34,26 @@ describe("critkit coord-check", () => {
     }
   });
 
+  it("--optimizer adam: µP flat, SP's output change growing with the width; no SGD theory", async () => {
+    const run = async (p: string, lr: number) => {
+      const r = await runCli(
+        ...argv(
+          `coord-check --param ${p} --optimizer adam --lr ${lr} --widths 32,64,128 --steps 2 --seeds 2 --json`,
+        ),
+      );
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    const mup = await run("mup", 0.01);
+    expect(mup.optimizer).toBe("adam");
+    for (const l of mup.layers) {
+      expect(l.delta_exponent_step1_theory).toBeNull();
+      for (const s of l.delta_slopes) expect(Math.abs(s)).toBeLessThan(0.25);
+    }
+    const sp = await run("sp", 0.001);
+    expect(sp.layers.at(-1).delta_slopes[0]).toBeGreaterThan(0.8);
+  });
+
   it("--dataset iris: the first --batch training rows, dimensions from the data", async () => {
     const r = await runCli(
       ...argv("coord-check --dataset iris --widths 8,16 --steps 2 --seeds 2 --batch 500 --json"),
@@ -74,6 +94,7 @@ describe("critkit coord-check", () => {
 
 itRejects([
   [argv("coord-check --param foo"), /--param/],
+  [argv("coord-check --optimizer momentum"), /--optimizer/],
   [argv("coord-check --dataset mnist"), /--dataset/],
   [argv("coord-check --widths 0"), /--widths/],
   [argv("coord-check --widths 64"), /--widths/],

@@ -1,12 +1,13 @@
 /**
  * `critkit coord-check`: the coordinate check of Tensor Programs V under a width parametrization
- * (sp | ntk | mup | mean-field): an MLP of each width trained for a few SGD steps, the RMS of every
+ * (sp | ntk | mup | mean-field): an MLP of each width trained for a few SGD or Adam steps, the RMS of every
  * layer's preactivations and of their change since initialization per step, and the slope of
  * log RMS(Δh) vs log width (0 for µP: hyperparameters transfer across widths).
  */
 import type { Command } from "commander";
 import { trainingDatasetNames, trainingSet } from "../../data/training.js";
 import {
+  COORD_OPTIMIZERS,
   type CoordCheckResult,
   coordCheck,
   STEP1_DELTA_EXPONENT,
@@ -26,7 +27,7 @@ export function registerCoordCheck(program: Command): void {
   program
     .command("coord-check")
     .description(
-      "coordinate check (Tensor Programs V): RMS of each layer's preactivations and of their change after a few SGD steps vs width, under sp | ntk | mup | mean-field",
+      "coordinate check (Tensor Programs V): RMS of each layer's preactivations and of their change after a few SGD or Adam steps vs width, under sp | ntk | mup | mean-field",
     )
     .option("--param <p>", `parametrization: ${PARAMETRIZATION_NAMES.join(" | ")}`, "mup")
     .option(
@@ -34,7 +35,12 @@ export function registerCoordCheck(program: Command): void {
       "hidden widths (at least two, distinct), comma-separated",
       "64,128,256,512",
     )
-    .option("--steps <n>", "SGD steps (full batch)", "5")
+    .option("--steps <n>", "optimizer steps (full batch)", "5")
+    .option(
+      "--optimizer <name>",
+      "sgd | adam (β₁ 0.9, β₂ 0.999, ε 1e-8; each layer's Adam lr factor from the table)",
+      "sgd",
+    )
     .option("--depth <n>", "hidden layers (1: one hidden layer)", "2")
     .option("--lr <v>", "base learning rate η (times each layer's lr factor)", "0.1")
     .option("--activation <name>", "activation φ", "relu")
@@ -63,6 +69,7 @@ export function registerCoordCheck(program: Command): void {
       if (new Set(widths).size < 2)
         throw new InputError("--widths", "needs at least two distinct widths to fit a slope");
       const steps = int("--steps", o.steps, 1, 10_000);
+      const optimizer = oneOf("--optimizer", o.optimizer, COORD_OPTIMIZERS);
       const depth = int("--depth", o.depth, 1, 100);
       const lr = num("--lr", o.lr, { minExclusive: 0, max: 1e6 });
       const phi = activation(String(o.activation), "--activation");
@@ -108,6 +115,7 @@ export function registerCoordCheck(program: Command): void {
             depth,
             steps,
             lr,
+            optimizer,
             seeds,
             activation: phi,
             sigmaW2,
@@ -145,11 +153,15 @@ export function registerCoordCheck(program: Command): void {
             `some layer's h or Δh is exactly 0 at width ${still.join(", ")} (dead units or a zero gradient): slopes through a 0 are null`,
           );
       }
+      // the step-1 exponents are derived for SGD only (Adam's: not tabulated)
+      const theory = (kind: keyof (typeof STEP1_DELTA_EXPONENT)["sp"]) =>
+        optimizer === "sgd" ? STEP1_DELTA_EXPONENT[param][kind] : null;
       const result = {
         param,
         widths,
         depth,
         steps,
+        optimizer,
         lr,
         activation: phi.name,
         sigma_w2: sigmaW2,
@@ -167,7 +179,7 @@ export function registerCoordCheck(program: Command): void {
           slope: l.slope,
           delta_slope: l.deltaSlope,
           delta_slopes: l.deltaSlopes.slice(1),
-          delta_exponent_step1_theory: STEP1_DELTA_EXPONENT[param][l.kind],
+          delta_exponent_step1_theory: theory(l.kind),
         })),
         warnings,
       };
@@ -181,7 +193,7 @@ export function registerCoordCheck(program: Command): void {
           series,
           xTitle: "log width n",
           yTitle: `log RMS(h_t − h_0), t = ${steps}`,
-          title: `coordinate check: ${param}, ${phi.name}, depth ${depth}, η = ${lr}`,
+          title: `coordinate check: ${param}, ${phi.name}, depth ${depth}, ${optimizer} η = ${lr}`,
         });
         await writeFileAtomic(String(o.out), await renderPlot(String(o.out), spec));
       }
@@ -190,14 +202,14 @@ export function registerCoordCheck(program: Command): void {
       const slope = (v: number) =>
         Number.isFinite(v) ? v.toFixed(2).replace(/^-(0\.00)$/, "$1") : "—";
       process.stdout.write(
-        `${param}: ${phi.name} MLP, depth ${depth}, ${dataset === "synthetic" ? "synthetic" : dataset} batch of ${batch}, η = ${lr}, ${steps} step${steps === 1 ? "" : "s"}, ${seeds.length} seed${seeds.length === 1 ? "" : "s"}\n`,
+        `${param}: ${phi.name} MLP, depth ${depth}, ${dataset === "synthetic" ? "synthetic" : dataset} batch of ${batch}, ${optimizer} η = ${lr}, ${steps} step${steps === 1 ? "" : "s"}, ${seeds.length} seed${seeds.length === 1 ? "" : "s"}\n`,
       );
       process.stdout.write(
         `RMS(h_t − h_0) at t = ${steps} per width n; slopes of log RMS vs log n (theory: n → ∞ exponent at step 1)\nlayer kind   ${widths.map((n) => `n=${n}`.padStart(11)).join("")}  Δ@1 (theory)${`Δ@${steps}`.padStart(7)}${`h@${steps}`.padStart(7)}\n`,
       );
       for (const l of r.layers)
         process.stdout.write(
-          `${String(l.layer).padStart(5)} ${l.kind.padEnd(7)}${l.deltaRms.map((d) => f(d[steps]!).padStart(11)).join("")}  ${`${slope(l.deltaSlopes[1]!)} (${STEP1_DELTA_EXPONENT[param][l.kind]})`.padStart(12)}${slope(l.deltaSlope).padStart(7)}${slope(l.slope).padStart(7)}\n`,
+          `${String(l.layer).padStart(5)} ${l.kind.padEnd(7)}${l.deltaRms.map((d) => f(d[steps]!).padStart(11)).join("")}  ${`${slope(l.deltaSlopes[1]!)} (${theory(l.kind) ?? "—"})`.padStart(12)}${slope(l.deltaSlope).padStart(7)}${slope(l.slope).padStart(7)}\n`,
         );
       process.stdout.write(
         `loss at step ${steps}: ${r.loss.map((v, w) => `n=${widths[w]} ${f(v[steps]!)}`).join(", ")}\n`,
