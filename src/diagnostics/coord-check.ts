@@ -177,7 +177,7 @@ export const STEP1_DELTA_EXPONENT: Record<ParametrizationName, Record<LayerKind,
 };
 
 /** √(mean of squares) of a − b (b omitted: of a). */
-function rms(a: Float64Array, b?: Float64Array): number {
+export function rms(a: Float64Array, b?: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) {
     const v = b ? a[i]! - b[i]! : a[i]!;
@@ -338,29 +338,42 @@ export function coordCheck(cfg: CoordCheckConfig, onRun?: () => void): CoordChec
     });
   }
   const kinds: LayerKind[] = ["input", ...Array<LayerKind>(depth - 1).fill("hidden"), "output"];
-  const layers = kinds.map((kind, l) => {
-    const rmsAt = cfg.widths.map((_, w) => ms[w]![l]!.map(Math.sqrt));
-    const deltaAt = cfg.widths.map((_, w) => dms[w]![l]!.map(Math.sqrt));
+  return { widths: cfg.widths, loss, layers: coordLayerResults(cfg.widths, kinds, ms, dms) };
+}
+
+/**
+ * Per layer: RMS of h^l and of h^l_t − h^l_0 from the mean squares ms, dms [width][layer][step]
+ * (pooled over seeds), and the slopes of their logs vs log width.
+ */
+export function coordLayerResults(
+  widths: number[],
+  kinds: LayerKind[],
+  ms: number[][][],
+  dms: number[][][],
+): CoordLayerResult[] {
+  const steps = ms[0]![0]!.length - 1;
+  return kinds.map((kind, l) => {
+    const rmsAt = widths.map((_, w) => ms[w]![l]!.map(Math.sqrt));
+    const deltaAt = widths.map((_, w) => dms[w]![l]!.map(Math.sqrt));
     return {
       layer: l + 1,
       kind,
       rms: rmsAt,
       deltaRms: deltaAt,
       slope: logLogSlope(
-        cfg.widths,
+        widths,
         rmsAt.map((r) => r[steps]!),
       ),
       deltaSlope: logLogSlope(
-        cfg.widths,
+        widths,
         deltaAt.map((r) => r[steps]!),
       ),
       deltaSlopes: Array.from({ length: steps + 1 }, (_, t) =>
         logLogSlope(
-          cfg.widths,
+          widths,
           deltaAt.map((r) => r[t]!),
         ),
       ),
     };
   });
-  return { widths: cfg.widths, loss, layers };
 }

@@ -1,6 +1,8 @@
 /**
  * `critkit coord-check`: the coordinate check of Tensor Programs V under a width parametrization
- * (sp | ntk | mup | mean-field): an MLP of each width trained for a few SGD or Adam steps, the RMS of every
+ * (sp | ntk | mup | mean-field; the Transformer: sp | mup): a network of each width (an MLP in
+ * plain JS, or the jax-js Transformer, width = d_model with the heads fixed) trained for a few
+ * SGD or Adam steps, the RMS of every
  * layer's preactivations and of their change since initialization per step, and the slope of
  * log RMS(Δh) vs log width (0 for µP: hyperparameters transfer across widths).
  */
@@ -12,8 +14,12 @@ import {
   coordCheck,
   STEP1_DELTA_EXPONENT,
 } from "../../diagnostics/coord-check.js";
+import { modelCoordCheck } from "../../diagnostics/model-coord-check.js";
 import { InputError } from "../../errors.js";
+import { shutdownJax } from "../../nets/jax.js";
+import type { LayerKind } from "../../nets/parametrizations.js";
 import { PARAMETRIZATION_NAMES, PARAMETRIZATIONS } from "../../nets/parametrizations.js";
+import { transformerModel } from "../../nets/transformer.js";
 import { PLOT_EXTENSIONS, renderPlot } from "../../node/plot-files.js";
 import { lineSpec } from "../../report/plot.js";
 import { activation } from "../../theory/activations.js";
@@ -29,7 +35,19 @@ export function registerCoordCheck(program: Command): void {
     .description(
       "coordinate check (Tensor Programs V): RMS of each layer's preactivations and of their change after a few SGD or Adam steps vs width, under sp | ntk | mup | mean-field",
     )
-    .option("--param <p>", `parametrization: ${PARAMETRIZATION_NAMES.join(" | ")}`, "mup")
+    .option(
+      "--param <p>",
+      `parametrization: ${PARAMETRIZATION_NAMES.join(" | ")} (transformer: sp | mup)`,
+      "mup",
+    )
+    .option(
+      "--arch <name>",
+      "mlp (plain JS, float64) | transformer (jax-js, float32: Pre-LN encoder, widths = d_model)",
+      "mlp",
+    )
+    .option("--tokens <n>", "transformer: tokens T (the input splits into T tokens)", "4")
+    .option("--heads <n>", "transformer: attention heads, fixed (d_head = width/heads grows)", "2")
+    .option("--ln <placement>", "transformer: pre | post", "pre")
     .option(
       "--widths <list>",
       "hidden widths (at least two, distinct), comma-separated",
@@ -41,10 +59,10 @@ export function registerCoordCheck(program: Command): void {
       "sgd | adam (β₁ 0.9, β₂ 0.999, ε 1e-8; each layer's Adam lr factor from the table)",
       "sgd",
     )
-    .option("--depth <n>", "hidden layers (1: one hidden layer)", "2")
+    .option("--depth <n>", "hidden layers (1: one hidden layer); transformer: blocks", "2")
     .option("--lr <v>", "base learning rate η (times each layer's lr factor)", "0.1")
     .option("--activation <name>", "activation φ", "relu")
-    .option("--sigma-w2 <v>", "σ_w² multiplying every init variance", "2")
+    .option("--sigma-w2 <v>", "σ_w² multiplying every init variance (mlp)", "2")
     .option("--seed <s>", "first seed (data and weights)", "0")
     .option("--seeds <n>", "seeds pooled (mean square over seeds)", "4")
     .option(
@@ -61,7 +79,12 @@ export function registerCoordCheck(program: Command): void {
     )
     .option("--json", "print JSON")
     .action(async (o) => {
-      const param = oneOf("--param", o.param, PARAMETRIZATION_NAMES);
+      const arch = oneOf("--arch", o.arch, ["mlp", "transformer"] as const);
+      const param = oneOf(
+        "--param",
+        o.param,
+        arch === "mlp" ? PARAMETRIZATION_NAMES : (["sp", "mup"] as const),
+      );
       const parts = String(o.widths).split(",");
       if (parts.length > 16)
         throw new InputError("--widths", `at most 16 widths, got ${parts.length}`);
@@ -94,12 +117,35 @@ export function registerCoordCheck(program: Command): void {
         const y = data.train.y.slice(0, batch * outputDim);
         batchOf = () => ({ x, y });
       }
+      const tokens = int("--tokens", o.tokens, 1, 64);
+      const heads = int("--heads", o.heads, 1, 64);
+      const ln = oneOf("--ln", o.ln, ["pre", "post"] as const);
+      if (arch === "transformer") {
+        if (inputDim % tokens !== 0)
+          throw new InputError(
+            "--tokens",
+            `the input's ${inputDim} features do not split into ${tokens} tokens`,
+          );
+        const odd = widths.find((n) => n % heads !== 0);
+        if (odd !== undefined)
+          throw new InputError("--heads", `width ${odd} does not split into ${heads} heads`);
+        if (depth > 12)
+          throw new InputError("--depth", `at most 12 transformer blocks, got ${depth}`);
+      }
+      // multiply-adds (×3 for the backward pass): dense layers, and per transformer block
+      // Q, K, V, O and the FFN (12 d² per token) plus the attention (2 T d per token)
       const work =
         seeds.length *
         (steps + 1) *
         batch *
-        widths.reduce((s, n) => s + n * (inputDim + (depth - 1) * n + outputDim), 0) *
-        3;
+        3 *
+        (arch === "mlp"
+          ? widths.reduce((s, n) => s + n * (inputDim + (depth - 1) * n + outputDim), 0)
+          : widths.reduce(
+              (s, d) =>
+                s + inputDim * d + tokens * depth * (12 * d * d + 2 * tokens * d) + d * outputDim,
+              0,
+            ));
       if (work > MAX_WORK)
         throw new InputError(
           "--widths",
@@ -109,26 +155,55 @@ export function registerCoordCheck(program: Command): void {
       const bar = progress(widths.length * seeds.length, "runs", Boolean(o.json));
       let r: CoordCheckResult;
       try {
-        r = coordCheck(
-          {
-            widths,
-            depth,
-            steps,
-            lr,
-            optimizer,
-            seeds,
-            activation: phi,
-            sigmaW2,
-            param: PARAMETRIZATIONS[param],
-            inputDim,
-            outputDim,
-            batch,
-            batchOf,
-          },
-          () => bar.tick(1),
-        );
+        r =
+          arch === "transformer"
+            ? await modelCoordCheck(
+                {
+                  widths,
+                  build: (width) =>
+                    transformerModel({
+                      tokens,
+                      tokenDim: inputDim / tokens,
+                      width,
+                      heads,
+                      layers: depth,
+                      classes: outputDim,
+                      ln,
+                      activation: phi,
+                      loss: "mse",
+                      parametrization: param as "sp" | "mup",
+                    }),
+                  steps,
+                  lr,
+                  optimizer,
+                  seeds,
+                  batch,
+                  batchOf,
+                  kinds: ["input", ...Array<LayerKind>(depth).fill("hidden"), "output"],
+                },
+                () => bar.tick(1),
+              )
+            : coordCheck(
+                {
+                  widths,
+                  depth,
+                  steps,
+                  lr,
+                  optimizer,
+                  seeds,
+                  activation: phi,
+                  sigmaW2,
+                  param: PARAMETRIZATIONS[param],
+                  inputDim,
+                  outputDim,
+                  batch,
+                  batchOf,
+                },
+                () => bar.tick(1),
+              );
       } finally {
         bar.stop();
+        if (arch === "transformer") await shutdownJax();
       }
       const warnings: string[] = [];
       const lost = widths.filter(
@@ -139,7 +214,7 @@ export function registerCoordCheck(program: Command): void {
       if (lost.length > 0)
         warn(
           warnings,
-          `training diverged (float64 overflow) at width ${lost.join(", ")}: its sizes and the slopes are null (lower --lr)`,
+          `training diverged (${arch === "mlp" ? "float64" : "float32"} overflow) at width ${lost.join(", ")}: its sizes and the slopes are null (lower --lr)`,
         );
       else {
         const still = widths.filter((_, w) =>
@@ -153,11 +228,13 @@ export function registerCoordCheck(program: Command): void {
             `some layer's h or Δh is exactly 0 at width ${still.join(", ")} (dead units or a zero gradient): slopes through a 0 are null`,
           );
       }
-      // the step-1 exponents are derived for SGD only (Adam's: not tabulated)
-      const theory = (kind: keyof (typeof STEP1_DELTA_EXPONENT)["sp"]) =>
-        optimizer === "sgd" ? STEP1_DELTA_EXPONENT[param][kind] : null;
+      // the step-1 exponents are derived for the MLP with SGD only
+      const theory = (kind: LayerKind) =>
+        arch === "mlp" && optimizer === "sgd" ? STEP1_DELTA_EXPONENT[param][kind] : null;
       const result = {
         param,
+        arch,
+        ...(arch === "transformer" ? { tokens, heads, ln } : {}),
         widths,
         depth,
         steps,
@@ -202,7 +279,7 @@ export function registerCoordCheck(program: Command): void {
       const slope = (v: number) =>
         Number.isFinite(v) ? v.toFixed(2).replace(/^-(0\.00)$/, "$1") : "—";
       process.stdout.write(
-        `${param}: ${phi.name} MLP, depth ${depth}, ${dataset === "synthetic" ? "synthetic" : dataset} batch of ${batch}, ${optimizer} η = ${lr}, ${steps} step${steps === 1 ? "" : "s"}, ${seeds.length} seed${seeds.length === 1 ? "" : "s"}\n`,
+        `${param}: ${arch === "mlp" ? `${phi.name} MLP, depth ${depth}` : `${ln}-LN Transformer (${phi.name} FFN), ${depth} block${depth === 1 ? "" : "s"}, ${tokens} tokens, ${heads} heads`}, ${dataset === "synthetic" ? "synthetic" : dataset} batch of ${batch}, ${optimizer} η = ${lr}, ${steps} step${steps === 1 ? "" : "s"}, ${seeds.length} seed${seeds.length === 1 ? "" : "s"}\n`,
       );
       process.stdout.write(
         `RMS(h_t − h_0) at t = ${steps} per width n; slopes of log RMS vs log n (theory: n → ∞ exponent at step 1)\nlayer kind   ${widths.map((n) => `n=${n}`.padStart(11)).join("")}  Δ@1 (theory)${`Δ@${steps}`.padStart(7)}${`h@${steps}`.padStart(7)}\n`,
