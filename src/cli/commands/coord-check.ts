@@ -28,6 +28,8 @@ import { checkOutputFile, printJson, progress, warn, writeFileAtomic } from "../
 
 /** Multiply-adds of one run are bounded by this (a few seconds of plain JS). */
 const MAX_WORK = 3e9;
+/** The same for the Transformer (jax-js float32: ~1e9 a second here, about a minute) */
+const MAX_TRANSFORMER_WORK = 3e10;
 
 export function registerCoordCheck(program: Command): void {
   program
@@ -146,10 +148,11 @@ export function registerCoordCheck(program: Command): void {
                 s + inputDim * d + tokens * depth * (12 * d * d + 2 * tokens * d) + d * outputDim,
               0,
             ));
-      if (work > MAX_WORK)
+      const maxWork = arch === "mlp" ? MAX_WORK : MAX_TRANSFORMER_WORK;
+      if (work > maxWork)
         throw new InputError(
           "--widths",
-          `too much work (${work.toExponential(1)} multiply-adds > ${MAX_WORK.toExponential(0)}): lower --widths, --depth, --steps, --batch or --seeds`,
+          `too much work (${work.toExponential(1)} multiply-adds > ${maxWork.toExponential(0)}): lower --widths, --depth, --steps, --batch or --seeds`,
         );
       if (o.out !== undefined) checkOutputFile("--out", o.out, PLOT_EXTENSIONS);
       const bar = progress(widths.length * seeds.length, "runs", Boolean(o.json));
