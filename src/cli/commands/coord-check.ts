@@ -2,9 +2,9 @@
  * `critkit coord-check`: the coordinate check of Tensor Programs V under a width parametrization
  * (sp | ntk | mup | mean-field; the Transformer: sp | mup): a network of each width (an MLP in
  * plain JS, or the jax-js Transformer, width = d_model with the heads fixed) trained for a few
- * SGD or Adam steps, the RMS of every
- * layer's preactivations and of their change since initialization per step, and the slope of
- * log RMS(Δh) vs log width (0 for µP: hyperparameters transfer across widths).
+ * SGD or Adam steps, the RMS of every layer's output and of its change since initialization per
+ * step, and the slope of log RMS(Δh) vs log width (0 for µP: hyperparameters transfer across
+ * widths).
  */
 import type { Command } from "commander";
 import { trainingDatasetNames, trainingSet } from "../../data/training.js";
@@ -17,8 +17,11 @@ import {
 import { modelCoordCheck } from "../../diagnostics/model-coord-check.js";
 import { InputError } from "../../errors.js";
 import { shutdownJax } from "../../nets/jax.js";
-import type { LayerKind } from "../../nets/parametrizations.js";
-import { PARAMETRIZATION_NAMES, PARAMETRIZATIONS } from "../../nets/parametrizations.js";
+import {
+  type LayerKind,
+  PARAMETRIZATION_NAMES,
+  PARAMETRIZATIONS,
+} from "../../nets/parametrizations.js";
 import { transformerModel } from "../../nets/transformer.js";
 import { PLOT_EXTENSIONS, renderPlot } from "../../node/plot-files.js";
 import { lineSpec } from "../../report/plot.js";
@@ -35,7 +38,7 @@ export function registerCoordCheck(program: Command): void {
   program
     .command("coord-check")
     .description(
-      "coordinate check (Tensor Programs V): RMS of each layer's preactivations and of their change after a few SGD or Adam steps vs width, under sp | ntk | mup | mean-field",
+      "coordinate check (Tensor Programs V): RMS of each layer's preactivations and of their change after a few SGD or Adam steps vs width, under sp | ntk | mup | mean-field (MLP) or sp | mup (Transformer)",
     )
     .option(
       "--param <p>",
@@ -44,7 +47,7 @@ export function registerCoordCheck(program: Command): void {
     )
     .option(
       "--arch <name>",
-      "mlp (plain JS, float64) | transformer (jax-js, float32: Pre-LN encoder, widths = d_model)",
+      "mlp (plain JS, float64) | transformer (jax-js, float32 encoder; widths = d_model)",
       "mlp",
     )
     .option("--tokens <n>", "transformer: tokens T (the input splits into T tokens)", "4")
