@@ -117,6 +117,7 @@ itRejects([
   [argv("coord-check --arch transformer --tokens 3"), /--tokens/],
   [argv("coord-check --arch transformer --widths 6,9 --heads 2"), /--heads/],
   [argv("coord-check --arch transformer --depth 13"), /--depth/],
+  [argv("coord-check --arch transformer --widths 4,8 --steps 10000"), /--steps: too many/],
   [argv("coord-check --arch transformer --ln mid"), /--ln/],
   [argv("coord-check --dataset mnist"), /--dataset/],
   [argv("coord-check --widths 0"), /--widths/],

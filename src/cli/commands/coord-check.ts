@@ -33,6 +33,11 @@ import { checkOutputFile, printJson, progress, warn, writeFileAtomic } from "../
 const MAX_WORK = 3e9;
 /** The same for the Transformer (jax-js float32: ~1e9 a second here, about a minute) */
 const MAX_TRANSFORMER_WORK = 3e10;
+/**
+ * The Transformer's fixed cost: seeds × widths × (steps + 1) × (blocks + 2) layer-steps, each
+ * ~10 … 40 ms of dispatch whatever the width (measured), so about a minute at most
+ */
+const MAX_TRANSFORMER_LAYER_STEPS = 1500;
 
 export function registerCoordCheck(program: Command): void {
   program
@@ -136,6 +141,12 @@ export function registerCoordCheck(program: Command): void {
           throw new InputError("--heads", `width ${odd} does not split into ${heads} heads`);
         if (depth > 12)
           throw new InputError("--depth", `at most 12 transformer blocks, got ${depth}`);
+        const layerSteps = seeds.length * widths.length * (steps + 1) * (depth + 2);
+        if (layerSteps > MAX_TRANSFORMER_LAYER_STEPS)
+          throw new InputError(
+            "--steps",
+            `too many Transformer layer-steps (seeds × widths × (steps + 1) × (blocks + 2) = ${layerSteps} > ${MAX_TRANSFORMER_LAYER_STEPS}): lower --steps, --seeds, --widths or --depth`,
+          );
       }
       // multiply-adds (×3 for the backward pass): dense layers, and per transformer block
       // Q, K, V, O and the FFN (12 d² per token) plus the attention (2 T d per token)
