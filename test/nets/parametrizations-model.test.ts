@@ -308,3 +308,29 @@ describe("µP with Adam on the model: the Adam column (Tensor Programs V, Table 
     jax.tree.dispose([xs, ys, r.state.slots] as never);
   });
 });
+
+describe("vector-like parameters of the MLP", () => {
+  it("µP: an affine LayerNorm's γ and β step like biases (SGD factor n, Adam 1); sp: 1", async () => {
+    const n = 6;
+    const build = (parametrization: ParametrizationName) =>
+      mlpModel({
+        inputDim: 3,
+        width: n,
+        depth: 2,
+        outputDim: 2,
+        activation: activation("tanh"),
+        sigmaW2: 1,
+        sigmaB2: 0,
+        layernorm: "pre",
+        lnAffine: true,
+        loss: "mse",
+        parametrization,
+      });
+    const mup = await build("mup");
+    // leaves: embedding w, b; hidden block LN g, b, dense w, b; readout block LN g, b, dense w, b
+    expect(mup.lrScales).toEqual([n, n, n, n, 1, n, n, n, n, 2]);
+    expect(mup.adamLrScales).toEqual([1, 1, 1, 1, 1 / n, 1, 1, 1, 1, 1]);
+    const sp = await build("sp");
+    expect([...sp.lrScales, ...sp.adamLrScales].every((v) => v === 1)).toBe(true);
+  });
+});

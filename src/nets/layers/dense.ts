@@ -19,24 +19,24 @@ export const lrFactors = (s: LrFactors): Pick<HostTensor, "lr" | "adamLr"> => ({
 });
 
 /**
- * `layer` with the lr factors of a bias of `fanOut` units in `parametrization` (`biasScaling`:
- * SGD fan_out, Adam 1 in µP) on every parameter tensor: for vector-like parameters (LayerNorm
- * gain and shift, a position embedding), which Tensor Programs V treats as biases.
+ * `layer` with the lr factors of a bias of `fanOut` units (default: the layer's output width) in
+ * `parametrization` (`biasScaling`: SGD fan_out, Adam 1 in µP) on every parameter tensor: for
+ * vector-like parameters (LayerNorm gain and shift, a position embedding), which Tensor Programs V
+ * treats as biases.
  */
-export function vectorLike(layer: Layer, parametrization: Parametrization, fanOut: number): Layer {
+export function vectorLike(layer: Layer, parametrization: Parametrization, fanOut?: number): Layer {
   const name = parametrization === "standard" ? "sp" : parametrization;
-  const f = lrFactors(biasScaling(parametrizationTable(name), fanOut));
-  if (Object.keys(f).length === 0) return layer;
-  const tag = (p: HostParams): HostParams => {
-    if (Array.isArray(p)) return p.map(tag);
+  const table = parametrizationTable(name);
+  const tag = (p: HostParams, f: Pick<HostTensor, "lr" | "adamLr">): HostParams => {
+    if (Array.isArray(p)) return p.map((q) => tag(q, f));
     if ("data" in p && p.data instanceof Float64Array) return { ...(p as HostTensor), ...f };
-    return Object.fromEntries(Object.entries(p).map(([k, q]) => [k, tag(q as HostParams)]));
+    return Object.fromEntries(Object.entries(p).map(([k, q]) => [k, tag(q as HostParams, f)]));
   };
   return {
     ...layer,
     init(rng, nIn) {
       const r = layer.init(rng, nIn);
-      return { ...r, params: tag(r.params) };
+      return { ...r, params: tag(r.params, lrFactors(biasScaling(table, fanOut ?? r.nOut))) };
     },
   };
 }
