@@ -1,6 +1,6 @@
 /**
  * The coordinate check of Tensor Programs V (Yang et al. 2021, appendix "coordinate checking"): train
- * an MLP of several widths n for a few SGD steps and watch the typical size of a coordinate of
+ * an MLP of several widths n for a few SGD or Adam steps and watch the typical size of a coordinate of
  * every layer's output, RMS(h^l) = √(mean over batch and units of (h^l)²), and of its change
  * from initialization RMS(h^l_t − h^l_0). In µP both stay O(1) as n grows (flat in n); in SP with
  * a fixed learning rate the output change grows (∝ n at step 1) and the training blows up; in NTK
@@ -9,8 +9,9 @@
  * The MLP (plain Float64Array, hand-written backprop; checked against finite differences in
  * test/diagnostics): h¹ = m₁ ω₁ x, h^{l+1} = m_{l+1} ω_{l+1} φ(h^l) for l = 1 … depth, the output
  * f = h^{depth+1}; scalings from a ../nets/parametrizations.ts table, no biases. Training: full-
- * batch gradient descent on the mean-squared error (1/(2BK)) Σ (f − y)² of a fixed batch (by
- * default synthetic, x ~ N(0, I_d), y ~ N(0, I_K)), measured on that batch.
+ * batch gradient descent (or Adam, with the table's Adam column) on the mean-squared error
+ * (1/(2BK)) Σ (f − y)² of a fixed batch (by default synthetic, x ~ N(0, I_d), y ~ N(0, I_K)),
+ * measured on that batch.
  */
 
 import { matrix, timesX, timesXt } from "../convex/linalg.js";
@@ -36,8 +37,38 @@ export interface CoordLayer {
   fanIn: number;
   fanOut: number;
   multiplier: number;
+  /** SGD lr factor */
   lr: number;
+  /** Adam lr factor */
+  adamLr: number;
   omega: Float64Array;
+}
+
+/** The optimizers of the coordinate check: plain gradient descent, or Adam (β₁ 0.9, β₂ 0.999, ε 1e-8). */
+export const COORD_OPTIMIZERS = ["sgd", "adam"] as const;
+export type CoordOptimizer = (typeof COORD_OPTIMIZERS)[number];
+const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+
+/**
+ * Adam's update of one layer at step t = 1, 2, … (torch.optim.Adam, written out here in plain
+ * JS): m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², ω ← ω − (η·adamLr/(1 − β₁ᵗ)) · m/(√v/√(1 − β₂ᵗ) + ε).
+ */
+export function adamLayerStep(
+  layer: CoordLayer,
+  g: Float64Array,
+  state: { m: Float64Array; v: Float64Array },
+  t: number,
+  lr: number,
+): void {
+  const { beta1: b1, beta2: b2, eps } = ADAM;
+  const stepSize = (lr * layer.adamLr) / (1 - b1 ** t);
+  const bc2 = Math.sqrt(1 - b2 ** t);
+  const { m, v } = state;
+  for (let i = 0; i < g.length; i++) {
+    m[i] = b1 * m[i]! + (1 - b1) * g[i]!;
+    v[i] = b2 * v[i]! + (1 - b2) * g[i]! * g[i]!;
+    layer.omega[i]! -= (stepSize * m[i]!) / (Math.sqrt(v[i]!) / bc2 + eps);
+  }
 }
 
 /** The layers of the MLP with ω sampled from `rng` (input, hidden …, output). */
@@ -57,6 +88,7 @@ export function initCoordMlp(cfg: CoordMlpConfig, rng: Rng): CoordLayer[] {
       fanOut,
       multiplier: s.multiplier,
       lr: s.lr,
+      adamLr: s.adamLr,
       omega: rng.normals(fanIn * fanOut, s.std),
     };
   });
@@ -145,7 +177,7 @@ export const STEP1_DELTA_EXPONENT: Record<ParametrizationName, Record<LayerKind,
 };
 
 /** √(mean of squares) of a − b (b omitted: of a). */
-function rms(a: Float64Array, b?: Float64Array): number {
+export function rms(a: Float64Array, b?: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) {
     const v = b ? a[i]! - b[i]! : a[i]!;
@@ -159,6 +191,8 @@ export interface CoordCheckConfig {
   depth: number;
   steps: number;
   lr: number;
+  /** default sgd */
+  optimizer?: CoordOptimizer;
   seeds: number[];
   activation: Activation;
   sigmaW2: number;
@@ -216,8 +250,8 @@ export function coordBatch(seed: number, B: number, d: number, K: number) {
 }
 
 /**
- * Trains one MLP for `steps` GD steps: per layer and step the mean squares of h^l and of
- * h^l_t − h^l_0 on the batch (ms, dms), the loss per step, and the trained layers.
+ * Trains one MLP for `steps` GD (or Adam) steps: per layer and step the mean squares of h^l and
+ * of h^l_t − h^l_0 on the batch (ms, dms), the loss per step, and the trained layers.
  */
 export function coordRun(
   mlp: CoordMlpConfig,
@@ -225,8 +259,13 @@ export function coordRun(
   steps: number,
   lr: number,
   batch: { x: Float64Array; y: Float64Array; B: number },
+  optimizer: CoordOptimizer = "sgd",
 ): { ms: number[][]; dms: number[][]; loss: number[]; layers: CoordLayer[] } {
   const layers = initCoordMlp(mlp, new Rng((seed + Math.imul(mlp.width, 0x9e3779b1)) >>> 0));
+  const adam = layers.map((l) => ({
+    m: new Float64Array(l.omega.length),
+    v: new Float64Array(l.omega.length),
+  }));
   const { x, y, B } = batch;
   const ms: number[][] = layers.map(() => []);
   const dms: number[][] = layers.map(() => []);
@@ -242,9 +281,9 @@ export function coordRun(
     });
     if (t === steps) break;
     layers.forEach((layer, l) => {
-      const step = lr * layer.lr;
       const g = r.grads[l]!;
-      for (let i = 0; i < g.length; i++) layer.omega[i]! -= step * g[i]!;
+      if (optimizer === "adam") adamLayerStep(layer, g, adam[l]!, t + 1, lr);
+      else for (let i = 0; i < g.length; i++) layer.omega[i]! -= lr * layer.lr * g[i]!;
     });
   }
   return { ms, dms, loss, layers };
@@ -285,6 +324,7 @@ export function coordCheck(cfg: CoordCheckConfig, onRun?: () => void): CoordChec
         steps,
         cfg.lr,
         { x, y, B: cfg.batch },
+        cfg.optimizer,
       );
       for (let l = 0; l < nLayers; l++)
         for (let t = 0; t <= steps; t++) {
@@ -298,29 +338,42 @@ export function coordCheck(cfg: CoordCheckConfig, onRun?: () => void): CoordChec
     });
   }
   const kinds: LayerKind[] = ["input", ...Array<LayerKind>(depth - 1).fill("hidden"), "output"];
-  const layers = kinds.map((kind, l) => {
-    const rmsAt = cfg.widths.map((_, w) => ms[w]![l]!.map(Math.sqrt));
-    const deltaAt = cfg.widths.map((_, w) => dms[w]![l]!.map(Math.sqrt));
+  return { widths: cfg.widths, loss, layers: coordLayerResults(cfg.widths, kinds, ms, dms) };
+}
+
+/**
+ * Per layer: RMS of h^l and of h^l_t − h^l_0 from the mean squares ms, dms [width][layer][step]
+ * (pooled over seeds), and the slopes of their logs vs log width.
+ */
+export function coordLayerResults(
+  widths: number[],
+  kinds: LayerKind[],
+  ms: number[][][],
+  dms: number[][][],
+): CoordLayerResult[] {
+  const steps = ms[0]![0]!.length - 1;
+  return kinds.map((kind, l) => {
+    const rmsAt = widths.map((_, w) => ms[w]![l]!.map(Math.sqrt));
+    const deltaAt = widths.map((_, w) => dms[w]![l]!.map(Math.sqrt));
     return {
       layer: l + 1,
       kind,
       rms: rmsAt,
       deltaRms: deltaAt,
       slope: logLogSlope(
-        cfg.widths,
+        widths,
         rmsAt.map((r) => r[steps]!),
       ),
       deltaSlope: logLogSlope(
-        cfg.widths,
+        widths,
         deltaAt.map((r) => r[steps]!),
       ),
       deltaSlopes: Array.from({ length: steps + 1 }, (_, t) =>
         logLogSlope(
-          cfg.widths,
+          widths,
           deltaAt.map((r) => r[t]!),
         ),
       ),
     };
   });
-  return { widths: cfg.widths, loss, layers };
 }

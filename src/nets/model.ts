@@ -56,6 +56,8 @@ export interface Model {
    * with η · lrScales[i].
    */
   readonly lrScales: readonly number[];
+  /** Adam's factor of every leaf (the table's Adam column, `HostTensor.adamLr`; 1 where unset) */
+  readonly adamLrScales: readonly number[];
   /** Parameters sampled with `seed` (bit-identical for a seed): one entry per layer. */
   init(seed: number): JaxParams;
   /** Outputs (logits or regression outputs) [B, outputDim] of x [B, inputDim]. Consumes both. */
@@ -76,9 +78,11 @@ export async function createModel(
   const fns = architecture.blocks.map((layer) => blockFunctions(jax, layer));
   let n = architecture.inputWidth;
   const lrScales: number[] = [];
+  const adamLrScales: number[] = [];
   for (const layer of architecture.blocks) {
     const p = layer.init(zeroRng, n);
-    hostLrScales(p.params, lrScales);
+    hostLrScales(p.params, lrScales, "lr");
+    hostLrScales(p.params, adamLrScales, "adamLr");
     n = p.nOut;
   }
   return {
@@ -88,6 +92,7 @@ export async function createModel(
     outputDim: n,
     dtype,
     lrScales,
+    adamLrScales,
     init: (seed) => paramsToJax(jax, sampleParams(architecture, seed), dtype),
     apply(params, x) {
       const ps = params as JaxParams[];
@@ -97,11 +102,15 @@ export async function createModel(
 }
 
 /** The leaves' lr factors of a host tree, in jax.tree's flatten order (arrays, then object entries). */
-function hostLrScales(p: HostParams, out: number[]): void {
-  if (Array.isArray(p)) for (const q of p) hostLrScales(q, out);
-  else if ("data" in p && p.data instanceof Float64Array) out.push((p as HostTensor).lr ?? 1);
-  else for (const q of Object.values(p)) hostLrScales(q as HostParams, out);
+function hostLrScales(p: HostParams, out: number[], key: "lr" | "adamLr"): void {
+  if (Array.isArray(p)) for (const q of p) hostLrScales(q, out, key);
+  else if ("data" in p && p.data instanceof Float64Array) out.push((p as HostTensor)[key] ?? 1);
+  else for (const q of Object.values(p)) hostLrScales(q as HostParams, out, key);
 }
+
+/** The model's per-leaf lr factors for an optimizer: Adam's column for adam, else SGD's. */
+export const optimizerLrScales = (model: Model, optimizer: string): readonly number[] =>
+  optimizer === "adam" ? model.adamLrScales : model.lrScales;
 
 /** Output widths and lr factors only: a stand-in Rng whose samples are never used. */
 const zeroRng = { normals: (n: number) => new Float64Array(n) } as never;

@@ -5,8 +5,14 @@
  *   L encoder blocks (Pre-LN or Post-LN, ./layers/transformer.ts),
  *   head: [final LN for Pre-LN] → mean over tokens → dense(d → classes).
  * Model layers: [embedding, block 1, …, block L, head].
+ *
+ * Parametrization "sp" (default) or "mup" (Tensor Programs V, Tables 3/8 and §4): the token
+ * embedding is the table's input layer, Q, K, V, O and the FFN its hidden layers, the readout
+ * its output layer (µP: ω ~ N(0, 1) with the multiplier 1/d, not a zero-initialized readout),
+ * LayerNorm gains/shifts and the position embedding its biases, and the attention logits are
+ * scaled by 1/d_h (µP) or 1/√d_h (SP). With `heads` fixed, d_h = d/heads grows with the width d.
  */
-import { requireInteger } from "../errors.js";
+import { InputError, requireInteger } from "../errors.js";
 import type { Activation } from "../theory/activations.js";
 import {
   dense,
@@ -16,7 +22,9 @@ import {
   perGroup,
   positionEmbedding,
   serial,
+  type TransformerParametrization,
   tokenNorm,
+  vectorLike,
 } from "./layers/index.js";
 import { createModel, type LossName, type Model } from "./model.js";
 import { checkSize, type Dtype } from "./network.js";
@@ -36,6 +44,8 @@ export interface TransformerModelConfig {
   mlpRatio?: number;
   loss?: LossName;
   dtype?: Dtype;
+  /** "standard" (= "sp", default) or "mup" (see the module comment) */
+  parametrization?: TransformerParametrization;
 }
 
 export async function transformerModel(cfg: TransformerModelConfig): Promise<Model> {
@@ -47,7 +57,11 @@ export async function transformerModel(cfg: TransformerModelConfig): Promise<Mod
   const classes = requireInteger("classes", cfg.classes, 1, 1 << 16);
   const ratio = requireInteger("mlpRatio", cfg.mlpRatio ?? 4, 1, 64);
   checkSize(layers * (4 + 2 * ratio) * d * d + tokens * d * (tokenDim + 1), "width");
+  const pz = cfg.parametrization ?? "standard";
+  if (!["standard", "sp", "mup"].includes(pz))
+    throw new InputError("parametrization", `the Transformer takes sp or mup, got '${pz}'`);
   const block = encoderBlock({
+    parametrization: pz,
     tokens,
     width: d,
     heads,
@@ -55,14 +69,17 @@ export async function transformerModel(cfg: TransformerModelConfig): Promise<Mod
     activation: cfg.activation,
     ln: cfg.ln,
   });
-  const head = [meanTokens(tokens), dense(classes, 1, 0)];
+  const head = [meanTokens(tokens), dense(classes, 1, 0, pz, "output")];
   return createModel(
     {
       inputWidth: tokens * tokenDim,
       blocks: [
-        serial(perGroup(tokenDim, dense(d, 1, 0)), positionEmbedding()),
+        serial(
+          perGroup(tokenDim, dense(d, 1, 0, pz, "input")),
+          vectorLike(positionEmbedding(), pz, d),
+        ),
         ...Array.from({ length: layers }, () => block),
-        serial(...(cfg.ln === "pre" ? [tokenNorm(d), ...head] : head)),
+        serial(...(cfg.ln === "pre" ? [tokenNorm(d, pz), ...head] : head)),
       ],
     },
     { loss: cfg.loss ?? "cross_entropy", dtype: cfg.dtype },

@@ -17,19 +17,17 @@ import { requireInteger } from "../errors.js";
 import { type JaxArray, type JaxModule, readF64 } from "../nets/jax.js";
 import type { JaxParams } from "../nets/stax.js";
 import { Rng, shuffle } from "../rng.js";
-import {
-  checkLrScales,
-  makeOptimizer,
-  type OptimizerConfig,
-  type OptimizerState,
-} from "./optimizers.js";
+import { makeOptimizer, type OptimizerConfig, type OptimizerState } from "./optimizers.js";
 import { makeSchedule, type ScheduleName } from "./schedules.js";
 
 /** What the loop needs from a model: a scalar mean loss and the outputs (both consume their args). */
 export interface TrainTask {
   objective: (params: JaxParams, x: JaxArray, y: JaxArray) => JaxArray;
   predict: (params: JaxParams, x: JaxArray) => JaxArray;
-  /** per-leaf lr factors (a model's `lrScales`): leaf i steps with lr · lrScales[i] (default 1) */
+  /**
+   * per-leaf lr factors for the configured optimizer (`optimizerLrScales(model, name)`): leaf i
+   * steps with lr · lrScales[i] (default 1)
+   */
   lrScales?: readonly number[];
 }
 
@@ -146,7 +144,6 @@ export async function train(
 ): Promise<TrainState> {
   const np = jax.numpy;
   const cfg = resolveTrainConfig(config, data.train.n);
-  checkLrScales(config.optimizer.name, task.lrScales);
   const optimizer = makeOptimizer(jax, config.optimizer);
   const dtype = config.dtype === "float64" ? np.float64 : np.float32;
   const { inputDim: d, outputDim: k } = data;

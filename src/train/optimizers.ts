@@ -58,8 +58,9 @@ export interface Optimizer {
   /** Fresh state for `params` (read only: `params` is not consumed). */
   init(params: JaxParams): OptimizerState;
   /**
-   * One update with learning rate `lr` (leaf i: lr · lrScales[i], e.g. a model's `lrScales`;
-   * default 1 for every leaf); consumes params, grads and state.
+   * One update with learning rate `lr` (leaf i: lr · lrScales[i], e.g. a model's `lrScales` for
+   * sgd and momentum, its `adamLrScales` for adam: `optimizerLrScales`; default 1 for every
+   * leaf); consumes params, grads and state.
    */
   step(
     params: JaxParams,
@@ -100,20 +101,6 @@ export function resolveOptimizerConfig(c: OptimizerConfig): Required<OptimizerCo
   if (r.nesterov && (r.momentum <= 0 || r.dampening !== 0))
     throw new InputError("nesterov", "needs momentum > 0 and dampening 0");
   return r;
-}
-
-/**
- * Refuses per-leaf lr factors for Adam: the parametrization tables' factors
- * (../nets/parametrizations.ts) are SGD's (Tensor Programs V, Table 3, SGD column; they hold for
- * momentum too, a linear filter of the gradients). Adam normalises the gradient's scale away and
- * needs that table's other column, which critkit does not implement.
- */
-export function checkLrScales(name: OptimizerName, lrScales?: readonly number[]): void {
-  if (name === "adam" && lrScales?.some((s) => s !== 1))
-    throw new InputError(
-      "optimizer",
-      "adam with per-layer lr factors (parametrization mup or mean-field) is not supported: their factors are SGD's (use sgd or momentum)",
-    );
 }
 
 const SLOTS: Record<OptimizerName, readonly string[]> = {
@@ -224,7 +211,6 @@ export function makeOptimizer(jax: JaxModule, config: OptimizerConfig): Optimize
         throw new Error(`gradient has ${gLeaves.length} leaves, parameters ${pLeaves.length}`);
       if (lrScales !== undefined && lrScales.length !== pLeaves.length)
         throw new Error(`${lrScales.length} lr factors for ${pLeaves.length} parameter leaves`);
-      checkLrScales(c.name, lrScales);
       const newSlots: Record<string, JaxArray[]> = {};
       for (const s of slots) newSlots[s] = [];
       const newLeaves = pLeaves.map((p, i) => {

@@ -34,6 +34,43 @@ describe("critkit coord-check", () => {
     }
   });
 
+  it("--optimizer adam: µP flat, SP's output change growing with the width; no SGD theory", async () => {
+    const run = async (p: string, lr: number) => {
+      const r = await runCli(
+        ...argv(
+          `coord-check --param ${p} --optimizer adam --lr ${lr} --widths 32,64,128 --steps 2 --seeds 2 --json`,
+        ),
+      );
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    const mup = await run("mup", 0.01);
+    expect(mup.optimizer).toBe("adam");
+    for (const l of mup.layers) {
+      expect(l.delta_exponent_step1_theory).toBeNull();
+      for (const s of l.delta_slopes) expect(Math.abs(s)).toBeLessThan(0.25);
+    }
+    const sp = await run("sp", 0.001);
+    expect(sp.layers.at(-1).delta_slopes[0]).toBeGreaterThan(0.8);
+  });
+
+  it("--arch transformer: one row per model layer (embedding, blocks, logits), no theory column", async () => {
+    const r = await runCli(
+      ...argv(
+        "coord-check --arch transformer --param mup --widths 16,32 --depth 1 --steps 1 --seeds 1 --batch 4 --json",
+      ),
+    );
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect([j.arch, j.tokens, j.heads, j.ln]).toEqual(["transformer", 4, 2, "pre"]);
+    expect(j.layers.map((l: { kind: string }) => l.kind)).toEqual(["input", "hidden", "output"]);
+    for (const l of j.layers) {
+      expect(l.delta_exponent_step1_theory).toBeNull();
+      expect(l.delta_rms.flat().every(Number.isFinite)).toBe(true);
+      expect(l.delta_rms.every((d: number[]) => d[0] === 0 && d[1]! > 0)).toBe(true);
+    }
+  });
+
   it("--dataset iris: the first --batch training rows, dimensions from the data", async () => {
     const r = await runCli(
       ...argv("coord-check --dataset iris --widths 8,16 --steps 2 --seeds 2 --batch 500 --json"),
@@ -74,6 +111,14 @@ describe("critkit coord-check", () => {
 
 itRejects([
   [argv("coord-check --param foo"), /--param/],
+  [argv("coord-check --optimizer momentum"), /--optimizer/],
+  [argv("coord-check --arch cnn"), /--arch/],
+  [argv("coord-check --arch transformer --param ntk"), /--param/],
+  [argv("coord-check --arch transformer --tokens 3"), /--tokens/],
+  [argv("coord-check --arch transformer --widths 6,9 --heads 2"), /--heads/],
+  [argv("coord-check --arch transformer --depth 13"), /--depth/],
+  [argv("coord-check --arch transformer --widths 4,8 --steps 10000"), /--steps: too many/],
+  [argv("coord-check --arch transformer --ln mid"), /--ln/],
   [argv("coord-check --dataset mnist"), /--dataset/],
   [argv("coord-check --widths 0"), /--widths/],
   [argv("coord-check --widths 64"), /--widths/],

@@ -15,7 +15,11 @@ import {
   logLogSlope,
   STEP1_DELTA_EXPONENT,
 } from "../../src/diagnostics/coord-check.js";
-import { PARAMETRIZATION_NAMES, PARAMETRIZATIONS } from "../../src/nets/parametrizations.js";
+import {
+  PARAMETRIZATION_NAMES,
+  PARAMETRIZATIONS,
+  type ParametrizationTable,
+} from "../../src/nets/parametrizations.js";
 import { Rng } from "../../src/rng.js";
 import { activation } from "../../src/theory/activations.js";
 
@@ -120,5 +124,66 @@ describe("width exponents of RMS(Δh^l) against the infinite-width theory", () =
     expect(hidden!).toBeGreaterThan(0.2);
     expect(hidden!).toBeLessThan(0.6);
     expect(r.layers[2]!.deltaSlope).toBeGreaterThan(0.4);
+  });
+});
+
+describe("Adam: the Adam column of the tables (Tensor Programs V, Table 8)", () => {
+  const base = (param: ParametrizationTable, lr: number): CoordCheckConfig => ({
+    widths: [32, 64, 128, 256],
+    depth: 2,
+    steps: 5,
+    lr,
+    optimizer: "adam",
+    seeds: [0, 1, 2, 3],
+    activation: relu,
+    sigmaW2: 2,
+    param,
+    inputDim: 16,
+    outputDim: 4,
+    batch: 32,
+  });
+
+  it("µP: every layer's change is width-independent at every step; with SGD's factors under Adam it is not", () => {
+    const r = coordCheck(base(PARAMETRIZATIONS.mup, 0.01));
+    // measured: slopes −0.01 (input), −0.03 (hidden), −0.13 (output: the same finite-width
+    // correction as with SGD, −0.08 at 64 … 512) at every step
+    for (const l of r.layers)
+      for (const s of l.deltaSlopes.slice(1))
+        expect(Math.abs(s)).toBeLessThan(l.kind === "output" ? 0.2 : 0.1);
+    expect(r.layers[1]!.deltaRms[3]![5]!).toBeGreaterThan(0.1); // features moved by O(1)
+    // the SGD column's factors (input n, hidden 1) with Adam: the hidden layer's ΔW·a sums n
+    // sign-like terms (exponent +1), the input's step grows with n
+    const mup = PARAMETRIZATIONS.mup;
+    const sgdFactors: ParametrizationTable = {
+      name: "mup with SGD's factors",
+      layer: (k, i, o) => ({ ...mup.layer(k, i, o), adamLr: mup.layer(k, i, o).lr }),
+    };
+    const wrong = coordCheck({ ...base(sgdFactors, 0.01), steps: 1 });
+    expect(wrong.layers[0]!.deltaSlopes[1]!).toBeGreaterThan(0.5);
+    expect(wrong.layers[1]!.deltaSlopes[1]!).toBeGreaterThan(0.5);
+  });
+
+  it("mean-field (hidden Adam factor 1/√n, µP's 1/n times θ = √n) trains as µP does, up to ε", () => {
+    const mup = coordCheck(base(PARAMETRIZATIONS.mup, 0.01));
+    const mf = coordCheck(base(PARAMETRIZATIONS["mean-field"], 0.01));
+    mup.layers.forEach((l, i) => {
+      l.deltaRms.forEach((row, w) => {
+        row.forEach((v, t) => {
+          expect(Math.abs(mf.layers[i]!.deltaRms[w]![t]! - v)).toBeLessThanOrEqual(1e-4 * v); // measured ≤ 3.3e-5
+        });
+      });
+    });
+  });
+
+  it("SP at a fixed lr: the hidden and output changes grow with the width", () => {
+    // Adam's first step is ≈ η·sign(g) per entry: ΔW·a sums n aligned terms (hidden +1), and
+    // the last hidden layer's change is aligned with the readout's row (output above +1).
+    // Measured at step 1: input −0.01, hidden 0.83, output 1.19
+    const r = coordCheck(base(PARAMETRIZATIONS.sp, 0.001));
+    const [input, hidden, output] = r.layers.map((l) => l.deltaSlopes[1]!);
+    expect(Math.abs(input!)).toBeLessThan(0.1);
+    expect(hidden!).toBeGreaterThan(0.7);
+    expect(output!).toBeGreaterThan(1);
+    expect(r.layers[2]!.deltaSlope).toBeGreaterThan(0.6);
   });
 });

@@ -25,7 +25,7 @@ import {
   shutdownJax,
 } from "../../src/nets/jax.js";
 import type { HostParams, HostTensor, JaxParams } from "../../src/nets/layers/index.js";
-import { type Model, mlpModel, valueAndGrad } from "../../src/nets/model.js";
+import { type Model, mlpModel, optimizerLrScales, valueAndGrad } from "../../src/nets/model.js";
 import { paramsToJax, sampleParams } from "../../src/nets/network.js";
 import {
   PARAMETRIZATION_NAMES,
@@ -243,4 +243,94 @@ describe("coordinate check on the model (Tensor Programs V)", () => {
       expect(s[s.length - 1]! / s[0]!).toBeGreaterThan(4);
     }
   }, 120_000);
+});
+
+describe("µP with Adam on the model: the Adam column (Tensor Programs V, Table 8)", () => {
+  it("one Adam step (float32, jit) = a hand-written per-leaf Adam step with the paper's factors", async () => {
+    const jax = await loadJax();
+    const tanh = activation("tanh");
+    const [B, d, n, depth, K] = [5, 3, 16, 3, 2];
+    const eta = 0.01;
+    const shape = { inputDim: d, width: n, depth, outputDim: K, activation: tanh, sigmaW2: 1.7 };
+    const model = await mlpModel({
+      ...shape,
+      sigmaB2: 0.2,
+      loss: "mse",
+      parametrization: "mup",
+      dtype: "float32",
+    });
+    const host = sampleParams(model.architecture, 7);
+    const ws = named<HostParams>(host, "w") as HostTensor[];
+    const bs = named<HostParams>(host, "b") as HostTensor[];
+    const { x, y } = coordBatch(4, B, d, K);
+    const xs = jax.numpy.array(Float32Array.from(x), { shape: [B, d] });
+    const ys = jax.numpy.array(Float32Array.from(y), { shape: [B, K] });
+    const params = paramsToJax(jax, host, "float32");
+    const [loss, grads] = valueAndGrad(model)(params, xs, ys);
+    loss.dispose();
+    const gw = await Promise.all(named<JaxParams>(grads, "w").map((g) => readF64(g as never)));
+    const gb = await Promise.all(named<JaxParams>(grads, "b").map((g) => readF64(g as never)));
+    // the project's Adam with the model's Adam column (fresh gradients: the same as above)
+    const opt = makeOptimizer(jax, { name: "adam" });
+    const state = opt.init(params);
+    const [, g2] = valueAndGrad(model)(params, xs, ys);
+    expect(jax.tree.leaves(params)).toHaveLength(model.adamLrScales.length);
+    const r = opt.step(params, g2, state, eta, optimizerLrScales(model, "adam"));
+    const stepped = r.params;
+    opt.dispose();
+    // hand-written: Adam's first step is η·f·(g/(1 − β₁))/(|g|/√(1 − β₂) + ε) (m = (1 − β₁)g,
+    // v = (1 − β₂)g², bias-corrected), with Table 8's Adam factors f written out: input weights
+    // and all biases 1, hidden weights 1/fan_in = 1/n, output weights 1 (multiplier 1/n)
+    const [b1, b2, eps] = [0.9, 0.999, 1e-8];
+    const adam1 = (p: number, g: number, f: number) => {
+      const m = (1 - b1) * g;
+      const v = (1 - b2) * g * g;
+      return p - ((eta * f) / (1 - b1)) * (m / (Math.sqrt(v) / Math.sqrt(1 - b2) + eps));
+    };
+    const wFactor = [1, ...Array(depth - 1).fill(1 / n), 1];
+    const f32 = (a: Float64Array) => Float64Array.from(Float32Array.from(a));
+    const newW = named<JaxParams>(stepped, "w");
+    const newB = named<JaxParams>(stepped, "b");
+    for (let l = 0; l <= depth; l++) {
+      const w0 = f32(ws[l]!.data);
+      const want = w0.map((p, j) => adam1(p, gw[l]![j]!, wFactor[l]!));
+      const moved = maxAbsDiff(want, w0);
+      // the step is ≈ η·f per entry (sign-like): 1e-2 for input and output, 6e-4 hidden
+      expect(moved).toBeGreaterThan(0.9 * eta * wFactor[l]!);
+      expect(maxAbsDiff(await readF64(newW[l] as never), want)).toBeLessThan(1e-6 * maxAbs(w0));
+      const b0 = f32(bs[l]!.data);
+      const wantB = b0.map((p, j) => adam1(p, gb[l]![j]!, 1));
+      expect(maxAbsDiff(wantB, b0)).toBeGreaterThan(0.9 * eta);
+      expect(maxAbsDiff(await readF64(newB[l] as never), wantB)).toBeLessThan(
+        1e-6 * Math.max(1, maxAbs(b0)),
+      );
+    }
+    jax.tree.dispose([xs, ys, r.state.slots] as never);
+  });
+});
+
+describe("vector-like parameters of the MLP", () => {
+  it("µP: an affine LayerNorm's γ and β step like biases (SGD factor n, Adam 1); sp: 1", async () => {
+    const n = 6;
+    const build = (parametrization: ParametrizationName) =>
+      mlpModel({
+        inputDim: 3,
+        width: n,
+        depth: 2,
+        outputDim: 2,
+        activation: activation("tanh"),
+        sigmaW2: 1,
+        sigmaB2: 0,
+        layernorm: "pre",
+        lnAffine: true,
+        loss: "mse",
+        parametrization,
+      });
+    const mup = await build("mup");
+    // leaves: embedding w, b; hidden block LN g, b, dense w, b; readout block LN g, b, dense w, b
+    expect(mup.lrScales).toEqual([n, n, n, n, 1, n, n, n, n, 2]);
+    expect(mup.adamLrScales).toEqual([1, 1, 1, 1, 1 / n, 1, 1, 1, 1, 1]);
+    const sp = await build("sp");
+    expect([...sp.lrScales, ...sp.adamLrScales].every((v) => v === 1)).toBe(true);
+  });
 });

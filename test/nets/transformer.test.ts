@@ -17,12 +17,16 @@ import { f64, gradientError, onDevice } from "./gradient-check.js";
 
 afterAll(shutdownJax);
 
-/** Plain-JS float64 multi-head attention on one row x [T·d] (formula of src/nets/layers/attention.ts). */
+/**
+ * Plain-JS float64 multi-head attention on one row x [T·d] (formula of src/nets/layers/attention.ts),
+ * logits q·k times `scale(d_h)` (default 1/√d_h; µP: 1/d_h).
+ */
 function attentionRef(
   p: Record<string, HostTensor>,
   x: Float64Array,
   T: number,
   H: number,
+  scale = (dh: number) => 1 / Math.sqrt(dh),
 ): Float64Array {
   const d = x.length / T;
   const dh = d / H;
@@ -45,7 +49,7 @@ function attentionRef(
       const s = Array.from({ length: T }, (_, u) => {
         let dot = 0;
         for (let c = h * dh; c < (h + 1) * dh; c++) dot += q[t * d + c]! * k[u * d + c]!;
-        return dot / Math.sqrt(dh);
+        return dot * scale(dh);
       });
       const e = s.map(Math.exp);
       const z = e.reduce((a, b) => a + b, 0);
@@ -73,6 +77,53 @@ describe("self-attention", () => {
         for (let i = 0; i < T * d; i++)
           expect(Math.abs(y[b * T * d + i]! - want[i]!)).toBeLessThan(1e-12);
       }
+    });
+  });
+
+  it("µP: logits q·k/d_h = plain-JS reference; = SP attention with W_q, b_q divided by √d_h", async () => {
+    await onDevice("cpu", async () => {
+      const jax = await loadJax();
+      const [T, d, H, B] = [3, 8, 2, 2];
+      const dh = d / H;
+      const model = async (parametrization: "sp" | "mup") =>
+        createModel(
+          {
+            inputWidth: T * d,
+            blocks: [selfAttention({ tokens: T, heads: H, sigmaB2: 0.3, parametrization })],
+          },
+          { loss: "mse", dtype: "float64" },
+        );
+      const mup = await model("mup");
+      const sp = await model("sp");
+      const host = sampleParams(mup.architecture, 4)[0] as unknown as Record<string, HostTensor>;
+      // the same stored weights as SP's (µP's hidden row = SP's: N(0, σ²/d), multiplier 1)
+      expect(host.wq!.data).toEqual(
+        (sampleParams(sp.architecture, 4)[0] as never as typeof host).wq!.data,
+      );
+      const x = new Rng(6).normals(B * T * d, 1.5);
+      const xs = () => f64(jax, x, [B, T * d]);
+      const y = await readF64(mup.apply(mup.init(4), xs()));
+      // SP with W_q, b_q divided by √d_h: (q/√d_h)·k/√d_h = q·k/d_h
+      const spParams = mup.init(4) as never as Array<Record<string, unknown>>;
+      const np = jax.numpy;
+      const a = spParams[0]!;
+      a.wq = np.multiply(a.wq as never, 1 / Math.sqrt(dh));
+      a.bq = np.multiply(a.bq as never, 1 / Math.sqrt(dh));
+      const ySp = await readF64(sp.apply(spParams as never, xs()));
+      const ySp1 = await readF64(sp.apply(sp.init(4), xs()));
+      for (let b = 0; b < B; b++) {
+        const row = x.subarray(b * T * d, (b + 1) * T * d);
+        const want = attentionRef(host, row, T, H, (n) => 1 / n);
+        const wantSp = attentionRef(host, row, T, H);
+        for (let i = 0; i < T * d; i++) {
+          const j = b * T * d + i;
+          expect(Math.abs(y[j]! - want[i]!)).toBeLessThan(1e-12);
+          expect(Math.abs(ySp[j]! - y[j]!)).toBeLessThan(1e-12);
+          expect(Math.abs(ySp1[j]! - wantSp[i]!)).toBeLessThan(1e-12);
+        }
+      }
+      // the two scalings give different outputs (d_h = 4: logits halved)
+      expect(Math.max(...y.map((v, j) => Math.abs(v - ySp1[j]!)))).toBeGreaterThan(1e-3);
     });
   });
 

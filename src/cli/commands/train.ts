@@ -11,7 +11,7 @@ import {
 } from "../../data/training.js";
 import { InputError } from "../../errors.js";
 import { loadJax, shutdownJax } from "../../nets/jax.js";
-import { mlpModel, objective } from "../../nets/model.js";
+import { mlpModel, objective, optimizerLrScales } from "../../nets/model.js";
 import { PARAMETRIZATION_NAMES } from "../../nets/parametrizations.js";
 import {
   hasCheckpoint,
@@ -82,7 +82,7 @@ export function registerTrain(program: Command): void {
     .option("--residual <mu>", "residual strength μ of the hidden blocks (0: none)", "0")
     .option(
       "--parametrization <p>",
-      `${PARAMETRIZATION_NAMES.join(" | ")}: init, multiplier and SGD lr factor per layer (docs/parametrizations.md)`,
+      `${PARAMETRIZATION_NAMES.join(" | ")}: init, multiplier and lr factor per layer (SGD's or Adam's column, docs/parametrizations.md)`,
       "sp",
     )
     .option("--optimizer <name>", optimizerNames.join(" | "), "sgd")
@@ -119,11 +119,6 @@ async function runTrain(raw: RawOptions): Promise<void> {
   const residual = num("--residual", raw.residual, { min: 0, max: 1e3 });
   const parametrization = oneOf("--parametrization", raw.parametrization, PARAMETRIZATION_NAMES);
   const optimizer = oneOf("--optimizer", raw.optimizer, optimizerNames);
-  if (optimizer === "adam" && (parametrization === "mup" || parametrization === "mean-field"))
-    throw new InputError(
-      "--parametrization",
-      `${parametrization}'s per-layer lr factors are SGD's (Tensor Programs V, Table 3); adam is not supported with it: use --optimizer sgd or momentum`,
-    );
   const lr = num("--lr", raw.lr, { minExclusive: 0 });
   const steps = int("--steps", raw.steps, 1, 100_000_000);
   const batchSize = int("--batch-size", raw.batchSize, 0, 100_000_000);
@@ -217,7 +212,11 @@ async function runTrain(raw: RawOptions): Promise<void> {
     loss: data.task === "classification" ? "cross_entropy" : "mse",
     dtype,
   });
-  const task = { objective: objective(model), predict: model.apply, lrScales: model.lrScales };
+  const task = {
+    objective: objective(model),
+    predict: model.apply,
+    lrScales: optimizerLrScales(model, optimizer),
+  };
   const bar = progress(steps, "train", json);
   try {
     const init = model.init(seed);

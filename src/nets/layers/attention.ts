@@ -7,11 +7,26 @@
  *   Y = concat_h(A_h V_h) W_oᵀ + b_o
  * Weights W ~ N(0, σ_w²/d), biases ~ N(0, σ_b²) (PyTorch's nn.MultiheadAttention zeroes the
  * biases: σ_b² = 0). The output ends in the fresh projection W_o, so the layer is `fresh`.
+ *
+ * Under a width parametrization (../parametrizations.ts; "sp" is the above) the four projections
+ * are the table's hidden layers (fan-in d: init, multiplier, SGD and Adam lr factors) and the
+ * biases its biases. µP (Tensor Programs V, §4 and appendix on Transformers) also scales the
+ * attention logits by 1/d_h instead of 1/√d_h: after training, q and k are correlated and
+ * q·k grows like d_h (a law of large numbers), not √d_h (a central limit). Written here as
+ * 1/d_h exactly (no base-width multiplier), so at init the logits are O(1/√d_h) and the
+ * attention tends to uniform as d_h grows.
+ *
  * There is no infinite-width view here (T is small): the APJN is measured empirically.
  */
 import { InputError } from "../../errors.js";
 import type { JaxArray, JaxModule } from "../jax.js";
-import type { Layer } from "./layer.js";
+import {
+  biasScaling,
+  parametrization as parametrizationTable,
+  storedScaling,
+} from "../parametrizations.js";
+import { lrFactors } from "./dense.js";
+import type { Layer, Parametrization } from "./layer.js";
 
 export interface AttentionConfig {
   tokens: number;
@@ -20,7 +35,15 @@ export interface AttentionConfig {
   sigmaW2?: number;
   /** bias variance σ_b² (default 0) */
   sigmaB2?: number;
+  /** "standard" (= "sp", default) or "mup" (see the module comment) */
+  parametrization?: Extract<Parametrization, "standard" | "sp" | "mup">;
 }
+
+/** The logit scale of `selfAttention`: 1/d_h in µP, 1/√d_h otherwise. */
+export const attentionLogitScale = (
+  parametrization: AttentionConfig["parametrization"],
+  dh: number,
+) => (parametrization === "mup" ? 1 / dh : 1 / Math.sqrt(dh));
 
 export interface AttentionParams {
   wq: JaxArray;
@@ -37,9 +60,13 @@ export function selfAttention(cfg: AttentionConfig): Layer {
   const { tokens: T, heads: H } = cfg;
   const sigmaW2 = cfg.sigmaW2 ?? 1;
   const sigmaB2 = cfg.sigmaB2 ?? 0;
+  const pz = cfg.parametrization === "mup" ? "mup" : "sp";
+  const table = parametrizationTable(pz);
+  const weight = (d: number) => storedScaling(table.layer("hidden", d, d), Math.sqrt(sigmaW2));
+  const bias = (d: number) => storedScaling(biasScaling(table, d), Math.sqrt(sigmaB2));
   return {
-    name: `attention(T=${T}, H=${H})`,
-    key: `attention(${T},${H})`,
+    name: `attention(T=${T}, H=${H}${pz === "mup" ? ", µP" : ""})`,
+    key: pz === "mup" ? `attention-mup(${T},${H},${sigmaW2},${sigmaB2})` : `attention(${T},${H})`,
     hasTheory: false,
     fresh: () => true,
     init(rng, nIn) {
@@ -47,14 +74,23 @@ export function selfAttention(cfg: AttentionConfig): Layer {
         throw new InputError("width", `${nIn} features do not split into ${T} tokens`);
       const d = nIn / T;
       if (d % H !== 0) throw new InputError("heads", `${d} channels do not split into ${H} heads`);
-      const w = () => ({ shape: [d, d], data: rng.normals(d * d, Math.sqrt(sigmaW2 / d)) });
-      const b = () => ({ shape: [d], data: rng.normals(d, Math.sqrt(sigmaB2)) });
+      const [ws, bs] = [weight(d), bias(d)];
+      const w = () => ({ shape: [d, d], data: rng.normals(d * d, ws.std), ...lrFactors(ws) });
+      const b = () => ({ shape: [d], data: rng.normals(d, bs.std), ...lrFactors(bs) });
       return {
         params: { wq: w(), wk: w(), wv: w(), wo: w(), bq: b(), bk: b(), bv: b(), bo: b() },
         nOut: nIn,
       };
     },
-    apply: (jax, params, x) => attend(jax, params as unknown as AttentionParams, x, T, H),
+    apply(jax, params, x) {
+      const d = x.shape[x.shape.length - 1]! / T;
+      const m = {
+        w: weight(d).multiplier,
+        b: bias(d).multiplier,
+        logits: attentionLogitScale(pz, d / H),
+      };
+      return attend(jax, params as unknown as AttentionParams, x, T, H, m);
+    },
     map() {
       throw new InputError(
         "architecture",
@@ -64,33 +100,36 @@ export function selfAttention(cfg: AttentionConfig): Layer {
   };
 }
 
-/** The forward pass of `selfAttention` on x [..., T·d]; consumes params and x. */
-function attend(jax: JaxModule, p: AttentionParams, x: JaxArray, T: number, H: number): JaxArray {
+/**
+ * The forward pass of `selfAttention` on x [..., T·d] with multipliers `mult` (weights, biases: the
+ * table's; logits: 1/√d_h or 1/d_h); consumes params and x.
+ */
+function attend(
+  jax: JaxModule,
+  p: AttentionParams,
+  x: JaxArray,
+  T: number,
+  H: number,
+  mult: { w: number; b: number; logits: number },
+): JaxArray {
   const np = jax.numpy;
   const lead = x.shape.slice(0, -1);
   const d = x.shape[x.shape.length - 1]! / T;
   const dh = d / H;
   const X = x.reshape([...lead, T, d]);
   // [..., T, d] → [..., H, T, d_h]
+  const scaled = (t: JaxArray, s: number) => (s === 1 ? t : t.mul(s));
+  const linear = (h: JaxArray, w: JaxArray, b: JaxArray) =>
+    scaled(np.matmul(h, np.transpose(w)), mult.w).add(scaled(b, mult.b));
   const project = (w: JaxArray, b: JaxArray, h: JaxArray) =>
-    np.swapaxes(
-      np
-        .matmul(h, np.transpose(w))
-        .add(b)
-        .reshape([...lead, T, H, dh]),
-      -2,
-      -3,
-    );
+    np.swapaxes(linear(h, w, b).reshape([...lead, T, H, dh]), -2, -3);
   const q = project(p.wq, p.bq, X.ref);
   const k = project(p.wk, p.bk, X.ref);
   const v = project(p.wv, p.bv, X);
-  const scores = np.matmul(q, np.swapaxes(k, -1, -2)).mul(1 / Math.sqrt(dh));
+  const scores = np.matmul(q, np.swapaxes(k, -1, -2)).mul(mult.logits);
   const m = jax.lax.stopGradient(np.max(scores.ref, -1, { keepdims: true }));
   const e = np.exp(scores.sub(m));
   const a = e.ref.div(np.sum(e, -1, { keepdims: true }));
   const heads = np.swapaxes(np.matmul(a, v), -2, -3).reshape([...lead, T, d]);
-  return np
-    .matmul(heads, np.transpose(p.wo))
-    .add(p.bo)
-    .reshape([...lead, T * d]);
+  return linear(heads, p.wo, p.bo).reshape([...lead, T * d]);
 }

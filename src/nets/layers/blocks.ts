@@ -3,7 +3,7 @@ import { InputError } from "../../errors.js";
 import type { Activation } from "../../theory/activations.js";
 import type { LayerKind } from "../parametrizations.js";
 import { perGroup, residual, scale, serial, sum, transposeGroups } from "./combinators.js";
-import { dense } from "./dense.js";
+import { dense, vectorLike } from "./dense.js";
 import { act } from "./elementwise.js";
 import type { Layer, Parametrization } from "./layer.js";
 import { LAYERNORM_EPS, layerNorm } from "./layernorm.js";
@@ -38,7 +38,11 @@ export interface MlpBlockConfig {
 export function mlpBlock(cfg: MlpBlockConfig): Layer {
   const ln = cfg.layernorm ?? "none";
   const phi = act(cfg.activation);
-  const norm = layerNorm(LAYERNORM_EPS, cfg.lnAffine ?? false);
+  // an affine LN's γ and β are biases of the parametrization (factors from its width)
+  const norm = vectorLike(
+    layerNorm(LAYERNORM_EPS, cfg.lnAffine ?? false),
+    cfg.parametrization ?? "standard",
+  );
   const body = ln === "pre" ? [norm, phi] : ln === "post" ? [phi, norm] : [phi];
   const s = cfg.branchScale ?? 1;
   const fc = dense(cfg.width ?? 0, cfg.sigmaW2, cfg.sigmaB2, cfg.parametrization, cfg.kind);

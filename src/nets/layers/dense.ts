@@ -7,7 +7,39 @@ import {
   parametrization as parametrizationTable,
   storedScaling,
 } from "../parametrizations.js";
-import type { HostTensor, Layer, Parametrization } from "./layer.js";
+import type { HostParams, HostTensor, Layer, Parametrization } from "./layer.js";
+
+/** A tensor's SGD and Adam learning-rate factors (a table row's `lr` and `adamLr`). */
+export type LrFactors = { lr: number; adamLr: number };
+
+/** The factors as `HostTensor` fields (those ≠ 1 only). */
+export const lrFactors = (s: LrFactors): Pick<HostTensor, "lr" | "adamLr"> => ({
+  ...(s.lr === 1 ? {} : { lr: s.lr }),
+  ...(s.adamLr === 1 ? {} : { adamLr: s.adamLr }),
+});
+
+/**
+ * `layer` with the lr factors of a bias of `fanOut` units (default: the layer's output width) in
+ * `parametrization` (`biasScaling`: SGD fan_out, Adam 1 in µP) on every parameter tensor: for
+ * vector-like parameters (LayerNorm gain and shift, a position embedding), which Tensor Programs V
+ * treats as biases.
+ */
+export function vectorLike(layer: Layer, parametrization: Parametrization, fanOut?: number): Layer {
+  const name = parametrization === "standard" ? "sp" : parametrization;
+  const table = parametrizationTable(name);
+  const tag = (p: HostParams, f: Pick<HostTensor, "lr" | "adamLr">): HostParams => {
+    if (Array.isArray(p)) return p.map((q) => tag(q, f));
+    if ("data" in p && p.data instanceof Float64Array) return { ...(p as HostTensor), ...f };
+    return Object.fromEntries(Object.entries(p).map(([k, q]) => [k, tag(q as HostParams, f)]));
+  };
+  return {
+    ...layer,
+    init(rng, nIn) {
+      const r = layer.init(rng, nIn);
+      return { ...r, params: tag(r.params, lrFactors(biasScaling(table, fanOut ?? r.nOut))) };
+    },
+  };
+}
 
 /**
  * Dense to `width` units: q' = σ_w² q + σ_b² (same for q12), χ = σ_w²; the output is a centred
@@ -21,7 +53,7 @@ import type { HostTensor, Layer, Parametrization } from "./layer.js";
  * `biasScaling`). Standard stores W ~ N(0, σ_w²/N_in), b ~ N(0, σ_b²); NTK stores W, b ~ N(0, 1)
  * and multiplies by σ_w/√N_in, σ_b in the forward pass (same function at initialization,
  * different gradient scales); µP and mean-field differ by layer kind. The table's lr factors go
- * on the parameter tensors (`HostTensor.lr`, for the optimizer). W is stored [N_out, N_in] and
+ * on the parameter tensors (`HostTensor.lr` and `.adamLr`, for the optimizer). W is stored [N_out, N_in] and
  * transposed inside the compiled step once per use (a transpose used twice is materialised: a
  * copy per layer). The input width comes from the previous layer (an embedding is dense(hidden)
  * on inputs of any width, a readout dense(classes) on the hidden width).
@@ -49,10 +81,10 @@ export function dense(
     fresh: () => true,
     init(rng, nIn) {
       const w = weight(nIn);
-      const tensor = (shape: number[], n: number, s: { std: number; lr: number }): HostTensor => ({
+      const tensor = (shape: number[], n: number, s: { std: number } & LrFactors): HostTensor => ({
         shape,
         data: rng.normals(n, s.std),
-        ...(s.lr === 1 ? {} : { lr: s.lr }),
+        ...lrFactors(s),
       });
       return {
         params: { w: tensor([width, nIn], nIn * width, w), b: tensor([width], width, bias) },

@@ -1,6 +1,6 @@
 /** The layer library, one file per family: see ./layer.ts for what a layer is. */
 
-export { type AttentionConfig, selfAttention } from "./attention.js";
+export { type AttentionConfig, attentionLogitScale, selfAttention } from "./attention.js";
 export {
   type LayerNormPlacement,
   type MixerBlockConfig,
@@ -9,7 +9,7 @@ export {
   mlpBlock,
 } from "./blocks.js";
 export { perGroup, residual, scale, serial, sum, transposeGroups } from "./combinators.js";
-export { dense } from "./dense.js";
+export { dense, type LrFactors, lrFactors, vectorLike } from "./dense.js";
 export { act } from "./elementwise.js";
 export {
   derivedJvp,
@@ -28,5 +28,6 @@ export {
   type LnPlacement,
   meanTokens,
   positionEmbedding,
+  type TransformerParametrization,
   tokenNorm,
 } from "./transformer.js";

@@ -24,10 +24,12 @@ export interface HostTensor {
   shape: number[];
   data: Float64Array;
   /**
-   * learning-rate factor of this tensor (default 1): the optimizer's step is η · lr (the
+   * learning-rate factor of this tensor (default 1): the SGD / momentum step is η · lr (the
    * parametrization's per-layer factor, ../parametrizations.ts)
    */
   lr?: number;
+  /** Adam's learning-rate factor (default 1): Adam's step is η · adamLr (the table's Adam column) */
+  adamLr?: number;
 }
 /** Parameters of a layer: a tree of tensors (objects and arrays); `[]` for none. */
 export type HostParams = HostTensor | HostParams[] | { [k: string]: HostParams };

@@ -7,15 +7,19 @@
  * with FFN(z) = W₂ φ(W₁ z + b₁) + b₂ per token (hidden width r·d) and LN over each token's
  * channels (affine: γ = 1, β = 0 at initialization), as in Xiong et al. 2020, "On Layer
  * Normalization in the Transformer Architecture", fig. 1.
+ *
+ * Width parametrization ("sp" or "mup", ../parametrizations.ts): Q, K, V, O and both FFN
+ * weights are the table's hidden layers, LayerNorm gains and shifts and the position embedding
+ * are vector-like (biases: `vectorLike`), and µP's attention uses 1/d_h logits (./attention.ts).
  */
 import { InputError } from "../../errors.js";
 import type { Activation } from "../../theory/activations.js";
 import type { JaxArray } from "../jax.js";
 import { selfAttention } from "./attention.js";
 import { perGroup, scale, serial, sum } from "./combinators.js";
-import { dense } from "./dense.js";
+import { dense, vectorLike } from "./dense.js";
 import { act } from "./elementwise.js";
-import type { JaxParams, Layer } from "./layer.js";
+import type { JaxParams, Layer, Parametrization } from "./layer.js";
 import { LAYERNORM_EPS, layerNorm } from "./layernorm.js";
 
 export type LnPlacement = "pre" | "post";
@@ -72,20 +76,27 @@ export interface EncoderBlockConfig {
   mlpRatio?: number;
   activation: Activation;
   ln: LnPlacement;
+  /** "standard" (= "sp", default) or "mup" */
+  parametrization?: TransformerParametrization;
 }
 
-/** LayerNorm over each token's d channels, affine. */
-export const tokenNorm = (d: number) => perGroup(d, layerNorm(LAYERNORM_EPS, true));
+/** The parametrizations the Transformer supports. */
+export type TransformerParametrization = Extract<Parametrization, "standard" | "sp" | "mup">;
+
+/** LayerNorm over each token's d channels, affine (γ, β vector-like in the parametrization). */
+export const tokenNorm = (d: number, parametrization: TransformerParametrization = "standard") =>
+  vectorLike(perGroup(d, layerNorm(LAYERNORM_EPS, true)), parametrization, d);
 
 /** One encoder block (see the module comment); all dense layers use σ_w² = 1, σ_b² = 0. */
 export function encoderBlock(cfg: EncoderBlockConfig): Layer {
   const { tokens: T, width: d, heads } = cfg;
-  const attn = selfAttention({ tokens: T, heads });
+  const pz = cfg.parametrization ?? "standard";
+  const attn = selfAttention({ tokens: T, heads, parametrization: pz });
   const ffn = perGroup(
     d,
-    serial(dense((cfg.mlpRatio ?? 4) * d, 1, 0), act(cfg.activation), dense(d, 1, 0)),
+    serial(dense((cfg.mlpRatio ?? 4) * d, 1, 0, pz), act(cfg.activation), dense(d, 1, 0, pz)),
   );
-  const ln = tokenNorm(d);
+  const ln = tokenNorm(d, pz);
   const skip = scale(1);
   const block =
     cfg.ln === "pre"
