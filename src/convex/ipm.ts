@@ -39,8 +39,10 @@ import {
   type Matrix,
   matrix,
   norm2,
+  timesTransposed,
   timesX,
   timesXt,
+  transpose,
   upperSolve,
 } from "./linalg.js";
 import {
@@ -637,10 +639,11 @@ function pairGrams(p: ConvexProblem, curvature: Float64Array | undefined): Float
   const M = new Float64Array(N * N);
   const w = new Float64Array(n);
   const block = matrix(d, d);
+  const Xt = transpose(p.X);
   for (let i = 0; i < P; i++)
     for (let j = 0; j <= i; j++) {
       for (let k = 0; k < n; k++) w[k] = m[i * n + k] && m[j * n + k] ? (curvature?.[k] ?? 1) : 0;
-      gram(p.X, w, block);
+      gram(p.X, w, block, Xt);
       for (let a = 0; a < d; a++)
         for (let b = 0; b < d; b++) {
           M[(i * d + a) * N + j * d + b] = block.data[a * d + b]!;
@@ -686,9 +689,10 @@ export function newtonSystem(
   const c = tau * p.lambda;
   const blocks = new Float64Array(G * d * d);
   const H = matrix(d, d);
+  const Xt = transpose(p.X);
   for (let g = 0; g < G; g++) {
     const { first, second } = socCurvature(c, norm2(st.u, g * d, d) ** 2);
-    gram(p.X, weights.subarray(g * n, g * n + n), H);
+    gram(p.X, weights.subarray(g * n, g * n + n), H, Xt);
     for (let a = 0; a < d; a++) {
       const ua = second * st.u[g * d + a]!;
       for (let b = 0; b < d; b++) H.data[a * d + b] += ua * st.u[g * d + b]!;
@@ -724,29 +728,20 @@ export function newtonSystem(
     // ((τΛ)⁻¹ + Σ_i D_i X K_i Xᵀ D_i) e = FP b.
     const S = matrix(n, n);
     for (let k = 0; k < n; k++) S.data[k * n + k] = 1 / (tau * Math.max(lambdaDiag[k]!, 1e-200));
+    // Per pattern: X_A (its active rows, gathered), T = X_A K_i, S[A, A] += T X_Aᵀ (lower half).
     const active = new Int32Array(n);
+    const XA = new Float64Array(n * d);
     const T = new Float64Array(n * d);
+    const C = new Float64Array(n * n);
     for (let i = 0; i < P; i++) {
-      const Ki = K.subarray(i * d * d, (i + 1) * d * d);
       let na = 0;
       for (let k = 0; k < n; k++) if (masks[i * n + k]) active[na++] = k;
+      for (let a = 0; a < na; a++) XA.set(x.subarray(active[a]! * d, active[a]! * d + d), a * d);
+      timesTransposed(XA, K.subarray(i * d * d, (i + 1) * d * d), na, d, d, T);
+      timesTransposed(T, XA, na, na, d, C, true);
       for (let a = 0; a < na; a++) {
-        const xo = active[a]! * d;
-        for (let col = 0; col < d; col++) {
-          let v = 0;
-          for (let j = 0; j < d; j++) v += x[xo + j]! * Ki[j * d + col]!;
-          T[a * d + col] = v;
-        }
-      }
-      for (let a = 0; a < na; a++) {
-        const to = a * d;
         const so = active[a]! * n;
-        for (let bb = 0; bb <= a; bb++) {
-          const xo = active[bb]! * d;
-          let v = 0;
-          for (let j = 0; j < d; j++) v += T[to + j]! * x[xo + j]!;
-          S.data[so + active[bb]!] += v;
-        }
+        for (let bb = 0; bb <= a; bb++) S.data[so + active[bb]!] += C[a * na + bb]!;
       }
     }
     for (let a = 0; a < n; a++)
