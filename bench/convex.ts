@@ -63,7 +63,7 @@ const IPM_CASE: Case = { n: 1000, features: 49, P: 100, refIters: 0, fallbackIte
 const DATASETS: DatasetName[] = ["iris", "breast_cancer", "synthetic", "digits"];
 
 /** ADMM iterations allowed on each interior-point problem (its time to 1e-6, or the gap reached). */
-const ADMM_BUDGET = 1000;
+const ADMM_BUDGET = 500;
 
 /** CLI defaults: seed 0, patterns from Rng(0).split(), P by defaultPatternCount, λ = 0.1 λ_max. */
 function datasetProblem(name: DatasetName): ConvexProblem {

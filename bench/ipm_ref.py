@@ -34,6 +34,18 @@ from blas_info import blas_info  # noqa: E402
 CENTRALITY_CORRECTORS = 3
 
 
+def cholesky_batched(H):
+    """Lower Cholesky factors of a stack of matrices; one that LAPACK rejects gets `factor`'s shift."""
+    try:
+        return np.linalg.cholesky(H)
+    except np.linalg.LinAlgError:
+        out = np.empty_like(H)
+        for g in range(H.shape[0]):
+            L, _ = factor(H[g])
+            out[g] = np.tril(L)
+        return out
+
+
 def factor(A):
     try:
         return cho_factor(A, lower=True, check_finite=False)
@@ -102,7 +114,7 @@ def newton_system(pr, U, tau, weights, form, cache):
 
     if form == "samples":
         # H_g^{-1} = L_g^{-T} L_g^{-1} from the Cholesky factors (batched over the groups)
-        Linv = np.linalg.inv(np.linalg.cholesky(H))
+        Linv = np.linalg.inv(cholesky_batched(H))
         Hinv = np.matmul(Linv.transpose(0, 2, 1), Linv)
         K = Hinv[:P] + Hinv[P:]
         S = np.eye(n) / tau
@@ -130,7 +142,7 @@ def newton_system(pr, U, tau, weights, form, cache):
         Ls, Ws = [], []
         for i in range(P):
             hv, hw = H[i], H[P + i]
-            L = np.linalg.cholesky(hv + hw)
+            L = cholesky_batched((hv + hw)[None])[0]
             W = solve_triangular(L, hv, lower=True, check_finite=False)
             Ls.append(L)
             Ws.append(W)
