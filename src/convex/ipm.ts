@@ -151,7 +151,8 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
     // further steps only drive τ to overflow.
     if ((pairTerms + 2 * groupCount(p)) * mu <= 1e-15 * objective(p, st)) break;
     tau = 1 / (sigma * mu);
-    const weights = z.map((v, j) => (v === 0 ? 0 : (tau * v) / st.slack[j]!));
+    const weights = new Float64Array(z.length);
+    for (let j = 0; j < z.length; j++) if (z[j] !== 0) weights[j] = (tau * z[j]!) / st.slack[j]!;
     let sys: ReturnType<typeof newtonSystem>;
     try {
       sys = newtonSystem(p, st, tau, weights, opts.form, hs && hingeCurvature(p, st, hs));
@@ -181,9 +182,9 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
       szAff += (st.slack[j]! + aAff * predictor.ds[j]!) * (z[j]! + aAff * predictor.dz[j]!);
     if (hs && hPred) szAff += hingeProducts(p, st, hs, { step: hPred, dfu: predictor.dfu }, aAff);
     sigma = Math.min(1, Math.max(1e-3, (szAff / sz) ** 3));
-    const target = z.map((v, j) =>
-      v === 0 ? 0 : sigma * mu - predictor.ds[j]! * predictor.dz[j]!,
-    );
+    const target = new Float64Array(z.length);
+    for (let j = 0; j < z.length; j++)
+      if (z[j] !== 0) target[j] = sigma * mu - predictor.ds[j]! * predictor.dz[j]!;
     const hTarget = hPred && hingeTargets(p, hPred, predictor.dfu, sigma * mu);
     // ψ's gradient at τ = 1/(σμ) would need a new factorization: keep τ, scale the target.
     const solveFor = (tg: Float64Array) => {
@@ -209,11 +210,13 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
       const trial = Math.min(1, step.alpha + 0.2);
       const lo = 0.1 * sigma * mu;
       const hi = 10 * sigma * mu;
-      const tg = step.target.map((t, j) => {
-        if (z[j] === 0) return 0;
-        const v = (st.slack[j]! + trial * step.dir.ds[j]!) * (z[j]! + trial * step.dir.dz[j]!);
-        return t + (v < lo ? lo - v : v > hi ? Math.max(hi - v, -hi) : 0);
-      });
+      const { ds, dz } = step.dir;
+      const tg = new Float64Array(z.length);
+      for (let j = 0; j < z.length; j++) {
+        if (z[j] === 0) continue;
+        const v = (st.slack[j]! + trial * ds[j]!) * (z[j]! + trial * dz[j]!);
+        tg[j] = step.target[j]! + (v < lo ? lo - v : v > hi ? Math.max(hi - v, -hi) : 0);
+      }
       const next = solveFor(tg);
       if (next.alpha < 1.01 * step.alpha) break;
       step = next;
@@ -226,11 +229,11 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
         z2: hs.z2.map((v, k) => v + alpha * hCorr.dz2[k]!),
       };
     st = {
-      u: st.u.map((v, j) => v + alpha * corrector.du[j]!),
-      fu: st.fu.map((v, k) => v + alpha * corrector.dfu[k]!),
-      slack: st.slack.map((v, j) => v + alpha * corrector.ds[j]!),
+      u: plus(st.u, alpha, corrector.du),
+      fu: plus(st.fu, alpha, corrector.dfu),
+      slack: plus(st.slack, alpha, corrector.ds),
     };
-    z = z.map((v, j) => v + alpha * corrector.dz[j]!);
+    z = plus(z, alpha, corrector.dz);
     trace.push({ iter, objective: objective(p, st) });
     opts.onIter?.(iter, trace[trace.length - 1]!.objective);
     const th = hs ? hs.z2.map((v, k) => p.y[k]! * v) : theta(p, st);
@@ -287,6 +290,13 @@ function sparsify(
   return out;
 }
 
+/** a + α b (a new array). */
+function plus(a: Float64Array, alpha: number, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let j = 0; j < a.length; j++) out[j] = a[j]! + alpha * b[j]!;
+  return out;
+}
+
 /** A primal-dual direction: Δu and its images, and Δz = (target − z∘GΔu)/s − z for cone rows. */
 interface Direction {
   du: Float64Array;
@@ -303,7 +313,11 @@ function direction(
   target: Float64Array,
 ): Direction {
   const img = evaluate(p, du);
-  const dz = z.map((v, j) => (v === 0 ? 0 : (target[j]! - v * img.slack[j]!) / st.slack[j]! - v));
+  const dz = new Float64Array(z.length);
+  for (let j = 0; j < z.length; j++) {
+    const v = z[j]!;
+    if (v !== 0) dz[j] = (target[j]! - v * img.slack[j]!) / st.slack[j]! - v;
+  }
   return { du, dfu: img.fu, ds: img.slack, dz };
 }
 
@@ -867,7 +881,8 @@ export function newtonSystem(
     chol: Matrix[],
     toE: (b: Float64Array) => Float64Array,
   ): Float64Array {
-    const y = grad.map((v) => -v);
+    const y = new Float64Array(grad.length);
+    for (let j = 0; j < y.length; j++) y[j] = -grad[j]!;
     for (let g = 0; g < G; g++) cholSolve(chol[g]!, y, g * d);
     const b = new Float64Array(P * d);
     for (let g = 0; g < G; g++) {
@@ -918,7 +933,8 @@ function barrierGradient(
   const { rows: n, cols: d } = p.X;
   const dl = lossGrad ? Float64Array.from(lossGrad) : p.loss.grad(st.fu, p.y, new Float64Array(n));
   for (let k = 0; k < n; k++) dl[k] = tau * dl[k]!;
-  const cone = target.map((t, j) => (-tau * t) / st.slack[j]!);
+  const cone = new Float64Array(target.length);
+  for (let j = 0; j < cone.length; j++) cone[j] = (-tau * target[j]!) / st.slack[j]!;
   const grad = adjoint(p, dl, cone);
   const c = tau * p.lambda;
   for (let g = 0; g < groupCount(p); g++) {
