@@ -3,10 +3,10 @@
  * §19.3) for the ReLU program with a smooth or hinge loss, min ℓ(Fu) + λ Σ_g ‖u_g‖ s.t. s = Gu ≥ 0.
  *
  * Cone rows are treated primal-dual: multipliers z ≥ 0 with s ∘ z → target (μ = sᵀz/m, target
- * σμ plus Mehrotra's second-order correction, σ = (μ_aff/μ)³); then up to three of Gondzio's
- * centrality correctors (Gondzio 1996), which reuse the factorization and lengthen the step). The group norms are treated by
- * their second-order-cone barrier with the epigraph variable eliminated in closed form: for
- * c = τλ (τ = 1/(σμ)) and q = √(1 + c² r), min_t τλt − log(t² − r) is ψ_τ(r) = q − log(1 + q)
+ * σμ plus Mehrotra's second-order correction, σ = (μ_aff/μ)³; then up to three of Gondzio's
+ * centrality correctors (Gondzio 1996), which reuse the factorization and lengthen the step). The group
+ * norms are treated by their second-order-cone barrier with the epigraph variable eliminated in closed
+ * form: for c = τλ (τ = 1/(σμ)) and q = √(1 + c² r), min_t τλt − log(t² − r) is ψ_τ(r) = q − log(1 + q)
  * (+ const) at t = (1 + q)/c, so ∇ = 2ψ' u, ∇² = 2ψ' I + 4ψ'' u uᵀ with 2ψ' = c²/(1 + q),
  * 4ψ'' = −c⁴/(q (1 + q)²) (positive definite: the u-direction curvature is c²/(q (1 + q))).
  * Cone rows of a zero data row are identically 0 ≥ 0 and are left out.
