@@ -121,41 +121,134 @@ export function timesX(
   return out;
 }
 
-/** XᵀX, or Xᵀ diag(w) X with row weights w (d × d). */
-export function gram(X: Matrix, w?: Float64Array, G: Matrix = matrix(X.cols, X.cols)): Matrix {
+/** Xᵀ as a row-major d × n matrix. */
+export function transpose(X: Matrix): Matrix {
   const { rows: n, cols: d, data: x } = X;
-  G.data.fill(0);
-  let i = 0;
-  // four rows per pass over the lower triangle of G (a quarter of its loads and stores)
-  for (; i + 4 <= n; i += 4) {
-    const o0 = i * d;
-    const o1 = o0 + d;
-    const o2 = o1 + d;
-    const o3 = o2 + d;
-    const w0 = w ? w[i]! : 1;
-    const w1 = w ? w[i + 1]! : 1;
-    const w2 = w ? w[i + 2]! : 1;
-    const w3 = w ? w[i + 3]! : 1;
-    for (let a = 0; a < d; a++) {
-      const x0 = w0 * x[o0 + a]!;
-      const x1 = w1 * x[o1 + a]!;
-      const x2 = w2 * x[o2 + a]!;
-      const x3 = w3 * x[o3 + a]!;
-      const ao = a * d;
-      for (let b = 0; b <= a; b++)
-        G.data[ao + b] += x0 * x[o0 + b]! + x1 * x[o1 + b]! + x2 * x[o2 + b]! + x3 * x[o3 + b]!;
+  const out = matrix(d, n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out.data[j * n + i] = x[i * d + j]!;
+  return out;
+}
+
+/**
+ * out[a·stride + b] = Σ_j A[a·k + j] B[b·k + j] (a < m, b < r): the product A Bᵀ of a row-major m × k
+ * and r × k matrix. With `lower`, only b ≤ a is needed (entries above the diagonal within the
+ * diagonal 4 × 4 tiles are written too). 4 × 4 tiles of 16 running sums: each loaded entry serves
+ * four products (the inner loop of the Newton matrix and of every Gram matrix).
+ */
+export function timesTransposed(
+  A: Float64Array,
+  B: Float64Array,
+  m: number,
+  r: number,
+  k: number,
+  out: Float64Array,
+  lower = false,
+  stride = r,
+): Float64Array {
+  let a = 0;
+  for (; a + 4 <= m; a += 4) {
+    const a0 = a * k;
+    const a1 = a0 + k;
+    const a2 = a1 + k;
+    const a3 = a2 + k;
+    const end = lower ? Math.min(a + 4, r) : r;
+    let b = 0;
+    for (; b + 4 <= end; b += 4) {
+      const b0 = b * k;
+      const b1 = b0 + k;
+      const b2 = b1 + k;
+      const b3 = b2 + k;
+      let c00 = 0;
+      let c01 = 0;
+      let c02 = 0;
+      let c03 = 0;
+      let c10 = 0;
+      let c11 = 0;
+      let c12 = 0;
+      let c13 = 0;
+      let c20 = 0;
+      let c21 = 0;
+      let c22 = 0;
+      let c23 = 0;
+      let c30 = 0;
+      let c31 = 0;
+      let c32 = 0;
+      let c33 = 0;
+      for (let j = 0; j < k; j++) {
+        const x0 = A[a0 + j]!;
+        const x1 = A[a1 + j]!;
+        const x2 = A[a2 + j]!;
+        const x3 = A[a3 + j]!;
+        const y0 = B[b0 + j]!;
+        const y1 = B[b1 + j]!;
+        const y2 = B[b2 + j]!;
+        const y3 = B[b3 + j]!;
+        c00 += x0 * y0;
+        c01 += x0 * y1;
+        c02 += x0 * y2;
+        c03 += x0 * y3;
+        c10 += x1 * y0;
+        c11 += x1 * y1;
+        c12 += x1 * y2;
+        c13 += x1 * y3;
+        c20 += x2 * y0;
+        c21 += x2 * y1;
+        c22 += x2 * y2;
+        c23 += x2 * y3;
+        c30 += x3 * y0;
+        c31 += x3 * y1;
+        c32 += x3 * y2;
+        c33 += x3 * y3;
+      }
+      let o = a * stride + b;
+      out[o] = c00;
+      out[o + 1] = c01;
+      out[o + 2] = c02;
+      out[o + 3] = c03;
+      o += stride;
+      out[o] = c10;
+      out[o + 1] = c11;
+      out[o + 2] = c12;
+      out[o + 3] = c13;
+      o += stride;
+      out[o] = c20;
+      out[o + 1] = c21;
+      out[o + 2] = c22;
+      out[o + 3] = c23;
+      o += stride;
+      out[o] = c30;
+      out[o + 1] = c31;
+      out[o + 2] = c32;
+      out[o + 3] = c33;
     }
+    for (let i = a; i < a + 4; i++)
+      for (let bb = b; bb < (lower ? Math.min(i + 1, r) : r); bb++)
+        out[i * stride + bb] = dot(A, B, i * k, bb * k, k);
   }
-  for (; i < n; i++) {
-    const xo = i * d;
-    const wi = w ? w[i]! : 1;
-    if (wi === 0) continue;
-    for (let a = 0; a < d; a++) {
-      const xa = wi * x[xo + a]!;
-      const ao = a * d;
-      for (let b = 0; b <= a; b++) G.data[ao + b] += xa * x[xo + b]!;
-    }
+  for (; a < m; a++)
+    for (let b = 0; b < (lower ? Math.min(a + 1, r) : r); b++)
+      out[a * stride + b] = dot(A, B, a * k, b * k, k);
+  return out;
+}
+
+/**
+ * XᵀX, or Xᵀ diag(w) X with row weights w (d × d), as (W Xᵀ)(Xᵀ)ᵀ by `timesTransposed` on Xᵀ
+ * (`Xt`, e.g. from `transpose`; computed when not given).
+ */
+export function gram(
+  X: Matrix,
+  w?: Float64Array,
+  G: Matrix = matrix(X.cols, X.cols),
+  Xt: Matrix = transpose(X),
+): Matrix {
+  const { rows: n, cols: d } = X;
+  let left = Xt.data;
+  if (w) {
+    left = new Float64Array(d * n);
+    for (let j = 0; j < d; j++)
+      for (let i = 0; i < n; i++) left[j * n + i] = w[i]! * Xt.data[j * n + i]!;
   }
+  timesTransposed(left, Xt.data, d, d, n, G.data, true);
   for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) G.data[b * d + a] = G.data[a * d + b]!;
   return G;
 }

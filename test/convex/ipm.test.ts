@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { admm } from "../../src/convex/admm.js";
 import { certificate } from "../../src/convex/certificate.js";
 import { interiorPoint, newtonSystem } from "../../src/convex/ipm.js";
+import { gram, matrix, timesTransposed, transpose } from "../../src/convex/linalg.js";
 import { hinge, logistic, squared } from "../../src/convex/losses.js";
 import { enumeratePatterns, samplePatterns } from "../../src/convex/patterns.js";
 import {
@@ -17,6 +18,43 @@ import {
 import { iris } from "../../src/data/datasets.js";
 import { Rng } from "../../src/rng.js";
 import { expectSameOptimum, tinyData } from "./helpers.js";
+
+describe("Newton-matrix kernels against naive triple loops", () => {
+  it("timesTransposed (full and lower triangle, sizes off the 4 × 4 tiles) and the weighted Gram matrix Xᵀ diag(w) X", () => {
+    const rng = new Rng(3);
+    for (const [m, r, k] of [
+      [1, 1, 1],
+      [5, 7, 3],
+      [9, 9, 13],
+      [12, 8, 50],
+    ] as const) {
+      const A = rng.normals(m * k);
+      const B = rng.normals(r * k);
+      const naive = (a: number, b: number) => {
+        let v = 0;
+        for (let j = 0; j < k; j++) v += A[a * k + j]! * B[b * k + j]!;
+        return v;
+      };
+      const full = timesTransposed(A, B, m, r, k, new Float64Array(m * r));
+      const lower = timesTransposed(A, B, m, r, k, new Float64Array(m * (r + 2)), true, r + 2);
+      for (let a = 0; a < m; a++)
+        for (let b = 0; b < r; b++) {
+          expect(Math.abs(full[a * r + b]! - naive(a, b))).toBeLessThan(1e-12 * k);
+          if (b <= a)
+            expect(Math.abs(lower[a * (r + 2) + b]! - naive(a, b))).toBeLessThan(1e-12 * k);
+        }
+    }
+    const X = matrix(11, 6, rng.normals(66));
+    const w = rng.normals(11).map(Math.abs);
+    const G = gram(X, w, matrix(6, 6), transpose(X));
+    for (let a = 0; a < 6; a++)
+      for (let b = 0; b < 6; b++) {
+        let v = 0;
+        for (let i = 0; i < 11; i++) v += w[i]! * X.data[i * 6 + a]! * X.data[i * 6 + b]!;
+        expect(Math.abs(G.data[a * 6 + b]! - v)).toBeLessThan(1e-12);
+      }
+  });
+});
 
 describe("interior-point solver against independent solvers", () => {
   const { X, y } = tinyData(3, 30, 4);
