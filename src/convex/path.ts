@@ -2,8 +2,8 @@
  * Regularization path: the convex program solved at K values of λ, log-spaced from λ_max (where
  * u = 0 is optimal, `lambdaMax`) down to the problem's λ, on one pattern set, each solve
  * warm-started from the previous one (interior point: the previous solution moved 60 % of the way to
- * the default start, `START_BLEND`; ADMM: its split variables, scaled duals and ρ; AL: the primal weights). The user
- * picks λ on the path by validation.
+ * the default start, `START_BLEND` in ipm.ts; ADMM: its split variables, scaled duals and ρ; AL: the
+ * primal weights). The user picks λ on the path by validation.
  */
 import { InputError } from "../errors.js";
 import { type AdmmOptions, type AdmmState, admm } from "./admm.js";
