@@ -61,7 +61,7 @@ describe("init-search on MLPs", () => {
       { ...sampling, tol: 0.03, extrapolate: { factor: 2 } },
     );
     const inf = r.infinite!;
-    expect(inf.wide.sigmaW2Stderr).toBeGreaterThan(0);
+    expect(inf.second.sigmaW2Stderr).toBeGreaterThan(0);
     expect(Math.abs(inf.sigmaW2 - theory)).toBeLessThan(3 * inf.sigmaW2Stderr);
     // at criticality with σ_b² > 0, J approaches a constant: no power law
     expect(Math.abs(r.exponent)).toBeLessThan(0.3);
