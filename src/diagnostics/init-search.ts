@@ -397,33 +397,20 @@ export async function initSearch(
   const share = f ? f ** 1.5 : 0;
   const tolN = budget / Math.sqrt(1 + share);
   const tolSecond = f ? (budget * Math.sqrt(share / (1 + share))) / f : 0;
-  // Independent seeds at the two widths (their errors are uncorrelated). The cheaper width goes
-  // first and brackets the root; the other starts its secant from that root.
-  const seed2 = o.seed + 1_000_000;
-  let finite: RootEstimate | null;
-  let other: RootEstimate | null = null;
-  if (second && f! < 1) {
-    other = await criticalAtWidth(second, o, seed2, tolSecond, powerLawRate);
-    finite = await criticalAtWidth(
-      atN,
-      o,
-      o.seed,
-      tolN,
-      powerLawRate,
-      other ? Math.log(other.sigmaW2) : undefined,
-    );
-  } else {
-    finite = await criticalAtWidth(atN, o, o.seed, tolN, powerLawRate);
-    if (second && finite)
-      other = await criticalAtWidth(
-        second,
-        o,
-        seed2,
-        tolSecond,
-        powerLawRate,
-        Math.log(finite.sigmaW2),
-      );
-  }
+  // Independent seeds at the two widths (their errors are uncorrelated). Width N brackets the
+  // root; the second width starts its secant from width N's root.
+  const finite = await criticalAtWidth(atN, o, o.seed, tolN, powerLawRate);
+  const other =
+    second && finite
+      ? await criticalAtWidth(
+          second,
+          o,
+          o.seed + 1_000_000,
+          tolSecond,
+          powerLawRate,
+          Math.log(finite.sigmaW2),
+        )
+      : null;
   let passes = atN.passes + (second?.passes ?? 0);
   const infinite: InitSearchResult["infinite"] =
     finite && other && f

@@ -44,7 +44,7 @@ describe("init-search on MLPs", () => {
     expect(r.finite.points.length).toBeLessThan(16);
   });
 
-  it("tanh, σ_b² = 0.05: the extrapolation from widths 64 and 128 agrees with the theory (1.7610) within 3 s.e.", async () => {
+  it("tanh, σ_b² = 0.05: the extrapolation from widths 128 and 64 (the second width narrower, as by default) agrees with the theory (1.7610) within 3 s.e.", async () => {
     const tanh = activation("tanh");
     const theory = criticalPoint((s) =>
       mlpBlock({ activation: tanh, sigmaW2: s, sigmaB2: 0.05 }),
@@ -55,13 +55,19 @@ describe("init-search on MLPs", () => {
           activations: [tanh],
           sigmaW2: s,
           sigmaB2: 0.05,
-          width: 64 * f,
+          width: 128 * f,
           depth: 12,
         }),
-      { ...sampling, tol: 0.03, extrapolate: { factor: 2 } },
+      { ...sampling, tol: 0.03, extrapolate: { factor: 0.5 } },
     );
     const inf = r.infinite!;
     expect(inf.second.sigmaW2Stderr).toBeGreaterThan(0);
+    // σ_∞ = 2σ_128 − σ_64 and its error propagation
+    expect(inf.sigmaW2).toBeCloseTo(2 * r.sigmaW2 - inf.second.sigmaW2, 12);
+    expect(inf.sigmaW2Stderr).toBeCloseTo(
+      Math.hypot(inf.second.sigmaW2Stderr / 2, r.sigmaW2Stderr) * 2,
+      12,
+    );
     expect(Math.abs(inf.sigmaW2 - theory)).toBeLessThan(3 * inf.sigmaW2Stderr);
     // at criticality with σ_b² > 0, J approaches a constant: no power law
     expect(Math.abs(r.exponent)).toBeLessThan(0.3);
