@@ -45,7 +45,7 @@ export interface InitSearchOptions {
   seed: number;
   /** seeds of the pilot (bracketing) sample and of the first round */
   pilot: number;
-  /** largest number of seeds per width */
+  /** largest number of seeds at width N (at width N·f: as many as the same cost buys, if more) */
   maxSeeds: number;
   /** target standard error of the reported σ_w², relative */
   tol: number;
@@ -312,7 +312,9 @@ async function criticalAtWidth(
     Array.from({ length: b - a }, (_, i) => firstSeed + a + i);
   // A narrower width has heavier-tailed J and cheaper networks: its pilot has as many networks
   // as the same cost buys at width N (the slope below must be good to a few per cent).
-  let k = Math.min(Math.max(o.pilot, Math.ceil(o.pilot / sampler.passCost)), o.maxSeeds);
+  // A narrower width also gets as many more networks at most as the same cost buys.
+  const maxSeeds = Math.max(o.maxSeeds, Math.ceil(o.maxSeeds / sampler.passCost));
+  let k = Math.min(Math.max(o.pilot, Math.ceil(o.pilot / sampler.passCost)), maxSeeds);
   let guess = from;
   if (guess === undefined) {
     const br = await bracketRoot(sampler, seedsOf(0, k), o.range, powerLawRate);
@@ -339,11 +341,11 @@ async function criticalAtWidth(
   for (;;) {
     const sigmaW2 = Math.exp(est.x);
     const se = est.se * sigmaW2;
-    if (se <= tol * sigmaW2 || k >= o.maxSeeds)
+    if (se <= tol * sigmaW2 || k >= maxSeeds)
       return { sigmaW2, sigmaW2Stderr: se, seeds: k, points };
     // se ∝ 1/√k: the seeds this needs, at most 4× per round (the variance estimate is noisy)
     const need = Math.ceil(k * (est.se / tol) ** 2 * 1.1);
-    const next = Math.min(o.maxSeeds, Math.max(k + 1, Math.min(4 * k, need)));
+    const next = Math.min(maxSeeds, Math.max(k + 1, Math.min(4 * k, need)));
     const seeds = seedsOf(k, next);
     const values = await sampler.logJ(sigmaW2, seeds);
     points.push(sampler.summarise(sigmaW2, values));

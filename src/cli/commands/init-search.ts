@@ -27,7 +27,7 @@ export function registerInitSearch(program: Command): void {
     )
     .option(
       "--max-seeds <n>",
-      "most networks per width (seeds are added until --tol is met)",
+      "most networks at width N, seeds added until --tol is met (a narrower second width: as many more as the same cost buys)",
       "512",
     )
     .option(
