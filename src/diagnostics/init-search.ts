@@ -295,6 +295,13 @@ function transportedRoot(
 }
 
 /**
+ * Networks behind a reported standard error, at least (unless `maxSeeds` is smaller): the
+ * seed-to-seed variance of a handful of heavy-tailed Ĵ is itself too noisy (with 4 networks,
+ * |σ̂ − σ|/s.e. reached 4 on exactly known ReLU roots).
+ */
+const MIN_NETWORKS = 16;
+
+/**
  * The root search on one width: the pilot seeds bracket the sign change (or start from `from`, a
  * nearby width's root) and solve it by secant steps (common random numbers), which also gives the
  * slope; then rounds of new networks, each measured once at the current root, until
@@ -341,11 +348,11 @@ async function criticalAtWidth(
   for (;;) {
     const sigmaW2 = Math.exp(est.x);
     const se = est.se * sigmaW2;
-    if (se <= tol * sigmaW2 || k >= maxSeeds)
+    if ((se <= tol * sigmaW2 && k >= MIN_NETWORKS) || k >= maxSeeds)
       return { sigmaW2, sigmaW2Stderr: se, seeds: k, points };
     // se ∝ 1/√k: the seeds this needs, at most 4× per round (the variance estimate is noisy)
     const need = Math.ceil(k * (est.se / tol) ** 2 * 1.1);
-    const next = Math.min(maxSeeds, Math.max(k + 1, Math.min(4 * k, need)));
+    const next = Math.min(maxSeeds, Math.max(k + 1, MIN_NETWORKS, Math.min(4 * k, need)));
     const seeds = seedsOf(k, next);
     const values = await sampler.logJ(sigmaW2, seeds);
     points.push(sampler.summarise(sigmaW2, values));
