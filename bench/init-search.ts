@@ -68,7 +68,9 @@ export async function run(): Promise<BenchRow[]> {
         const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
         const inf = runs.map((r) => r.infinite!.sigmaW2);
         const err = inf.map((v) => Math.abs(v / theory - 1));
-        const z = runs.map((r) => Math.abs(r.infinite!.sigmaW2 - theory) / r.infinite!.sigmaW2Stderr);
+        const z = runs.map(
+          (r) => Math.abs(r.infinite!.sigmaW2 - theory) / r.infinite!.sigmaW2Stderr,
+        );
         const passes = mean(runs.map((r) => r.passes));
         const f4 = (v: number) => v.toFixed(4);
         rows.push({

@@ -22,8 +22,9 @@
  *
  * Finite width vs infinite width. The root is the critical σ_w² of the finite network as built
  * (width N): that is what to initialise that network with. The theory's value is its N → ∞ limit;
- * the finite-width shift is O(1/N). With `extrapolate`, the root is also measured at width N·f (independent seeds)
- * and σ_∞ = (f σ_{fN} − σ_N)/(f − 1) (linear in 1/N), with s.e. √(f² se_{fN}² + se_N²)/|f − 1|.
+ * the finite-width shift is O(1/N). With `extrapolate`, the root is also measured at width N·f
+ * (independent seeds; its secant starts from width N's root) and σ_∞ = (f σ_{fN} − σ_N)/(f − 1)
+ * (linear in 1/N), with s.e. √(f² se_{fN}² + se_N²)/|f − 1|.
  * The per-network variance falls about like 1/width and the cost grows like width², so a narrower
  * second width (f = 1/4) is cheaper than a wider one for the same s.e. of σ_∞ (the N·f networks
  * cost f² each), and the error budget is split f² se_{fN}² : se_N² = f^{3/2} : 1, the cheapest
