@@ -7,24 +7,28 @@
  * with Ĵ the APJN averaged over networks, inputs and probes (the mean of ‖J v‖²/N, as the APJN is
  * defined: an average of J, not of log J). r estimates the mean log χ_J per layer.
  *
- * Common random numbers. Every σ_w² is measured on the same seeds: the same standard-normal
- * weights (scaled by σ_w), inputs and probes. r̂(σ_w²) is then a smooth function of σ_w² for a
- * fixed sample, and its root is found like a deterministic one: a pilot sample (the first
- * `pilot` seeds) brackets the sign change by doubling/halving σ_w² from the middle of `range`, and
- * the full sample solves r̂ = 0 by safeguarded secant steps in log σ_w² from the pilot's
- * interpolated root (no scan once bracketed). The standard error of the root is the seed-to-seed
- * standard error of r̂ at the root over the slope dr̂/dlog σ_w² (delta method).
+ * Common random numbers. The pilot seeds are measured at every σ_w² on the same standard-normal
+ * weights (scaled by σ_w), inputs and probes, so their r̂(σ_w²) is a smooth function and its root
+ * is found like a deterministic one: doubling/halving σ_w² from the middle of `range` brackets the
+ * sign change, safeguarded secant steps in log σ_w² solve it (no scan once bracketed), and the last
+ * secant gives the slope g of log Ĵ in log σ_w².
  *
- * Adaptive sampling. While the standard error is above `tol` × σ_w², more seeds are added (as many
- * as the measured seed-to-seed variance says are needed, at most 4× per round, at most
- * `maxSeeds`); the new seeds are measured at the current secant points and the root is re-solved.
- * Network-to-network variation dominates the variance, so probes are kept few and seeds many.
+ * One measurement per network. The other networks are added in rounds (as many as the measured
+ * seed-to-seed variance says `tol` needs, at most 4× per round, at most `maxSeeds`), each network
+ * measured once, at the root estimate current when it joins, and carried to the final root along
+ * g (see `transportedRoot`). The standard error is the seed-to-seed one of the carried values over
+ * g (delta method). Networks, not probes, are added: 1 input × 2 probes per network is near the
+ * least variance per cost (the probe and the network-to-network variance are of one order).
  *
  * Finite width vs infinite width. The root is the critical σ_w² of the finite network as built
  * (width N): that is what to initialise that network with. The theory's value is its N → ∞ limit;
- * the finite-width shift is O(1/N) (tanh σ_b² = 0.1, N = 256: about −1.5 %). With `extrapolate`,
- * the root is also measured at width N·`extrapolate.factor` (independent seeds) and
- * σ_∞ = (f σ_{fN} − σ_N)/(f − 1) (linear in 1/N), with s.e. √(f² se_{fN}² + se_N²)/(f − 1).
+ * the finite-width shift is O(1/N). With `extrapolate`, the root is also measured at width N·f
+ * (independent seeds; its secant starts from width N's root) and σ_∞ = (f σ_{fN} − σ_N)/(f − 1)
+ * (linear in 1/N), with s.e. √(f² se_{fN}² + se_N²)/|f − 1|.
+ * The per-network variance falls about like 1/width and the cost grows like width², so a narrower
+ * second width (f = 1/4) is cheaper than a wider one for the same s.e. of σ_∞ (the N·f networks
+ * cost f² each), and the error budget is split f² se_{fN}² : se_N² = f^{3/2} : 1, the cheapest
+ * split under that scaling. The 1/N² term b/N² is not removed: it leaves −b/(f N²) in σ_∞.
  *
  * Cost is counted in forward-pass equivalents of the width-N network for one input: one forward
  * pass per input plus (L − l1)/L per probe tangent (carried from l1 only), times (N'/N)² for a
@@ -33,7 +37,7 @@
 import { InputError } from "../errors.js";
 import type { Architecture } from "../nets/network.js";
 import { fitLine } from "../theory/recurrence.js";
-import { measureApjn } from "./apjn-profile.js";
+import { logMeanWithError, measureApjn } from "./apjn-profile.js";
 
 export interface InitSearchOptions {
   /** σ_w² search range (the root must lie inside) */
@@ -42,7 +46,7 @@ export interface InitSearchOptions {
   seed: number;
   /** seeds of the pilot (bracketing) sample and of the first round */
   pilot: number;
-  /** largest number of seeds per width */
+  /** largest number of seeds at width N (at width N·f: as many as the same cost buys, if more) */
   maxSeeds: number;
   /** target standard error of the reported σ_w², relative */
   tol: number;
@@ -77,8 +81,8 @@ export interface InitSearchResult {
   /** critical σ_w² of the width-N network (when `everywhere`: the range's geometric middle) */
   sigmaW2: number;
   sigmaW2Stderr: number;
-  /** σ_w² extrapolated to infinite width, when requested */
-  infinite: { sigmaW2: number; sigmaW2Stderr: number; factor: number; wide: RootEstimate } | null;
+  /** σ_w² extrapolated to infinite width from width N and width N·factor (`second`), when requested */
+  infinite: { sigmaW2: number; sigmaW2Stderr: number; factor: number; second: RootEstimate } | null;
   /** J^{0,l} ∝ l^{−ζ} at sigmaW2 */
   exponent: number;
   exponentStderr: number;
@@ -127,10 +131,19 @@ class RateSampler {
     private readonly from: number,
     private readonly depth: number,
     /** cost of one network pass relative to the width-N network */
-    private readonly passCost: number,
+    readonly passCost: number,
   ) {}
 
+  get span(): number {
+    return this.depth - this.from;
+  }
+
   async rate(sigmaW2: number, seeds: number[]): Promise<RatePoint> {
+    return this.summarise(sigmaW2, await this.logJ(sigmaW2, seeds));
+  }
+
+  /** log Ĵ_s^{l1,L} of each seed's network at σ_w², measuring the ones not yet measured there. */
+  async logJ(sigmaW2: number, seeds: number[]): Promise<number[]> {
     const known = this.#cache.get(sigmaW2) ?? new Map<number, number>();
     this.#cache.set(sigmaW2, known);
     const missing = seeds.filter((s) => !known.has(s));
@@ -154,19 +167,18 @@ class RateSampler {
           );
         known.set(s, v);
       }
-      const span = this.depth - this.from;
       this.passes +=
-        missing.length * this.o.inputs * (1 + (this.o.probes * span) / this.depth) * this.passCost;
+        missing.length *
+        this.o.inputs *
+        (1 + (this.o.probes * this.span) / this.depth) *
+        this.passCost;
       this.o.onProgress?.(this.passes);
     }
-    return this.summarise(
-      sigmaW2,
-      seeds.map((s) => known.get(s)!),
-    );
+    return seeds.map((s) => known.get(s)!);
   }
 
   /** r̂ = log(mean_s Ĵ_s)/(L − l1) and its delta-method standard error over seeds. */
-  private summarise(sigmaW2: number, logJ: number[]): RatePoint {
+  summarise(sigmaW2: number, logJ: number[]): RatePoint {
     const span = this.depth - this.from;
     const max = Math.max(...logJ);
     const w = logJ.map((v) => Math.exp(v - max));
@@ -189,7 +201,8 @@ const secant = (x0: number, y0: number, x1: number, y1: number) =>
 
 /**
  * Root of r̂ in log σ_w² on the seed set `seeds` from two starting points, inside [a, b] (log
- * σ_w²), narrowed by the signs of r̂ on this seed set. Safeguarded secant: the iterate
+ * σ_w²), narrowed by the signs of r̂ on this seed set, and the slope dr̂/dlog σ_w² of its last
+ * secant. Safeguarded secant: the iterate
  * stays inside the current bracket (bisection otherwise). r̂ is smooth on a fixed sample, so once
  * the last two points lie within 5 % of the secant root the interpolation error is negligible
  * against the statistical one and the root is taken without measuring there; at most 8 steps.
@@ -199,7 +212,7 @@ async function solveRoot(
   seeds: number[],
   start: [number, number],
   bracket: [number, number],
-): Promise<{ x: number; se: number; points: RatePoint[] }> {
+): Promise<{ x: number; slope: number; points: RatePoint[] }> {
   let [a, b] = bracket;
   const points: RatePoint[] = [];
   const f = async (x: number) => {
@@ -216,17 +229,13 @@ async function solveRoot(
     let x2 = secant(x0, p0.rate, x1, p1.rate);
     if (!(x2 > a && x2 < b) || !Number.isFinite(x2)) x2 = (a + b) / 2;
     if (Math.abs(x2 - x1) < CLOSE && Math.abs(x2 - x0) < CLOSE) {
-      const slope = (p1.rate - p0.rate) / (x1 - x0);
-      const near = Math.abs(x1 - x2) < Math.abs(x0 - x2) ? p1 : p0;
-      return { x: x2, se: (near.rateStderr / Math.abs(slope)) * Math.exp(x2), points };
+      return { x: x2, slope: (p1.rate - p0.rate) / (x1 - x0), points };
     }
     [x0, p0] = [x1, p1];
     x1 = x2;
     p1 = await f(x1);
   }
-  const slope = (p1.rate - p0.rate) / (x1 - x0);
-  const x = secant(x0, p0.rate, x1, p1.rate);
-  return { x, se: (p1.rateStderr / Math.abs(slope)) * Math.exp(x), points };
+  return { x: secant(x0, p0.rate, x1, p1.rate), slope: (p1.rate - p0.rate) / (x1 - x0), points };
 }
 
 /** Bracket of the rate's sign change on the pilot sample, or null when flat (critical everywhere). */
@@ -267,37 +276,90 @@ async function bracketRoot(
   );
 }
 
-/** The adaptive root search on one width: seeds added until se ≤ tol·σ_w² (or maxSeeds). */
+/**
+ * One measurement per network. Every network s is measured once, at the root estimate x_s (log
+ * σ_w²) current when it joins the sample, and carried to any nearby x along the common slope g of
+ * log J in log σ_w² (from the pilot's common-random-number secant): log J_s(x) ≈ log J_s(x_s) +
+ * g (x − x_s). The root of the annealed rate is then explicit,
+ *   x̂ = −log(mean_s e^{log J_s − g x_s}) / g,
+ * and its standard error is the seed-to-seed one of the carried values over g (delta method).
+ * The carry is exact to first order; its error is (slope error) × (x_s − x̂) per network, small
+ * because most networks (the later, larger rounds) are measured within a few standard errors of x̂.
+ */
+function transportedRoot(
+  samples: { x: number; logJ: number }[],
+  g: number,
+): { x: number; se: number } {
+  const u = samples.map((s) => s.logJ - g * s.x);
+  const [logMean, rel] = logMeanWithError(u);
+  return { x: -logMean / g, se: rel / Math.abs(g) };
+}
+
+/**
+ * Networks behind a reported standard error, at least (unless `maxSeeds` is smaller): the
+ * seed-to-seed variance of a handful of heavy-tailed Ĵ is itself too noisy (with 4 networks,
+ * |σ̂ − σ|/s.e. reached 4 on exactly known ReLU roots).
+ */
+const MIN_NETWORKS = 16;
+
+/**
+ * The root search on one width: the pilot seeds bracket the sign change (or start from `from`, a
+ * nearby width's root) and solve it by secant steps (common random numbers), which also gives the
+ * slope; then rounds of new networks, each measured once at the current root, until
+ * se ≤ tol·σ_w² (or maxSeeds).
+ */
 async function criticalAtWidth(
   sampler: RateSampler,
   o: InitSearchOptions,
   firstSeed: number,
   tol: number,
   powerLawRate: number,
+  from?: number,
 ): Promise<RootEstimate | null> {
-  const seedsOf = (k: number) => Array.from({ length: k }, (_, i) => firstSeed + i);
-  let k = Math.min(o.pilot, o.maxSeeds);
-  const br = await bracketRoot(sampler, seedsOf(k), o.range, powerLawRate);
-  if (!br) return null;
-  const guess = secant(Math.log(br.lo.sigmaW2), br.lo.rate, Math.log(br.hi.sigmaW2), br.hi.rate);
-  // The pilot's bracket need not hold for the full sample (another function of σ_w²): each
-  // solve starts from the whole range and narrows it with its own evaluations only.
+  const seedsOf = (a: number, b: number) =>
+    Array.from({ length: b - a }, (_, i) => firstSeed + a + i);
+  // A narrower width has heavier-tailed J and cheaper networks: its pilot has as many networks
+  // as the same cost buys at width N (the slope below must be good to a few per cent).
+  // A narrower width also gets as many more networks at most as the same cost buys.
+  const maxSeeds = Math.max(o.maxSeeds, Math.ceil(o.maxSeeds / sampler.passCost));
+  let k = Math.min(Math.max(o.pilot, Math.ceil(o.pilot / sampler.passCost)), maxSeeds);
+  let guess = from;
+  if (guess === undefined) {
+    const br = await bracketRoot(sampler, seedsOf(0, k), o.range, powerLawRate);
+    if (!br) return null;
+    guess = secant(Math.log(br.lo.sigmaW2), br.lo.rate, Math.log(br.hi.sigmaW2), br.hi.rate);
+  }
+  // The pilot's bracket need not hold for the full sample (another function of σ_w²): the
+  // secant starts from the whole range and narrows it with its own evaluations only.
   const whole = o.range.map(Math.log) as [number, number];
-  // the first two secant points straddle the guess by a few per cent
-  let start: [number, number] = [guess - 0.02, guess + 0.02];
-  const points: RatePoint[] = [];
+  const pilot = await solveRoot(sampler, seedsOf(0, k), [guess - 0.02, guess + 0.02], whole);
+  const points = [...pilot.points];
+  const span = sampler.span;
+  // per-network slope of log J in log σ_w²
+  const g = pilot.slope * span;
+  // each pilot network enters with its measurement nearest the pilot's root
+  const near = [...pilot.points].sort(
+    (p, q) => Math.abs(Math.log(p.sigmaW2) - pilot.x) - Math.abs(Math.log(q.sigmaW2) - pilot.x),
+  )[0]!;
+  const samples = (await sampler.logJ(near.sigmaW2, seedsOf(0, k))).map((logJ) => ({
+    x: Math.log(near.sigmaW2),
+    logJ,
+  }));
+  let est = transportedRoot(samples, g);
   for (;;) {
-    const r = await solveRoot(sampler, seedsOf(k), start, whole);
-    points.push(...r.points);
-    const sigmaW2 = Math.exp(r.x);
-    if (r.se <= tol * sigmaW2 || k >= o.maxSeeds) {
-      return { sigmaW2, sigmaW2Stderr: r.se, seeds: k, points };
-    }
+    const sigmaW2 = Math.exp(est.x);
+    const se = est.se * sigmaW2;
+    if ((se <= tol * sigmaW2 && k >= MIN_NETWORKS) || k >= maxSeeds)
+      return { sigmaW2, sigmaW2Stderr: se, seeds: k, points };
     // se ∝ 1/√k: the seeds this needs, at most 4× per round (the variance estimate is noisy)
-    const need = Math.ceil(k * (r.se / (tol * sigmaW2)) ** 2 * 1.1);
-    k = Math.min(o.maxSeeds, Math.max(k + 1, Math.min(4 * k, need)));
-    const last = r.points.slice(-2).map((p) => Math.log(p.sigmaW2)) as [number, number];
-    start = last[0] === last[1] ? [r.x - 0.01, r.x + 0.01] : last;
+    const need = Math.ceil(k * (est.se / tol) ** 2 * 1.1);
+    const next = Math.min(maxSeeds, Math.max(k + 1, MIN_NETWORKS, Math.min(4 * k, need)));
+    const seeds = seedsOf(k, next);
+    const values = await sampler.logJ(sigmaW2, seeds);
+    points.push(sampler.summarise(sigmaW2, values));
+    for (const logJ of values) samples.push({ x: est.x, logJ });
+    k = next;
+    est = transportedRoot(samples, g);
   }
 }
 
@@ -318,47 +380,58 @@ export async function initSearch(
     throw new InputError("--fit-from", `must be in [0, ${depth - 2}], got ${from}`);
   // the rate of a power law J ∝ l^{±2} over [l1, L]: anything within it is not exponential
   const powerLawRate = (2 * Math.log(depth / Math.max(1, from))) / (depth - from);
-  let passes = 0;
-  const progress = (base: () => number) => (p: number) => o.onProgress?.(base() + p);
-  const narrow = new RateSampler(
-    (s) => archFor(s),
-    { ...o, onProgress: progress(() => 0) },
-    from,
-    depth,
-    1,
-  );
   const f = o.extrapolate?.factor;
-  // With extrapolation the two widths share the error budget (σ_∞ amplifies both).
-  const g = f ? Math.abs(f - 1) : 1;
-  const tolN = f ? (o.tol * g) / Math.SQRT2 : o.tol;
-  const tolWide = f ? (o.tol * g) / (Math.SQRT2 * f) : o.tol;
-  const finite = await criticalAtWidth(narrow, o, o.seed, tolN, powerLawRate);
-  passes += narrow.passes;
-  let infinite: InitSearchResult["infinite"] = null;
-  if (finite && f) {
-    if (!(f > 0 && f !== 1)) throw new InputError("--extrapolate", `must be > 0 and ≠ 1, got ${f}`);
-    const width = archFor(lo).inputWidth;
-    const wideWidth = archFor(lo, f).inputWidth;
-    const cost = (wideWidth / width) ** 2;
-    const wide = new RateSampler(
-      (s) => archFor(s, f),
-      { ...o, onProgress: progress(() => narrow.passes) },
-      from,
-      depth,
-      cost,
+  if (f !== undefined && !(f > 0 && f !== 1))
+    throw new InputError("--extrapolate", `must be > 0 and ≠ 1, got ${f}`);
+  const progress = () => o.onProgress?.(atN.passes + (second?.passes ?? 0));
+  const atN = new RateSampler((s) => archFor(s), { ...o, onProgress: progress }, from, depth, 1);
+  const width = archFor(lo).inputWidth;
+  if (f !== undefined && Math.round(width * f) < 2)
+    throw new InputError(
+      "--extrapolate",
+      `the second width (${width} × ${f}) must be at least 2 units wide`,
     );
-    // independent seeds: the two widths' errors are uncorrelated
-    const est = await criticalAtWidth(wide, o, o.seed + 1_000_000, tolWide, powerLawRate);
-    passes += wide.passes;
-    if (est) {
-      infinite = {
-        sigmaW2: (f * est.sigmaW2 - finite.sigmaW2) / (f - 1),
-        sigmaW2Stderr: Math.hypot(f * est.sigmaW2Stderr, finite.sigmaW2Stderr) / g,
-        factor: f,
-        wide: est,
-      };
-    }
-  }
+  const second = f
+    ? new RateSampler(
+        (s) => archFor(s, f),
+        { ...o, onProgress: progress },
+        from,
+        depth,
+        (archFor(lo, f).inputWidth / width) ** 2,
+      )
+    : null;
+  // The error budget of σ_∞ = (f σ_{fN} − σ_N)/(f − 1): se_∞² = (f² se_{fN}² + se_N²)/(f − 1)².
+  // With the variance per network ∝ 1/width and its cost ∝ width², the cheapest split puts
+  // f² se_{fN}² : se_N² = f^{3/2} : 1.
+  const budget = f ? o.tol * Math.abs(f - 1) : o.tol;
+  const share = f ? f ** 1.5 : 0;
+  const tolN = budget / Math.sqrt(1 + share);
+  const tolSecond = f ? (budget * Math.sqrt(share / (1 + share))) / f : 0;
+  // Independent seeds at the two widths (their errors are uncorrelated). Width N brackets the
+  // root; the second width starts its secant from width N's root.
+  const finite = await criticalAtWidth(atN, o, o.seed, tolN, powerLawRate);
+  const other =
+    second && finite
+      ? await criticalAtWidth(
+          second,
+          o,
+          o.seed + 1_000_000,
+          tolSecond,
+          powerLawRate,
+          Math.log(finite.sigmaW2),
+        )
+      : null;
+  let passes = atN.passes + (second?.passes ?? 0);
+  const infinite: InitSearchResult["infinite"] =
+    finite && other && f
+      ? {
+          sigmaW2: (f * other.sigmaW2 - finite.sigmaW2) / (f - 1),
+          sigmaW2Stderr:
+            Math.hypot(f * other.sigmaW2Stderr, finite.sigmaW2Stderr) / Math.abs(f - 1),
+          factor: f,
+          second: other,
+        }
+      : null;
   const sigmaW2 = finite ? finite.sigmaW2 : Math.sqrt(lo * hi);
   // the power law at the root: J^{0,l} on the pilot seeds, l ∈ [l1, L]
   const pilot = Array.from({ length: o.pilot }, (_, i) => o.seed + i);

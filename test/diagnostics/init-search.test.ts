@@ -44,7 +44,29 @@ describe("init-search on MLPs", () => {
     expect(r.finite.points.length).toBeLessThan(16);
   });
 
-  it("tanh, σ_b² = 0.05: the extrapolation from widths 64 and 128 agrees with the theory (1.7610) within 3 s.e.", async () => {
+  it("relu, σ_b² = 0: over independent seed sets the reported s.e. is honest (mean z² of |σ̂ − 2|/s.e. near 1, as for χ²₈/8)", async () => {
+    const z2: number[] = [];
+    for (let k = 0; k < 8; k++) {
+      const r = await initSearch(
+        (s) =>
+          mlpArchitecture({
+            activations: [activation("relu")],
+            sigmaW2: s,
+            sigmaB2: 0,
+            width: 32,
+            depth: 10,
+          }),
+        { ...sampling, seed: 1000 * (k + 1), tol: 0.03 },
+      );
+      z2.push(((r.sigmaW2 - 2) / r.sigmaW2Stderr) ** 2);
+    }
+    const mean = z2.reduce((a, b) => a + b, 0) / z2.length;
+    // χ²₈/8 lies in [0.2, 2.5] with probability ≈ 0.98
+    expect(mean).toBeGreaterThan(0.2);
+    expect(mean).toBeLessThan(2.5);
+  });
+
+  it("tanh, σ_b² = 0.05: the extrapolation from widths 128 and 64 (the second width narrower, as by default) agrees with the theory (1.7610) within 3 s.e.", async () => {
     const tanh = activation("tanh");
     const theory = criticalPoint((s) =>
       mlpBlock({ activation: tanh, sigmaW2: s, sigmaB2: 0.05 }),
@@ -55,13 +77,19 @@ describe("init-search on MLPs", () => {
           activations: [tanh],
           sigmaW2: s,
           sigmaB2: 0.05,
-          width: 64 * f,
+          width: 128 * f,
           depth: 12,
         }),
-      { ...sampling, tol: 0.03, extrapolate: { factor: 2 } },
+      { ...sampling, tol: 0.03, extrapolate: { factor: 0.5 } },
     );
     const inf = r.infinite!;
-    expect(inf.wide.sigmaW2Stderr).toBeGreaterThan(0);
+    expect(inf.second.sigmaW2Stderr).toBeGreaterThan(0);
+    // σ_∞ = 2σ_128 − σ_64 and its error propagation
+    expect(inf.sigmaW2).toBeCloseTo(2 * r.sigmaW2 - inf.second.sigmaW2, 12);
+    expect(inf.sigmaW2Stderr).toBeCloseTo(
+      Math.hypot(inf.second.sigmaW2Stderr / 2, r.sigmaW2Stderr) * 2,
+      12,
+    );
     expect(Math.abs(inf.sigmaW2 - theory)).toBeLessThan(3 * inf.sigmaW2Stderr);
     // at criticality with σ_b² > 0, J approaches a constant: no power law
     expect(Math.abs(r.exponent)).toBeLessThan(0.3);

@@ -27,13 +27,13 @@ export function registerInitSearch(program: Command): void {
     )
     .option(
       "--max-seeds <n>",
-      "most networks per width (seeds are added until --tol is met)",
+      "most networks at width N, seeds added until --tol is met (a narrower second width: as many more as the same cost buys)",
       "512",
     )
     .option(
       "--extrapolate <factor>",
-      "also measure at width × factor and extrapolate to infinite width in 1/N ('none' to skip)",
-      "2",
+      "also measure at width × factor and extrapolate to infinite width in 1/N ('none' to skip; a narrower second width is cheaper)",
+      "0.25",
     )
     .option("--fit-from <l1>", "first layer of the rate window [l1, L] (default L/4)")
     .option("--json", "print JSON")
@@ -99,10 +99,10 @@ export function registerInitSearch(program: Command): void {
           extrapolation: r.infinite
             ? {
                 factor: r.infinite.factor,
-                sigma_w2_wide: r.infinite.wide.sigmaW2,
-                sigma_w2_wide_stderr: r.infinite.wide.sigmaW2Stderr,
-                networks: r.infinite.wide.seeds,
-                points: points(r.infinite.wide),
+                sigma_w2_second: r.infinite.second.sigmaW2,
+                sigma_w2_second_stderr: r.infinite.second.sigmaW2Stderr,
+                networks: r.infinite.second.seeds,
+                points: points(r.infinite.second),
               }
             : null,
           everywhere_critical: r.everywhere,
@@ -124,7 +124,7 @@ export function registerInitSearch(program: Command): void {
           ? `critical everywhere: no exponential growth or decay of the APJN for σ_w² in [${lo}, ${hi}]\n`
           : `critical σ_w² of this network${width ? ` (width ${width})` : ""}: ${pm(r.sigmaW2, r.sigmaW2Stderr)}  (${r.finite.seeds} networks)\n` +
             (r.infinite
-              ? `extrapolated to infinite width: ${pm(r.infinite.sigmaW2, r.infinite.sigmaW2Stderr)}  (width × ${r.infinite.factor}: ${pm(r.infinite.wide.sigmaW2, r.infinite.wide.sigmaW2Stderr)}, ${r.infinite.wide.seeds} networks)\n`
+              ? `extrapolated to infinite width: ${pm(r.infinite.sigmaW2, r.infinite.sigmaW2Stderr)}  (width × ${r.infinite.factor}: ${pm(r.infinite.second.sigmaW2, r.infinite.second.sigmaW2Stderr)}, ${r.infinite.second.seeds} networks)\n`
               : "");
         process.stdout.write(
           `${head}APJN power law at σ_w² = ${r.sigmaW2.toFixed(4)}: ${exponentOk ? `J ∝ l^(−ζ), ζ = ${r.exponent.toFixed(3)} ± ${r.exponentStderr.toFixed(3)}` : "not measurable (J over- or underflows)"}\n` +
