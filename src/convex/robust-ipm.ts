@@ -25,15 +25,15 @@
  * at ε > 0) get u = 0 and no variables (`dropped`); the bound is still computed on the whole program
  * (their μ = 0), so it stays valid and is only weaker if such a pattern's cone is not {0}.
  */
-import { InputError } from "../errors.js";
 import { cholesky, type Matrix, matrix, norm2 } from "./linalg.js";
-import { type ConvexProblem, groupNorm, type Patterns, validateProblem } from "./problem.js";
+import { type ConvexProblem, groupNorm, type Patterns } from "./problem.js";
 import type { TracePoint } from "./result.js";
 import {
   minRobustSlack,
   robustLowerBound,
   robustSlacks,
   shiftIntoRobustCones,
+  validateRobustProblem,
   worstCaseHinge,
 } from "./robust.js";
 
@@ -484,39 +484,25 @@ export function robustInteriorPoint(
   eps: number,
   opts: RobustIpmOptions = {},
 ): RobustIpmResult {
-  validateProblem(p);
-  if (p.loss.name !== "hinge")
-    throw new InputError(
-      "loss",
-      `robust training is derived for the hinge loss, not ${p.loss.name}`,
-    );
-  if (!(eps >= 0) || !Number.isFinite(eps))
-    throw new InputError("eps", `must be a finite number ≥ 0, got ${eps}`);
-  if (p.gated) throw new Error("robustInteriorPoint: the robust program is not gated");
+  validateRobustProblem(p, eps, "robustInteriorPoint");
   const t0 = performance.now();
   const { tol = 1e-6, maxIter = 400 } = opts;
   const { rows: n, cols: d } = p.X;
   const f = d - 1;
   const P = p.patterns.count;
   const { kept, patterns } = interiorPatterns(p, eps);
-  const expand = (uq: Float64Array) => {
-    const u = new Float64Array(2 * P * d);
+  // blocks of size b (d: weights, n: multipliers) of the kept patterns' v and w, back in place
+  const expandBlocks = (xq: Float64Array, b: number) => {
+    const x = new Float64Array(2 * P * b);
     const Q = kept.length;
     kept.forEach((i, a) => {
-      u.set(uq.subarray(a * d, a * d + d), i * d);
-      u.set(uq.subarray((Q + a) * d, (Q + a) * d + d), (P + i) * d);
+      x.set(xq.subarray(a * b, a * b + b), i * b);
+      x.set(xq.subarray((Q + a) * b, (Q + a) * b + b), (P + i) * b);
     });
-    return u;
+    return x;
   };
-  const expandMu = (mq: Float64Array) => {
-    const m = new Float64Array(2 * P * n);
-    const Q = kept.length;
-    kept.forEach((i, a) => {
-      m.set(mq.subarray(a * n, a * n + n), i * n);
-      m.set(mq.subarray((Q + a) * n, (Q + a) * n + n), (P + i) * n);
-    });
-    return m;
-  };
+  const expand = (uq: Float64Array) => expandBlocks(uq, d);
+  const expandMu = (mq: Float64Array) => expandBlocks(mq, n);
   const trace: TracePoint[] = [];
   const certify = (u: Float64Array, lower: number) => {
     const feasible = shiftIntoRobustCones(p, eps, u).u;

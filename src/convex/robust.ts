@@ -344,8 +344,8 @@ export interface RobustResult {
   ms: number;
 }
 
-/** Robust hinge training (program and solver in the module comment); ε ≥ 0. */
-export function robustTrain(p: ConvexProblem, eps: number, opts: RobustOptions = {}): RobustResult {
+/** The checks every robust solver makes: a valid hinge problem, not gated, and 0 ≤ ε < ∞. */
+export function validateRobustProblem(p: ConvexProblem, eps: number, solver: string): void {
   validateProblem(p);
   if (p.loss.name !== "hinge")
     throw new InputError(
@@ -354,7 +354,12 @@ export function robustTrain(p: ConvexProblem, eps: number, opts: RobustOptions =
     );
   if (!(eps >= 0) || !Number.isFinite(eps))
     throw new InputError("eps", `must be a finite number ≥ 0, got ${eps}`);
-  if (p.gated) throw new Error("robustTrain: the robust program is not gated");
+  if (p.gated) throw new Error(`${solver}: the robust program is not gated`);
+}
+
+/** Robust hinge training (program and solver in the module comment); ε ≥ 0. */
+export function robustTrain(p: ConvexProblem, eps: number, opts: RobustOptions = {}): RobustResult {
+  validateRobustProblem(p, eps, "robustTrain");
   const t0 = performance.now();
   const { stages = 20, innerIter = 1000, muFactor = 0.5 } = opts;
   let mu = opts.mu ?? 0.1;
