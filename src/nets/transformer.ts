@@ -6,13 +6,16 @@
  *   head: [final LN for Pre-LN] → mean over tokens → dense(d → classes).
  * Model layers: [embedding, block 1, …, block L, head].
  *
- * Parametrization "sp" (default) or "mup" (Tensor Programs V, Tables 3/8 and §4): the token
- * embedding is the table's input layer, Q, K, V, O and the FFN its hidden layers, the readout
- * its output layer (µP: ω ~ N(0, 1) with the multiplier 1/d, not a zero-initialized readout),
- * LayerNorm gains/shifts and the position embedding its biases, and the attention logits are
- * scaled by 1/d_h (µP) or 1/√d_h (SP). With `heads` fixed, d_h = d/heads grows with the width d.
+ * Parametrization "sp" (default), "ntk", "mup" (Tensor Programs V, Tables 3/8 and §4) or
+ * "mean-field", each one table of ./parametrizations.ts, as for the MLP: the token embedding is
+ * the table's input layer, Q, K, V, O and the FFN its hidden layers, the readout its output layer
+ * (µP: ω ~ N(0, 1) with the multiplier 1/d, not a zero-initialized readout), LayerNorm
+ * gains/shifts and the position embedding its biases, and the attention logits are scaled by
+ * 1/d_h (µP, mean-field) or 1/√d_h (SP, NTK). NTK is SP's function at init (the same effective
+ * weights); mean-field trains the same function as µP (abc symmetry). With `heads` fixed,
+ * d_h = d/heads grows with the width d.
  */
-import { InputError, requireInteger } from "../errors.js";
+import { requireInteger } from "../errors.js";
 import type { Activation } from "../theory/activations.js";
 import {
   dense,
@@ -28,6 +31,7 @@ import {
 } from "./layers/index.js";
 import { createModel, type LossName, type Model } from "./model.js";
 import { checkSize, type Dtype } from "./network.js";
+import { parametrization } from "./parametrizations.js";
 
 export interface TransformerModelConfig {
   tokens: number;
@@ -44,7 +48,7 @@ export interface TransformerModelConfig {
   mlpRatio?: number;
   loss?: LossName;
   dtype?: Dtype;
-  /** "standard" (= "sp", default) or "mup" (see the module comment) */
+  /** "standard" (= "sp", default), "ntk", "mup" or "mean-field" (see the module comment) */
   parametrization?: TransformerParametrization;
 }
 
@@ -58,8 +62,7 @@ export async function transformerModel(cfg: TransformerModelConfig): Promise<Mod
   const ratio = requireInteger("mlpRatio", cfg.mlpRatio ?? 4, 1, 64);
   checkSize(layers * (4 + 2 * ratio) * d * d + tokens * d * (tokenDim + 1), "width");
   const pz = cfg.parametrization ?? "standard";
-  if (!["standard", "sp", "mup"].includes(pz))
-    throw new InputError("parametrization", `the Transformer takes sp or mup, got '${pz}'`);
+  if (pz !== "standard") parametrization(pz);
   const block = encoderBlock({
     parametrization: pz,
     tokens,

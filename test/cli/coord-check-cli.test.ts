@@ -54,22 +54,32 @@ describe("critkit coord-check", () => {
     expect(sp.layers.at(-1).delta_slopes[0]).toBeGreaterThan(0.8);
   });
 
-  it("--arch transformer: one row per model layer (embedding, blocks, logits), no theory column", async () => {
-    const r = await runCli(
-      ...argv(
-        "coord-check --arch transformer --param mup --widths 16,32 --depth 1 --steps 1 --seeds 1 --batch 4 --json",
-      ),
-    );
-    expect(r.code).toBe(0);
-    const j = JSON.parse(r.stdout);
-    expect([j.arch, j.tokens, j.heads, j.ln]).toEqual(["transformer", 4, 2, "pre"]);
-    expect(j.layers.map((l: { kind: string }) => l.kind)).toEqual(["input", "hidden", "output"]);
-    for (const l of j.layers) {
-      expect(l.delta_exponent_step1_theory).toBeNull();
-      expect(l.delta_rms.flat().every(Number.isFinite)).toBe(true);
-      expect(l.delta_rms.every((d: number[]) => d[0] === 0 && d[1]! > 0)).toBe(true);
-    }
-  });
+  it.each(["mup", "ntk", "mean-field"])(
+    "--arch transformer --param %s: one row per model layer (embedding, blocks, logits), no theory column",
+    async (param) => {
+      const r = await runCli(
+        ...argv(
+          `coord-check --arch transformer --param ${param} --widths 16,32 --depth 1 --steps 1 --seeds 1 --batch 4 --json`,
+        ),
+      );
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.stdout);
+      expect([j.param, j.arch, j.tokens, j.heads, j.ln]).toEqual([
+        param,
+        "transformer",
+        4,
+        2,
+        "pre",
+      ]);
+      expect(j.warnings ?? []).toEqual([]);
+      expect(j.layers.map((l: { kind: string }) => l.kind)).toEqual(["input", "hidden", "output"]);
+      for (const l of j.layers) {
+        expect(l.delta_exponent_step1_theory).toBeNull();
+        expect(l.delta_rms.flat().every(Number.isFinite)).toBe(true);
+        expect(l.delta_rms.every((d: number[]) => d[0] === 0 && d[1]! > 0)).toBe(true);
+      }
+    },
+  );
 
   it("--dataset iris: the first --batch training rows, dimensions from the data", async () => {
     const r = await runCli(
@@ -113,7 +123,7 @@ itRejects([
   [argv("coord-check --param foo"), /--param/],
   [argv("coord-check --optimizer momentum"), /--optimizer/],
   [argv("coord-check --arch cnn"), /--arch/],
-  [argv("coord-check --arch transformer --param ntk"), /--param/],
+  [argv("coord-check --arch transformer --param foo"), /--param/],
   [argv("coord-check --arch transformer --tokens 3"), /--tokens/],
   [argv("coord-check --arch transformer --widths 6,9 --heads 2"), /--heads/],
   [argv("coord-check --arch transformer --depth 13"), /--depth/],

@@ -1,6 +1,6 @@
 /**
  * `critkit coord-check`: the coordinate check of Tensor Programs V under a width parametrization
- * (sp | ntk | mup | mean-field; the Transformer: sp | mup): a network of each width (an MLP in
+ * (sp | ntk | mup | mean-field, for the MLP and the Transformer): a network of each width (an MLP in
  * plain JS, or the jax-js Transformer, width = d_model with the heads fixed) trained for a few
  * SGD or Adam steps, the RMS of every layer's output and of its change since initialization per
  * step, and the slope of log RMS(Δh) vs log width (0 for µP: hyperparameters transfer across
@@ -43,11 +43,11 @@ export function registerCoordCheck(program: Command): void {
   program
     .command("coord-check")
     .description(
-      "coordinate check (Tensor Programs V): RMS of each layer's preactivations and of their change after a few SGD or Adam steps vs width, under sp | ntk | mup | mean-field (MLP) or sp | mup (Transformer)",
+      "coordinate check (Tensor Programs V): RMS of each layer's preactivations and of their change after a few SGD or Adam steps vs width, under sp | ntk | mup | mean-field (MLP or Transformer)",
     )
     .option(
       "--param <p>",
-      `parametrization: ${PARAMETRIZATION_NAMES.join(" | ")} (transformer: sp | mup)`,
+      `parametrization: ${PARAMETRIZATION_NAMES.join(" | ")} (mlp and transformer)`,
       "mup",
     )
     .option(
@@ -90,11 +90,7 @@ export function registerCoordCheck(program: Command): void {
     .option("--json", "print JSON")
     .action(async (o) => {
       const arch = oneOf("--arch", o.arch, ["mlp", "transformer"] as const);
-      const param = oneOf(
-        "--param",
-        o.param,
-        arch === "mlp" ? PARAMETRIZATION_NAMES : (["sp", "mup"] as const),
-      );
+      const param = oneOf("--param", o.param, PARAMETRIZATION_NAMES);
       const parts = String(o.widths).split(",");
       if (parts.length > 16)
         throw new InputError("--widths", `at most 16 widths, got ${parts.length}`);
@@ -188,7 +184,7 @@ export function registerCoordCheck(program: Command): void {
                       ln,
                       activation: phi,
                       loss: "mse",
-                      parametrization: param as "sp" | "mup",
+                      parametrization: param,
                     }),
                   steps,
                   lr,

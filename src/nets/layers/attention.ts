@@ -10,8 +10,10 @@
  *
  * Under a width parametrization (../parametrizations.ts; "sp" is the above) the four projections
  * are the table's hidden layers (fan-in d: init, multiplier, SGD and Adam lr factors) and the
- * biases its biases. µP (Tensor Programs V, §4 and appendix on Transformers) also scales the
- * attention logits by 1/d_h instead of 1/√d_h: after training, q and k are correlated and
+ * biases its biases. NTK keeps the 1/√d_h logits (it is SP's function at init: the same
+ * effective weights, σ_w/√d moved from the init into the multiplier). µP (Tensor Programs V, §4
+ * and appendix on Transformers) and mean-field (µP up to the abc symmetry: the same effective
+ * weights and steps) scale the attention logits by 1/d_h instead of 1/√d_h: after training, q and k are correlated and
  * q·k grows like d_h (a law of large numbers), not √d_h (a central limit). Written here as
  * 1/d_h exactly (no base-width multiplier), so at init the logits are O(1/√d_h) and the
  * attention tends to uniform as d_h grows.
@@ -35,15 +37,15 @@ export interface AttentionConfig {
   sigmaW2?: number;
   /** bias variance σ_b² (default 0) */
   sigmaB2?: number;
-  /** "standard" (= "sp", default) or "mup" (see the module comment) */
-  parametrization?: Extract<Parametrization, "standard" | "sp" | "mup">;
+  /** "standard" (= "sp", default), "ntk", "mup" or "mean-field" (see the module comment) */
+  parametrization?: Parametrization;
 }
 
-/** The logit scale of `selfAttention`: 1/d_h in µP, 1/√d_h otherwise. */
+/** The logit scale of `selfAttention`: 1/d_h in µP and mean-field, 1/√d_h in SP and NTK. */
 export const attentionLogitScale = (
   parametrization: AttentionConfig["parametrization"],
   dh: number,
-) => (parametrization === "mup" ? 1 / dh : 1 / Math.sqrt(dh));
+) => (parametrization === "mup" || parametrization === "mean-field" ? 1 / dh : 1 / Math.sqrt(dh));
 
 export interface AttentionParams {
   wq: JaxArray;
@@ -60,13 +62,16 @@ export function selfAttention(cfg: AttentionConfig): Layer {
   const { tokens: T, heads: H } = cfg;
   const sigmaW2 = cfg.sigmaW2 ?? 1;
   const sigmaB2 = cfg.sigmaB2 ?? 0;
-  const pz = cfg.parametrization === "mup" ? "mup" : "sp";
+  const pz =
+    cfg.parametrization === undefined || cfg.parametrization === "standard"
+      ? "sp"
+      : cfg.parametrization;
   const table = parametrizationTable(pz);
   const weight = (d: number) => storedScaling(table.layer("hidden", d, d), Math.sqrt(sigmaW2));
   const bias = (d: number) => storedScaling(biasScaling(table, d), Math.sqrt(sigmaB2));
   return {
-    name: `attention(T=${T}, H=${H}${pz === "mup" ? ", µP" : ""})`,
-    key: pz === "mup" ? `attention-mup(${T},${H},${sigmaW2},${sigmaB2})` : `attention(${T},${H})`,
+    name: `attention(T=${T}, H=${H}${pz === "sp" ? "" : `, ${pz === "mup" ? "µP" : pz}`})`,
+    key: pz === "sp" ? `attention(${T},${H})` : `attention-${pz}(${T},${H},${sigmaW2},${sigmaB2})`,
     hasTheory: false,
     fresh: () => true,
     init(rng, nIn) {

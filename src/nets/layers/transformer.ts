@@ -8,9 +8,10 @@
  * channels (affine: γ = 1, β = 0 at initialization), as in Xiong et al. 2020, "On Layer
  * Normalization in the Transformer Architecture", fig. 1.
  *
- * Width parametrization ("sp" or "mup", ../parametrizations.ts): Q, K, V, O and both FFN
+ * Width parametrization ("sp", "ntk", "mup" or "mean-field", ../parametrizations.ts): Q, K, V, O and both FFN
  * weights are the table's hidden layers, LayerNorm gains and shifts and the position embedding
- * are vector-like (biases: `vectorLike`), and µP's attention uses 1/d_h logits (./attention.ts).
+ * are vector-like (biases: `vectorLike`), and µP's and mean-field's attention uses 1/d_h logits
+ * (./attention.ts).
  */
 import { InputError } from "../../errors.js";
 import type { Activation } from "../../theory/activations.js";
@@ -76,12 +77,12 @@ export interface EncoderBlockConfig {
   mlpRatio?: number;
   activation: Activation;
   ln: LnPlacement;
-  /** "standard" (= "sp", default) or "mup" */
+  /** "standard" (= "sp", default), "ntk", "mup" or "mean-field" */
   parametrization?: TransformerParametrization;
 }
 
-/** The parametrizations the Transformer supports. */
-export type TransformerParametrization = Extract<Parametrization, "standard" | "sp" | "mup">;
+/** The parametrizations the Transformer supports: every table of ../parametrizations.ts. */
+export type TransformerParametrization = Parametrization;
 
 /** LayerNorm over each token's d channels, affine (γ, β vector-like in the parametrization). */
 export const tokenNorm = (d: number, parametrization: TransformerParametrization = "standard") =>
