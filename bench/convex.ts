@@ -32,7 +32,7 @@ import { type ConvexProblem, lambdaMax } from "../src/convex/problem.js";
 import { AdmmSystem } from "../src/convex/system.js";
 import { type DatasetName, loadDataset, synthetic } from "../src/data/datasets.js";
 import { Rng } from "../src/rng.js";
-import { isNumpyError, runNumpy } from "./numpy.js";
+import { blasSummary, isNumpyError, runNumpy } from "./numpy.js";
 import type { BenchRow } from "./types.js";
 
 const TARGET = 1e-6;
@@ -150,7 +150,7 @@ async function interiorPointRow(label: string, p: ConvexProblem): Promise<BenchR
     : `ADMM (β = α = ρ₀ = 1): gap ${a.certificate.relGap.toExponential(1)} after ${a.iterations} iterations, ${a.ms.toFixed(0)} ms`;
   const refNote = isNumpyError(np)
     ? `no numpy reference: ${np.error}`
-    : `numpy: ${np.iterations} Newton steps (${np.form} form), converged=${np.converged}, gap ${Number(np.relGap).toExponential(1)}, objective ${Number(np.primal).toPrecision(10)} (rel. diff ${(Math.abs(Number(np.primal) - cert.primal) / cert.primal).toExponential(1)}); blas ${JSON.stringify(np.blas)}`;
+    : `numpy: ${np.iterations} Newton steps (${np.form} form), converged=${np.converged}, gap ${Number(np.relGap).toExponential(1)}, objective ${Number(np.primal).toPrecision(10)} (rel. diff ${(Math.abs(Number(np.primal) - cert.primal) / cert.primal).toExponential(1)}); ${blasSummary(np.blas)}`;
   return {
     name: `convex interior point to ${TARGET_TEXT} certified, ${label} (${size})`,
     ms: ipm.ms,
@@ -176,7 +176,7 @@ export async function run(): Promise<BenchRow[]> {
     const np = await numpyRun(p, iters, c.repeats);
     const refNote = isNumpyError(np)
       ? `no numpy reference: ${np.error}`
-      : `numpy rounded objective ${Number(np.objective).toPrecision(12)} vs ${objective.toPrecision(12)} (rel. diff ${(Math.abs(Number(np.objective) - objective) / objective).toExponential(1)}), numpy setup ${Number(np.setupMs).toFixed(0)} ms; blas ${JSON.stringify(np.blas)}`;
+      : `numpy rounded objective ${Number(np.objective).toPrecision(12)} vs ${objective.toPrecision(12)} (rel. diff ${(Math.abs(Number(np.objective) - objective) / objective).toExponential(1)}), numpy setup ${Number(np.setupMs).toFixed(0)} ms; ${blasSummary(np.blas)}`;
     const what =
       ref.K !== undefined
         ? `ADMM to ${TARGET_TEXT} relative objective gap: ${iters} iterations`

@@ -95,3 +95,17 @@ export function runNumpy(
     });
   });
 }
+
+/** One line for a row's note from a script's `blas` object: library, kernel, threads. */
+export function blasSummary(blas: unknown): string {
+  if (typeof blas !== "object" || blas === null) return "BLAS unknown";
+  const b = blas as Record<string, unknown>;
+  const lib =
+    typeof b.config === "string"
+      ? b.config.split(/\s+/).slice(0, 2).join(" ")
+      : String(b.internal_api ?? "BLAS");
+  const arch = b.architecture ? ` ${b.architecture}` : "";
+  const threads =
+    b.num_threads === undefined ? "" : `, ${b.num_threads} thread${b.num_threads === 1 ? "" : "s"}`;
+  return `${lib}${arch}${threads}`;
+}

@@ -6,7 +6,8 @@
  *   this script does) and the fence is rewritten as each `$ command` line followed by its output
  *   (stdout then stderr). `$ echo $?` prints the previous command's exit status.
  * - a table right after `<!-- readme:bench -->` is rewritten from bench/results.json, which
- *   `npm run bench` updates module by module (see bench/run.ts).
+ *   `npm run bench` updates module by module (see bench/run.ts); `<!-- readme:bench convex.ts -->`
+ *   keeps the rows of the bench modules named.
  *
  * `npm run readme -- --check` rewrites nothing and exits 1 when a block differs from what the
  * commands print now, ignoring wall-clock times (numbers followed by ms, s or min).
@@ -19,7 +20,7 @@ import type { BenchRow } from "../bench/types.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const RUN = "<!-- readme:run -->";
-const BENCH = "<!-- readme:bench -->";
+const BENCH = /^<!-- readme:bench((?: [\w.-]+)*) -->$/;
 
 /** Runs one `$ command` line; returns its output with trailing blank lines removed. */
 function runCommand(cmd: string, lastStatus: number): { out: string; status: number } {
@@ -71,13 +72,14 @@ const fmtMs = (ms: number | undefined): string =>
 const fmtCell = (v: number | undefined, unit: string | undefined): string =>
   unit === undefined ? fmtMs(v) : v === undefined ? "—" : `${v} ${unit}`;
 
-/** The benchmark table from bench/results.json. */
-function benchTable(): string[] {
+/** The benchmark table from bench/results.json (the rows of `modules` only, when given). */
+function benchTable(modules: string[]): string[] {
   const file = JSON.parse(readFileSync(`${root}bench/results.json`, "utf8")) as BenchFile;
+  const rows = modules.length ? file.rows.filter((r) => modules.includes(r.module)) : file.rows;
   return [
     "| benchmark | critkit | numpy | ratio | note |",
     "|---|---|---|---|---|",
-    ...file.rows.map(
+    ...rows.map(
       (r) =>
         `| ${r.name} | ${fmtCell(r.ms, r.unit)} | ${fmtCell(r.referenceMs, r.unit)} | ${
           r.ratio === undefined || r.ratio === null ? "—" : r.ratio.toFixed(2)
@@ -100,11 +102,12 @@ export function regenerate(text: string): string {
       if (end < 0) throw new Error(`unclosed fence after line ${i + 1}`);
       out.push(lines[i + 1] ?? "```", ...runBlock(lines.slice(i + 2, end)), "```");
       i = end;
-    } else if (line.trim() === BENCH) {
+    } else if (BENCH.test(line.trim())) {
+      const modules = BENCH.exec(line.trim())![1]!.split(" ").filter(Boolean);
       let end = i + 1;
       while (lines[end]?.startsWith("|")) end++;
       if (lines[end] === "" && lines[end + 1]?.startsWith("Measured ")) end += 2;
-      out.push(...benchTable());
+      out.push(...benchTable(modules));
       i = end - 1;
     }
   }
