@@ -101,6 +101,16 @@ const table = (
  *     times µP's 1/n_in): the same training dynamics (TP IV: µP is the mean-field limit for one
  *     hidden layer).
  */
+/** NTK parametrization: every layer alike, unit init, σ/√n_in in the forward multiplier. */
+const ntkRow = (nIn: number) =>
+  ({
+    initStd: 1,
+    multiplier: 1 / Math.sqrt(nIn),
+    lr: 1,
+    adamLr: 1,
+    sigma: "forward",
+  }) as const;
+
 export const PARAMETRIZATIONS: Record<ParametrizationName, ParametrizationTable> = {
   sp: table("sp", {
     input: (nIn) => ({ initStd: 1 / Math.sqrt(nIn), multiplier: 1, lr: 1, adamLr: 1 }),
@@ -108,27 +118,9 @@ export const PARAMETRIZATIONS: Record<ParametrizationName, ParametrizationTable>
     output: (nIn) => ({ initStd: 1 / Math.sqrt(nIn), multiplier: 1, lr: 1, adamLr: 1 }),
   }),
   ntk: table("ntk", {
-    input: (nIn) => ({
-      initStd: 1,
-      multiplier: 1 / Math.sqrt(nIn),
-      lr: 1,
-      adamLr: 1,
-      sigma: "forward",
-    }),
-    hidden: (nIn) => ({
-      initStd: 1,
-      multiplier: 1 / Math.sqrt(nIn),
-      lr: 1,
-      adamLr: 1,
-      sigma: "forward",
-    }),
-    output: (nIn) => ({
-      initStd: 1,
-      multiplier: 1 / Math.sqrt(nIn),
-      lr: 1,
-      adamLr: 1,
-      sigma: "forward",
-    }),
+    input: ntkRow,
+    hidden: ntkRow,
+    output: ntkRow,
   }),
   mup: table("mup", {
     input: (nIn, nOut) => ({ initStd: 1 / Math.sqrt(nIn), multiplier: 1, lr: nOut, adamLr: 1 }),
