@@ -11,13 +11,11 @@
  */
 import { admm } from "../src/convex/admm.js";
 import { augmentedLagrangian } from "../src/convex/al.js";
-import { defaultPatternCount, interiorPoint } from "../src/convex/ipm.js";
-import { losses } from "../src/convex/losses.js";
-import { samplePatterns } from "../src/convex/patterns.js";
-import { type ConvexProblem, lambdaMax } from "../src/convex/problem.js";
+import { interiorPoint } from "../src/convex/ipm.js";
+import type { ConvexProblem } from "../src/convex/problem.js";
 import type { SolveResult, SolverOptions } from "../src/convex/result.js";
-import { type DatasetName, loadDataset } from "../src/data/datasets.js";
-import { Rng } from "../src/rng.js";
+import type { DatasetName } from "../src/data/datasets.js";
+import { datasetProblem } from "./convex.js";
 
 const TARGET = 1e-6;
 
@@ -64,22 +62,10 @@ const rows: string[] = [
   "| --- | --- | --- | --- | --- |",
 ];
 for (const name of datasets) {
-  const data = loadDataset(name, 0);
-  const P = defaultPatternCount(data.X.rows, data.X.cols, true);
-  const patterns = samplePatterns(data.X, P, new Rng(0).split());
-  const base: ConvexProblem = {
-    X: data.X,
-    y: data.y,
-    patterns,
-    lambda: 1,
-    loss: losses.squared,
-    gated: false,
-  };
-  const lmax = lambdaMax(base);
   for (const f of fractions) {
-    const p = { ...base, lambda: f * lmax };
+    const p = datasetProblem(name, f);
     const cells = Object.keys(solvers).map((s) => timed(s, p));
-    const row = `| ${name} (${data.X.rows}, ${data.X.cols}, ${patterns.count}) | ${f} | ${cells.join(" | ")} |`;
+    const row = `| ${name} (${p.X.rows}, ${p.X.cols}, ${p.patterns.count}) | ${f} | ${cells.join(" | ")} |`;
     rows.push(row);
     process.stderr.write(`${row}\n`);
   }

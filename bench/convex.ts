@@ -65,15 +65,12 @@ const DATASETS: DatasetName[] = ["iris", "breast_cancer", "synthetic", "digits"]
 /** ADMM iterations allowed on each interior-point problem (its time to 1e-6, or the gap reached). */
 const ADMM_BUDGET = 500;
 
-/** CLI defaults: seed 0, patterns from Rng(0).split(), P by defaultPatternCount, λ = 0.1 λ_max. */
-function datasetProblem(name: DatasetName): ConvexProblem {
-  const data = loadDataset(name, 0);
-  const rng = new Rng(0);
-  const patterns = samplePatterns(
-    data.X,
-    defaultPatternCount(data.X.rows, data.X.cols, true),
-    rng.split(),
-  );
+/** The squared-loss ReLU program on (X, y, patterns) at λ = fraction · λ_max. */
+function squaredAt(
+  data: Pick<ConvexProblem, "X" | "y">,
+  patterns: ConvexProblem["patterns"],
+  fraction: number,
+): ConvexProblem {
   const p: ConvexProblem = {
     X: data.X,
     y: data.y,
@@ -82,21 +79,22 @@ function datasetProblem(name: DatasetName): ConvexProblem {
     loss: losses.squared,
     gated: false,
   };
-  return { ...p, lambda: LAMBDA_FRACTION * lambdaMax(p) };
+  return { ...p, lambda: fraction * lambdaMax(p) };
+}
+
+/**
+ * `critkit convex --dataset name`'s program (seed 0, patterns from Rng(0).split(), P by
+ * defaultPatternCount) at λ = fraction · λ_max (the CLI's default 0.1 unless given).
+ */
+export function datasetProblem(name: DatasetName, fraction = LAMBDA_FRACTION): ConvexProblem {
+  const data = loadDataset(name, 0);
+  const P = defaultPatternCount(data.X.rows, data.X.cols, true);
+  return squaredAt(data, samplePatterns(data.X, P, new Rng(0).split()), fraction);
 }
 
 function problem(c: Case): ConvexProblem {
   const data = synthetic(0, c.n, c.features, 5);
-  const patterns = samplePatterns(data.X, c.P, new Rng(1));
-  const p: ConvexProblem = {
-    X: data.X,
-    y: data.y,
-    patterns,
-    lambda: 1,
-    loss: losses.squared,
-    gated: false,
-  };
-  return { ...p, lambda: LAMBDA_FRACTION * lambdaMax(p) };
+  return squaredAt(data, samplePatterns(data.X, c.P, new Rng(1)), LAMBDA_FRACTION);
 }
 
 /** The certifying run: K = the first checked iteration whose own duality gap is ≤ TARGET, if any. */
