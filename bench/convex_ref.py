@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from blas_info import blas_info
+from hildreth import least_norm_in_cone
 from scipy.linalg import cho_factor, cho_solve
 
 
@@ -60,35 +61,6 @@ def objective(X, y, M, lam, V):
     return 0.5 * np.sum((fu - y) ** 2) + lam * np.linalg.norm(V, axis=1).sum()
 
 
-def least_norm_in_cone(X, sign, b, row_norm2, sweeps, rounds):
-    """min ||z|| s.t. sign_k x_k.z >= b_k: Hildreth on a working set, as leastNormInCone (recover.ts)."""
-    n, d = X.shape
-    A = sign[:, None] * X
-    z = np.zeros(d)
-    mu = np.zeros(n)
-    in_set = np.zeros(n, dtype=bool)
-    work = []
-    for _ in range(rounds):
-        new = np.flatnonzero(~in_set & (row_norm2 > 0) & (A @ z < b))
-        if new.size == 0:
-            break
-        in_set[new] = True
-        work.extend(new.tolist())
-        for _ in range(sweeps):
-            moved = 0.0
-            for k in work:
-                nxt = max(0.0, mu[k] + (b[k] - A[k] @ z) / row_norm2[k])
-                step = nxt - mu[k]
-                if step == 0.0:
-                    continue
-                mu[k] = nxt
-                z += step * A[k]
-                moved = max(moved, abs(step))
-            if moved == 0.0:
-                break
-    return z
-
-
 def project_onto_cones(X, M, gates, V, sweeps=50, rounds=10):
     """projectOntoCones (recover.ts): per-group projection, then the gate shift for the remainder."""
     P = M.shape[0]
@@ -99,7 +71,7 @@ def project_onto_cones(X, M, gates, V, sweeps=50, rounds=10):
     for g in range(2 * P):
         if np.all(slack[g] >= 0):
             continue
-        out[g] += least_norm_in_cone(X, sign[g], -slack[g], row_norm2, sweeps, rounds)
+        out[g] += least_norm_in_cone(X, sign[g], -slack[g], row_norm2, sweeps, rounds)[0]
     slack = sign * (out @ X.T)
     gate_slack = (2 * M - 1) * (gates @ X.T)
     for i in range(P):

@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, solve_triangular  # noqa: E402
 
 from blas_info import blas_info  # noqa: E402
+from hildreth import least_norm_in_cone  # noqa: E402
 
 CENTRALITY_CORRECTORS = 3
 
@@ -199,37 +200,6 @@ def certificate(pr, U, theta, mu):
     return {"primal": primal, "dual": dual, "relGap": (primal - dual) / max(abs(primal), 1e-300)}
 
 
-def least_norm_in_cone(pr, i, b, row_norm2, sweeps, rounds):
-    """Hildreth's method as `leastNormInCone` in src/convex/recover.ts."""
-    X, n, d = pr.X, pr.n, pr.d
-    sgn = 2.0 * pr.M[i] - 1.0
-    z = np.zeros(d)
-    mu = np.zeros(n)
-    in_set = np.zeros(n, dtype=bool)
-    work = []
-    for _ in range(rounds):
-        viol = (~in_set) & (row_norm2 != 0) & (sgn * (X @ z) < b)
-        added = np.nonzero(viol)[0]
-        if len(added) == 0:
-            break
-        in_set[added] = True
-        work.extend(added.tolist())
-        for _ in range(sweeps):
-            moved = 0.0
-            for k in work:
-                xk = X[k]
-                nxt = max(0.0, mu[k] + (b[k] - sgn[k] * float(xk @ z)) / row_norm2[k])
-                step = nxt - mu[k]
-                if step == 0:
-                    continue
-                mu[k] = nxt
-                z += step * sgn[k] * xk
-                moved = max(moved, abs(step))
-            if moved == 0:
-                break
-    return z, mu
-
-
 def polish_multipliers(pr, theta, z, slack):
     X, n, d, P, G = pr.X, pr.n, pr.d, pr.P, pr.G
     base = pr.adjoint(theta, None)
@@ -265,7 +235,7 @@ def polish_multipliers(pr, theta, z, slack):
         if np.linalg.norm(current) <= pr.lam:
             continue
         b = -sgn * (X @ c)
-        pz, pmu = least_norm_in_cone(pr, i, b, row_norm2, 200, 10)
+        pz, pmu = least_norm_in_cone(X, sgn, b, row_norm2, 200, 10)
         if np.linalg.norm(c + pz) < np.linalg.norm(current):
             out[g] = pmu
     return out
@@ -278,17 +248,19 @@ def initial_point(pr):
     return np.concatenate([u, u])
 
 
-def sparsify(pr, best):
+def sparsify(pr, best, tol):
     U, cert = best
     norms = np.linalg.norm(U, axis=1)
     top = norms.max()
+    max_primal = cert["primal"] + abs(cert["primal"]) * max(tol / 10, 1e-12)
     out = (U, cert)
     for level in (1e-8, 1e-6, 1e-4, np.inf):
         V = np.where((norms <= level * top)[:, None], 0.0, U)
         primal = pr.objective(V, pr.evaluate(V)[0])
-        if not primal <= min(out[1]["primal"], cert["primal"] * (1 + 1e-12)):
+        rel_gap = (primal - cert["dual"]) / max(abs(primal), 1e-300)
+        if not (primal <= max_primal and rel_gap <= max(tol, cert["relGap"])):
             continue
-        out = (V, {**cert, "primal": primal, "relGap": (primal - cert["dual"]) / max(abs(primal), 1e-300)})
+        out = (V, {**cert, "primal": primal, "relGap": rel_gap})
     return out
 
 
@@ -357,7 +329,7 @@ def interior_point(pr, tol, max_iter):
         if best is None or cert["relGap"] < best[1]["relGap"]:
             best = (U, cert)
         converged = cert["relGap"] <= tol
-    U, cert = sparsify(pr, best)
+    U, cert = sparsify(pr, best, tol)
     return U, cert, it, converged, form
 
 
