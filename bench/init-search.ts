@@ -3,7 +3,7 @@
  * σ_w², src/theory/critical.ts). For tanh and erf MLPs (depth 20, q0 = 1) at σ_b² ∈ {0.05, 0.1,
  * 0.3} and widths 256 and 512, each over independent seed sets (first seeds 0, 10⁴, 2·10⁴, …), it
  * runs the search with the CLI defaults (1 input × 2 probes per network, extrapolation from
- * width N and N/4) at --tol 0.004 and reports per case: the mean finite-width and extrapolated
+ * width N and N/8, martingale control variates) at --tol 0.004 and reports per case: the mean finite-width and extrapolated
  * σ_w² with their mean standard errors, the largest |extrapolated − theory| relative to the theory,
  * how many seed sets land within 1 %, and the mean cost in forward-pass equivalents of the width-N
  * network against the method it replaced (9 + 6 + 1 scan/refine/exponent points × 4 seeds ×
@@ -59,7 +59,7 @@ export async function run(): Promise<BenchRow[]> {
                 tol,
                 inputs: 1,
                 probes: 2,
-                extrapolate: { factor: 0.25 },
+                extrapolate: { factor: 0.125 },
               },
             ),
           );

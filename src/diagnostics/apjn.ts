@@ -50,6 +50,11 @@ export interface Block<P = Params> {
    * jax-js has no symbolic zeros). Consumes `params`, `h` and `t`.
    */
   jvp?(params: P, h: JaxArray, t: JaxArray): [JaxArray, JaxArray];
+  /**
+   * Optional: `jvp` with e [P, B] = E[row mean square of t' | h, t] over the block's fresh
+   * zero-mean weights (src/nets/layers/layer.ts `jvpMoment`), for `controls`.
+   */
+  jvpMoment?(params: P, h: JaxArray, t: JaxArray): [JaxArray, JaxArray, JaxArray];
 }
 
 export interface ApjnOptions {
@@ -71,6 +76,11 @@ export interface ApjnOptions {
    * save the per-call JS overhead; each distinct run length is one more trace. Default 8.
    */
   blocksPerStep?: number;
+  /**
+   * The network is at initialisation (weights as sampled, independent and zero-mean): also return
+   * the martingale control variates `control` (forward mode, every block with `jvpMoment`).
+   */
+  controls?: boolean;
 }
 
 export interface ApjnResult {
@@ -84,6 +94,15 @@ export interface ApjnResult {
   logStderr: Float64Array;
   /** Number of samples R = probes × batch behind each estimate. */
   samples: number;
+  /**
+   * With `controls`: per l, C^l/Ĵ^l, the martingale control variate C^l = mean over samples of
+   * Σ_{k<l} (X_{k+1} − E[X_{k+1} | everything before block k's fresh weights]), X_k = ‖t^k‖²/N_k
+   * (t^{l0} the probe, X_{l0} ≡ its scale 1 in the engine's normalisation). E[C^l] = 0 exactly at
+   * initialisation (a sum of martingale differences), and C^l is correlated with Ĵ^l (it holds
+   * the part of its fluctuation that each block's fresh weights add along the probe's direction):
+   * Ĵ − β C with the regression β has a smaller variance over networks (see init-search).
+   */
+  control?: Float64Array;
 }
 
 type Dtype = "float32" | "float64";
@@ -105,11 +124,13 @@ type ApplyFn = (params: unknown, h: JaxArray) => JaxArray;
 interface StepCache {
   forward: WeakMap<object, ApplyFn & { dispose(): void }>;
   jvp: WeakMap<object, ChunkStepFn & { dispose(): void }>;
+  moment: WeakMap<object, ChunkStepFn & { dispose(): void }>;
   vjp: WeakMap<object, StepFn & { dispose(): void }>;
 }
 const emptyCache = (): StepCache => ({
   forward: new WeakMap(),
   jvp: new WeakMap(),
+  moment: new WeakMap(),
   vjp: new WeakMap(),
 });
 /** One cache per dtype: float64 steps are not jit'ed (see jitUnlessF64). */
@@ -158,35 +179,43 @@ type ChunkStepFn = (
   h: JaxArray,
   t: JaxArray,
   msPrev: JaxArray,
-) => [JaxArray, JaxArray, JaxArray[]];
+) => [JaxArray, JaxArray, JaxArray[], JaxArray[]];
 
 function stepKey(block: Block): object {
   return block.jvp ?? block.apply;
 }
 
-function jvpStep(jax: JaxModule, block: Block, dtype: Dtype): ChunkStepFn {
-  const key = stepKey(block);
-  const cache = caches[dtype];
-  let f = cache.jvp.get(key);
+/**
+ * As above, plus with `moments` the blocks' conditional mean squares e[k] [P,B] of the rescaled
+ * tangent's image (`jvpMoment`; otherwise the last output is empty).
+ */
+function jvpStep(jax: JaxModule, block: Block, dtype: Dtype, moments: boolean): ChunkStepFn {
+  const key = moments ? block.jvpMoment! : stepKey(block);
+  const cache = caches[dtype][moments ? "moment" : "jvp"];
+  let f = cache.get(key);
   if (f) return f;
   const handRule = block.jvp;
   const apply = block.apply;
-  const one = (params: unknown, h: JaxArray, tn: JaxArray): [JaxArray, JaxArray] => {
+  const one = (params: unknown, h: JaxArray, tn: JaxArray): JaxArray[] => {
+    if (moments) return block.jvpMoment!(params, h, tn);
     if (handRule) return handRule(params, h, tn);
     return derivedJvp(jax, apply, params, h, tn);
   };
   const body = (params: unknown[], h: JaxArray, t: JaxArray, ms: JaxArray) => {
     const out: JaxArray[] = [];
+    const es: JaxArray[] = [];
     for (const p of params) {
-      [h, t] = one(p, h, normalise(jax, t, ms));
+      const r = one(p, h, normalise(jax, t, ms));
+      [h, t] = r as [JaxArray, JaxArray];
+      if (r[2]) es.push(r[2]);
       ms = rowMeanSq(jax, t.ref);
       out.push(ms.ref);
     }
     ms.dispose();
-    return [h, t, out] as [JaxArray, JaxArray, JaxArray[]];
+    return [h, t, out, es] as [JaxArray, JaxArray, JaxArray[], JaxArray[]];
   };
   f = jitUnlessF64(jax, body, dtype);
-  cache.jvp.set(key, f);
+  cache.set(key, f);
   return f;
 }
 
@@ -245,6 +274,28 @@ function accumulate(c: Float64Array, ms: Float64Array): [number, number] {
   // Var(X̄)/X̄² with the unbiased sample variance: (R Σw²/(Σw)² − 1)/(R − 1).
   const rel = R > 1 ? Math.sqrt(Math.max(0, (R * s2) / (s1 * s1) - 1) / (R - 1)) : Number.NaN;
   return [logJ, rel];
+}
+
+/**
+ * Control-variate update per sample r after a block with row mean squares ms and conditional
+ * means e (of the rescaled tangent): with X' = X·ms and C' = C + X (ms − e), the ratio
+ * k = C/X becomes (k + ms − e)/ms. Returns C/Ĵ over the samples, Σ X_r k_r / Σ X_r, with the
+ * log-scales c already updated by `accumulate`.
+ */
+function accumulateControl(k: Float64Array, c: Float64Array, ms: Float64Array, e: Float64Array) {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let r = 0; r < k.length; r++) {
+    k[r] = (k[r] + ms[r] - e[r]) / ms[r];
+    if (c[r] > max) max = c[r];
+  }
+  let sw = 0;
+  let swk = 0;
+  for (let r = 0; r < k.length; r++) {
+    const w = Math.exp(c[r] - max);
+    sw += w;
+    swk += w * k[r];
+  }
+  return swk / sw;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -334,10 +385,17 @@ export async function apjnEmpirical(
     const h = forwardRange(prep, blocks, prep.h0, 0, l0);
     const [batch, width] = h.shape;
     const t = probeArray(prep, [probes, batch, width], opts.seed ?? 0, opts.probe ?? "gaussian");
+    const controls = opts.controls ?? false;
+    if (controls && !blocks.slice(l0).every((b) => b.jvpMoment))
+      throw new InputError(
+        "controls",
+        "needs every block after l0 to have a jvpMoment rule (dense, scale and their serial/sum compositions)",
+      );
     return await sweepForward(prep, blocks, l0, h, t, {
       flushEvery: opts.flushEvery ?? 32,
       blocksPerStep: opts.blocksPerStep ?? 8,
       renormalise: true,
+      controls,
     });
   } finally {
     release(prep);
@@ -355,9 +413,10 @@ async function sweepForward(
   l0: number,
   h: JaxArray,
   t: JaxArray,
-  opts: { flushEvery: number; blocksPerStep: number; renormalise: boolean },
+  opts: { flushEvery: number; blocksPerStep: number; renormalise: boolean; controls?: boolean },
   onTangent?: (l: number, t: JaxArray) => void,
 ): Promise<ApjnResult> {
+  const controls = opts.controls ?? false;
   const { jax } = prep;
   const [P, B] = t.shape;
   const R = P * B;
@@ -365,10 +424,12 @@ async function sweepForward(
   const logJ = new Float64Array(L - l0);
   const logStderr = new Float64Array(L - l0);
   const c = new Float64Array(R);
+  const k = controls ? new Float64Array(R) : null;
+  const control = controls ? new Float64Array(L - l0) : undefined;
   const ones = () => jax.numpy.ones([P, B], { dtype: prep.dt });
   const chunkMax = opts.renormalise && !onTangent ? Math.max(1, opts.blocksPerStep) : 1;
   let ms = ones();
-  const pending: { l: number; ms: JaxArray }[] = [];
+  const pending: { l: number; ms: JaxArray; e?: JaxArray }[] = [];
   const flush = async () => {
     for (const item of pending.splice(0)) {
       const m = await readF64(item.ms);
@@ -376,23 +437,29 @@ async function sweepForward(
       const [lj, rel] = accumulate(c, m);
       logJ[item.l - l0] = lj;
       logStderr[item.l - l0] = rel;
+      if (k && control && item.e) control[item.l - l0] = accumulateControl(k, c, m, await readF64(item.e));
     }
   };
   try {
     for (let l = l0; l < L; ) {
       const key = stepKey(blocks[l]);
-      let k = 1;
-      while (k < chunkMax && l + k < L && stepKey(blocks[l + k]) === key) k++;
+      let n = 1;
+      while (n < chunkMax && l + n < L && stepKey(blocks[l + n]) === key) n++;
       const msIn = opts.renormalise ? ms : ones();
       if (!opts.renormalise) ms.dispose();
-      const params = prep.params.slice(l, l + k).map((p) => refTree(jax, p));
-      const [hN, tN, msOut] = jvpStep(jax, blocks[l], prep.dtype)(params, h, t, msIn);
+      const params = prep.params.slice(l, l + n).map((p) => refTree(jax, p));
+      const [hN, tN, msOut, eOut] = jvpStep(jax, blocks[l], prep.dtype, controls)(
+        params,
+        h,
+        t,
+        msIn,
+      );
       h = hN;
       t = tN;
-      ms = keep(msOut[k - 1]);
-      if (onTangent) onTangent(l + k, keep(t));
-      for (let i = 0; i < k; i++) pending.push({ l: l + i, ms: msOut[i] });
-      l += k;
+      ms = keep(msOut[n - 1]);
+      if (onTangent) onTangent(l + n, keep(t));
+      for (let i = 0; i < n; i++) pending.push({ l: l + i, ms: msOut[i], e: eOut[i] });
+      l += n;
       if (pending.length >= opts.flushEvery) await flush();
     }
     await flush();
@@ -401,10 +468,10 @@ async function sweepForward(
       h,
       t,
       ms,
-      pending.map((p) => p.ms),
+      pending.map((p) => [p.ms, p.e ?? []]),
     );
   }
-  return { logJ, logStderr, samples: R };
+  return { logJ, logStderr, samples: R, ...(control ? { control } : {}) };
 }
 
 /**

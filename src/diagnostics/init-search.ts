@@ -37,7 +37,7 @@
 import { InputError } from "../errors.js";
 import type { Architecture } from "../nets/network.js";
 import { fitLine } from "../theory/recurrence.js";
-import { logMeanWithError, measureApjn } from "./apjn-profile.js";
+import { logMeanWithControl, logMeanWithError, measureApjn } from "./apjn-profile.js";
 
 export interface InitSearchOptions {
   /** σ_w² search range (the root must lie inside) */
@@ -58,6 +58,11 @@ export interface InitSearchOptions {
   fitFrom?: number;
   /** also measure at width N·factor (archFor's second argument) and extrapolate in 1/N */
   extrapolate?: { factor: number };
+  /**
+   * Martingale control variates (apjn.ts `controls`) in the root's estimate, where every block
+   * has a moment rule (dense layers, optionally scaled, in serial/residual blocks). Default true.
+   */
+  controls?: boolean;
   onProgress?: (passes: number) => void;
 }
 
@@ -121,9 +126,11 @@ const meanSem = (xs: number[]) => {
  * measured once and cached: the secant points of a round are re-used when seeds are added.
  */
 class RateSampler {
-  /** log Ĵ_s^{l1,L} per σ_w², per seed */
-  readonly #cache = new Map<number, Map<number, number>>();
+  /** log Ĵ_s^{l1,L} (and the control C/Ĵ when measured) per σ_w², per seed */
+  readonly #cache = new Map<number, Map<number, { logJ: number; k?: number }>>();
   passes = 0;
+  /** whether the networks' controls are measured (every block has a moment rule) */
+  readonly controls: boolean;
 
   constructor(
     private readonly archFor: (sigmaW2: number) => Architecture,
@@ -132,7 +139,10 @@ class RateSampler {
     private readonly depth: number,
     /** cost of one network pass relative to the width-N network */
     readonly passCost: number,
-  ) {}
+  ) {
+    this.controls =
+      (o.controls ?? true) && archFor(o.range[0]).blocks.slice(from).every((b) => b.jvpMoment);
+  }
 
   get span(): number {
     return this.depth - this.from;
@@ -144,7 +154,12 @@ class RateSampler {
 
   /** log Ĵ_s^{l1,L} of each seed's network at σ_w², measuring the ones not yet measured there. */
   async logJ(sigmaW2: number, seeds: number[]): Promise<number[]> {
-    const known = this.#cache.get(sigmaW2) ?? new Map<number, number>();
+    return (await this.measure(sigmaW2, seeds)).map((m) => m.logJ);
+  }
+
+  /** log Ĵ_s^{l1,L} and (with `controls`) the control C/Ĵ of each seed's network at σ_w². */
+  async measure(sigmaW2: number, seeds: number[]): Promise<{ logJ: number; k?: number }[]> {
+    const known = this.#cache.get(sigmaW2) ?? new Map<number, { logJ: number; k?: number }>();
     this.#cache.set(sigmaW2, known);
     const missing = seeds.filter((s) => !known.has(s));
     if (missing.length > 0) {
@@ -156,6 +171,7 @@ class RateSampler {
         q0: this.o.q0,
         dtype: this.o.dtype,
         weights: "ziggurat",
+        controls: this.controls,
       });
       const last = prof.logJ.length - 1;
       for (const [i, s] of missing.entries()) {
@@ -165,7 +181,7 @@ class RateSampler {
             "--range",
             `the finite networks' APJN is not finite at σ_w² = ${sigmaW2.toPrecision(4)} (values over- or underflow in ${this.o.dtype ?? "float32"}): narrow --range or use --dtype float64`,
           );
-        known.set(s, v);
+        known.set(s, { logJ: v, k: prof.perSeedControl?.[i]![last] });
       }
       this.passes +=
         missing.length *
@@ -287,11 +303,15 @@ async function bracketRoot(
  * because most networks (the later, larger rounds) are measured within a few standard errors of x̂.
  */
 function transportedRoot(
-  samples: { x: number; logJ: number }[],
+  samples: { x: number; logJ: number; k?: number }[],
   g: number,
 ): { x: number; se: number } {
   const u = samples.map((s) => s.logJ - g * s.x);
-  const [logMean, rel] = logMeanWithError(u);
+  // the control C_s = k_s J_s has mean 0 at any x_s, so k_s carries over unchanged
+  const ks = samples.map((s) => s.k);
+  const [logMean, rel] = ks.every((k) => k !== undefined)
+    ? logMeanWithControl(u, ks as number[])
+    : logMeanWithError(u);
   return { x: -logMean / g, se: rel / Math.abs(g) };
 }
 
@@ -341,9 +361,9 @@ async function criticalAtWidth(
   const near = [...pilot.points].sort(
     (p, q) => Math.abs(Math.log(p.sigmaW2) - pilot.x) - Math.abs(Math.log(q.sigmaW2) - pilot.x),
   )[0]!;
-  const samples = (await sampler.logJ(near.sigmaW2, seedsOf(0, k))).map((logJ) => ({
+  const samples = (await sampler.measure(near.sigmaW2, seedsOf(0, k))).map((m) => ({
     x: Math.log(near.sigmaW2),
-    logJ,
+    ...m,
   }));
   let est = transportedRoot(samples, g);
   for (;;) {
@@ -355,9 +375,14 @@ async function criticalAtWidth(
     const need = Math.ceil(k * (est.se / tol) ** 2 * 1.1);
     const next = Math.min(maxSeeds, Math.max(k + 1, MIN_NETWORKS, Math.min(4 * k, need)));
     const seeds = seedsOf(k, next);
-    const values = await sampler.logJ(sigmaW2, seeds);
-    points.push(sampler.summarise(sigmaW2, values));
-    for (const logJ of values) samples.push({ x: est.x, logJ });
+    const values = await sampler.measure(sigmaW2, seeds);
+    points.push(
+      sampler.summarise(
+        sigmaW2,
+        values.map((m) => m.logJ),
+      ),
+    );
+    for (const m of values) samples.push({ x: est.x, ...m });
     k = next;
     est = transportedRoot(samples, g);
   }

@@ -31,6 +31,8 @@ export interface FiniteBlock {
   apply: (params: JaxParams, h: JaxArray) => JaxArray;
   /** forward-mode rule: h [B, N], t [P, B, N] → [h', t'] */
   jvp: (params: JaxParams, h: JaxArray, t: JaxArray) => [JaxArray, JaxArray];
+  /** the layer's `jvpMoment` (where it has one): [h', t', E[row mean square of t' | h, t]] */
+  jvpMoment?: (params: JaxParams, h: JaxArray, t: JaxArray) => [JaxArray, JaxArray, JaxArray];
   params: JaxParams;
 }
 
@@ -64,10 +66,13 @@ export function sampleParams(arch: Architecture, seed: number, rng = new Rng(see
  * Keys name the function exactly (user-supplied parts such as custom activations enter by
  * identity), so two layers share a compiled step only if they compute the same function.
  */
-const functions = new Map<string, Pick<FiniteBlock, "apply" | "jvp">>();
+type BlockFunctions = Pick<FiniteBlock, "apply" | "jvp" | "jvpMoment">;
+const functions = new Map<string, BlockFunctions>();
+/** The `jvpMoment` of a layer per key and momentKey (see `blockFunctions`). */
+const moments = new Map<string, NonNullable<FiniteBlock["jvpMoment"]>>();
 
 /** The process-wide `apply`/`jvp` pair of a layer (see `functions`); runs the layer's checks once. */
-export function blockFunctions(jax: JaxModule, layer: Layer): Pick<FiniteBlock, "apply" | "jvp"> {
+export function blockFunctions(jax: JaxModule, layer: Layer): BlockFunctions {
   let fns = functions.get(layer.key);
   if (!fns) {
     layer.verify?.(jax);
@@ -77,7 +82,15 @@ export function blockFunctions(jax: JaxModule, layer: Layer): Pick<FiniteBlock, 
     };
     functions.set(layer.key, fns);
   }
-  return fns;
+  if (!layer.jvpMoment) return fns;
+  // the moment rule also depends on `momentKey` (e.g. σ_w²): one function per pair
+  const key = `${layer.key}#${layer.momentKey ?? ""}`;
+  let jvpMoment = moments.get(key);
+  if (!jvpMoment) {
+    jvpMoment = (params, h, t) => layer.jvpMoment!(jax, params, h, t);
+    moments.set(key, jvpMoment);
+  }
+  return { ...fns, jvpMoment };
 }
 
 /** Samples the parameters (with `rng`, default `new Rng(seed)`) and moves them to jax in `dtype`. */

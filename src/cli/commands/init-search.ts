@@ -33,7 +33,7 @@ export function registerInitSearch(program: Command): void {
     .option(
       "--extrapolate <factor>",
       "also measure at width × factor and extrapolate to infinite width in 1/N ('none' to skip; a narrower second width is cheaper)",
-      "0.25",
+      "0.125",
     )
     .option("--fit-from <l1>", "first layer of the rate window [l1, L] (default L/4)")
     .option("--json", "print JSON")

@@ -11,9 +11,33 @@ const verifyAll = (layers: Layer[]) => (jax: JaxModule) => {
   for (const l of layers) l.verify?.(jax);
 };
 
+/**
+ * The part of a serial composition whose `jvpMoment` gives the composition's: the last part that
+ * is not a constant tangent gain, if only gains follow it (the first part if all are gains); -1
+ * when that part has no moment rule (e.g. an activation after the last dense layer).
+ */
+function momentPart(layers: Layer[]): number {
+  let k = layers.length - 1;
+  while (k > 0 && layers[k]!.tangentGain !== undefined) k--;
+  return layers[k]?.jvpMoment ? k : -1;
+}
+
 /** Layers applied in order; χ multiplies. Parameters are a list, one entry per layer. */
 export function serial(...layers: Layer[]): Layer {
+  const k = momentPart(layers);
+  const jvpMoment: Layer["jvpMoment"] = (jax, params, x, t) => {
+    const ps = params as JaxParams[];
+    let [h, th] = [x, t];
+    for (let i = 0; i < k; i++) [h, th] = layerJvp(jax, layers[i]!, ps[i]!, h, th);
+    let [y, ty, e] = layers[k]!.jvpMoment!(jax, ps[k]!, h, th);
+    for (let i = k + 1; i < layers.length; i++) {
+      [y, ty] = layerJvp(jax, layers[i]!, ps[i]!, y, ty);
+      e = e.mul(layers[i]!.tangentGain!);
+    }
+    return [y, ty, e];
+  };
   return {
+    ...(k >= 0 ? { jvpMoment, momentKey: layers.map((l) => l.momentKey ?? "").join(",") } : {}),
     name: layers.map((l) => l.name).join(" → "),
     key: `[${layers.map((l) => l.key).join(",")}]`,
     parts: layers,
@@ -64,6 +88,14 @@ export function scale(mu: number): Layer {
     init: noParams,
     apply: (_jax, _params, x) => x.mul(mu),
     jvp: (_jax, _params, x, t) => [x.mul(mu), t.mul(mu)],
+    tangentGain: mu * mu,
+    jvpMoment: (jax, _params, x, t) => {
+      const e = jax.numpy
+        .square(t.ref)
+        .mean(t.ndim - 1)
+        .mul(mu * mu);
+      return [x.mul(mu), t.mul(mu), e];
+    },
     map: (k) => ({
       kernel: {
         ...k,
@@ -97,7 +129,23 @@ export function sum(...branches: Layer[]): Layer {
     );
   }
   const add = (a: JaxArray, b: JaxArray) => a.add(b);
+  // the branches' moments add: a fresh branch ends in zero-mean weights independent of the others
+  const jvpMoment: Layer["jvpMoment"] = (jax, params, x, t) => {
+    const ps = params as JaxParams[];
+    const last = branches.length - 1;
+    const outs = branches.map((b, i) =>
+      b.jvpMoment!(jax, ps[i]!, i < last ? x.ref : x, i < last ? t.ref : t),
+    );
+    return [0, 1, 2].map((j) => outs.map((o) => o[j]!).reduce(add)) as [
+      JaxArray,
+      JaxArray,
+      JaxArray,
+    ];
+  };
   return {
+    ...(branches.every((b) => b.jvpMoment)
+      ? { jvpMoment, momentKey: branches.map((b) => b.momentKey ?? "").join(",") }
+      : {}),
     name: `sum(${branches.map((b) => b.name).join(", ")})`,
     key: `sum(${branches.map((b) => b.key).join(",")})`,
     hasTheory: branches.every((b) => b.hasTheory),

@@ -103,6 +103,17 @@ export function dense(
       const ty = jax.numpy.matmul(t, jax.numpy.transpose(w.ref));
       return [this.apply(jax, params, x), scaled(ty, m)];
     },
+    momentKey: `${sigmaW2}`,
+    jvpMoment(jax, params, x, t) {
+      // E over fresh W of mean_k (m Σ_j W_kj t_j)² = (m · std)² ‖t‖²
+      const s = weight((params as { w: JaxArray }).w.shape[1]!);
+      const e = jax.numpy
+        .square(t.ref)
+        .sum(t.ndim - 1)
+        .mul((s.multiplier * s.std) ** 2);
+      const [y, ty] = this.jvp!(jax, params, x, t);
+      return [y, ty, e];
+    },
     map: (k) => {
       if (byKind && kind === "output")
         throw new InputError(

@@ -60,6 +60,27 @@ export interface Layer extends KernelLayer {
   apply(jax: JaxModule, params: JaxParams, x: JaxArray): JaxArray;
   /** [apply(x), (∂apply/∂x) t] for x [..., N_in], t [P, ..., N_in]; consumes params, x, t */
   jvp?(jax: JaxModule, params: JaxParams, x: JaxArray, t: JaxArray): [JaxArray, JaxArray];
+  /**
+   * The tangent rule with the output tangent's conditional mean square, for the martingale
+   * control variates of the empirical APJN (../../diagnostics/apjn.ts): [y, ty, e] with
+   * e [P, ...rows] = E[mean over features of ty² | x, t, everything sampled before the layer's
+   * last fresh weights], exact at initialisation (weights independent and zero-mean as `init`
+   * samples them): dense (‖t‖² · (multiplier · std)²), scale, and the serial / sum compositions
+   * that end in them (`momentRule`). Consumes params, x, t.
+   */
+  jvpMoment?(
+    jax: JaxModule,
+    params: JaxParams,
+    x: JaxArray,
+    t: JaxArray,
+  ): [JaxArray, JaxArray, JaxArray];
+  /**
+   * What `jvpMoment` depends on beyond `key` (dense: σ_w², which the standard parametrization
+   * stores in W, so its `key` omits it): equal key and momentKey, same moment rule.
+   */
+  readonly momentKey?: string;
+  /** For tangent maps t ↦ c·t (scale): c², the factor of the tangent's mean square. */
+  readonly tangentGain?: number;
   /** Checks that need jax-js (e.g. a custom activation's op against its scalar φ); throws InputError. */
   verify?(jax: JaxModule): void;
 }
