@@ -437,7 +437,8 @@ async function sweepForward(
       const [lj, rel] = accumulate(c, m);
       logJ[item.l - l0] = lj;
       logStderr[item.l - l0] = rel;
-      if (k && control && item.e) control[item.l - l0] = accumulateControl(k, c, m, await readF64(item.e));
+      if (k && control && item.e)
+        control[item.l - l0] = accumulateControl(k, c, m, await readF64(item.e));
     }
   };
   try {

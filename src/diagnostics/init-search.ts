@@ -20,15 +20,25 @@
  * g (delta method). Networks, not probes, are added: 1 input × 2 probes per network is near the
  * least variance per cost (the probe and the network-to-network variance are of one order).
  *
+ * Control variates. Where every block has a moment rule (dense layers, optionally scaled, in
+ * serial or residual blocks: MLPs), each network also returns C/Ĵ with C = Σ_k (X_{k+1} −
+ * E[X_{k+1} | past]), X_k = ‖t^k‖²/N: given everything before block k, its dense weights are
+ * fresh and zero-mean, so the conditional mean square of the next tangent is exact (σ_w²/N_in
+ * ‖φ'(h) t‖² for h ↦ W φ(h) + b) and E[C] = 0 with no theory of the network. C carries the part of
+ * Ĵ's fluctuation that each layer's weights add along the probe's direction; the root's mean is
+ * Ĵ − β C with the regression β (`logMeanWithControl`), which removes about 40 % of the
+ * network-to-network variance at width 256 (the rest comes from the activation pattern φ'(h)).
+ *
  * Finite width vs infinite width. The root is the critical σ_w² of the finite network as built
  * (width N): that is what to initialise that network with. The theory's value is its N → ∞ limit;
  * the finite-width shift is O(1/N). With `extrapolate`, the root is also measured at width N·f
  * (independent seeds; its secant starts from width N's root) and σ_∞ = (f σ_{fN} − σ_N)/(f − 1)
  * (linear in 1/N), with s.e. √(f² se_{fN}² + se_N²)/|f − 1|.
  * The per-network variance falls about like 1/width and the cost grows like width², so a narrower
- * second width (f = 1/4) is cheaper than a wider one for the same s.e. of σ_∞ (the N·f networks
- * cost f² each), and the error budget is split f² se_{fN}² : se_N² = f^{3/2} : 1, the cheapest
- * split under that scaling. The 1/N² term b/N² is not removed: it leaves −b/(f N²) in σ_∞.
+ * second width (the CLI's default f = 1/8) is cheaper than a wider one for the same s.e. of σ_∞
+ * (the N·f networks cost f² each), and the error budget is split f² se_{fN}² : se_N² = f^{3/2} : 1,
+ * the cheapest split under that scaling; the total cost is then ∝ (1 + f^{3/2})²/(1 − f)², 2.25 at
+ * f = 1/4 and 1.42 at f = 1/8. The 1/N² term b/N² is not removed: it leaves −b/(f N²) in σ_∞.
  *
  * Cost is counted in forward-pass equivalents of the width-N network for one input: one forward
  * pass per input plus (L − l1)/L per probe tangent (carried from l1 only), times (N'/N)² for a
@@ -141,7 +151,10 @@ class RateSampler {
     readonly passCost: number,
   ) {
     this.controls =
-      (o.controls ?? true) && archFor(o.range[0]).blocks.slice(from).every((b) => b.jvpMoment);
+      (o.controls ?? true) &&
+      archFor(o.range[0])
+        .blocks.slice(from)
+        .every((b) => b.jvpMoment);
   }
 
   get span(): number {
@@ -181,7 +194,7 @@ class RateSampler {
             "--range",
             `the finite networks' APJN is not finite at σ_w² = ${sigmaW2.toPrecision(4)} (values over- or underflow in ${this.o.dtype ?? "float32"}): narrow --range or use --dtype float64`,
           );
-        known.set(s, { logJ: v, k: prof.perSeedControl?.[i]![last] });
+        known.set(s, { logJ: v, k: prof.perSeedControl?.[i]?.[last] });
       }
       this.passes +=
         missing.length *

@@ -72,7 +72,9 @@ describe("APJN control variates", () => {
         const { w, b } = host[l]!;
         const d = h.map((q) => 1 - Math.tanh(q) ** 2);
         const mat = (u: number[]) =>
-          Array.from({ length: n }, (_, i) => u.reduce((acc, q, j) => acc + w.data[i * n + j]! * q, 0));
+          Array.from({ length: n }, (_, i) =>
+            u.reduce((acc, q, j) => acc + w.data[i * n + j]! * q, 0),
+          );
         const wa = mat(h.map(Math.tanh));
         for (let p = 0; p < P; p++) {
           const z = t[p]!.map((q, j) => q * d[j]!);

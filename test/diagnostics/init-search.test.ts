@@ -95,6 +95,28 @@ describe("init-search on MLPs", () => {
     expect(Math.abs(r.exponent)).toBeLessThan(0.3);
   });
 
+  it("tanh, σ_b² = 0.1: on the same 128 networks the control variates lower the standard error (same root within the errors)", async () => {
+    const arch = (s: number) =>
+      mlpArchitecture({
+        activations: [activation("tanh")],
+        sigmaW2: s,
+        sigmaB2: 0.1,
+        width: 128,
+        depth: 16,
+      });
+    const o = { ...sampling, seed: 77, maxSeeds: 128, tol: 1e-4 };
+    const [plain, cv] = [
+      await initSearch(arch, { ...o, controls: false }),
+      await initSearch(arch, o),
+    ];
+    expect(plain.finite.seeds).toBe(128);
+    expect(cv.finite.seeds).toBe(128);
+    expect(cv.sigmaW2Stderr / plain.sigmaW2Stderr).toBeLessThan(0.9);
+    expect(Math.abs(cv.sigmaW2 - plain.sigmaW2)).toBeLessThan(
+      3 * Math.hypot(cv.sigmaW2Stderr, plain.sigmaW2Stderr),
+    );
+  });
+
   it("mixed activations (tanh, relu in turn) agree with the theory of the two-block period", async () => {
     const acts = [activation("tanh"), activation("relu")];
     const theory = criticalPoint((s) =>
