@@ -244,6 +244,18 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
     for (let j = 0; j < z.length; j++) gapEstimate += z[j]! * st.slack[j]!;
     if (cert.relGap > tol && gapEstimate <= tol * cert.primal)
       cert = certificate(p, st.u, th, polishMultipliers(p, th, z, st.slack));
+    // (only once the objective has settled: the fit needs the primal's margins and directions)
+    const settled =
+      iter > HINGE_POLISH_EVERY &&
+      Math.abs(trace[iter - 1]!.objective - trace[iter - 1 - HINGE_POLISH_EVERY]!.objective) <=
+        1e-4 * trace[iter - 1]!.objective;
+    if (hs && cert.relGap > tol && iter % HINGE_POLISH_EVERY === 0 && settled)
+      for (const delta of [1e-3, 1e-4]) {
+        const dual = hingeDualFromPrimal(p, st, z, delta);
+        if (!dual) continue;
+        const c = certificate(p, st.u, dual[0], polishMultipliers(p, dual[0], dual[1], st.slack));
+        if (c.relGap < cert.relGap) cert = c;
+      }
     markCertificate(trace, cert);
     if (!best || cert.relGap < best.certificate.relGap) best = { u: st.u, certificate: cert };
     converged = cert.relGap <= tol;
@@ -260,6 +272,9 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
 
 /** Most centrality correctors per Newton step (`interiorPoint`). */
 const CENTRALITY_CORRECTORS = 3;
+
+/** Hinge: every this many iterations the dual is also fitted to the primal (`hingeDualFromPrimal`). */
+const HINGE_POLISH_EVERY = 5;
 
 /**
  * Interior iterates are never exactly 0: groups below 1e-8, 1e-6 or 1e-4 × the largest group norm
@@ -623,6 +638,101 @@ function polishMultipliers(
     if (norm2(w) < norm2(current)) out.set(proj.mu, g * n);
   }
   return out;
+}
+
+/**
+ * Hinge loss: a dual candidate from the primal iterate, for when the epigraph multipliers lag
+ * the primal (at small λ the iterates lose centrality and θ = y·z2 certifies only ~1e-5 while the
+ * objective is within 1e-6). θ_k = y_k where the margin m_k = 1 − y_k f_k > δ, 0 where m_k < −δ;
+ * on the margin (|m_k| ≤ δ) θ_k, and the multipliers of the nonzero groups' tight cone rows
+ * (slack ≤ δ ‖u_g‖ ‖x_k‖), solve in least squares the stationarity of those groups,
+ * F_gᵀθ + G_gᵀμ_g = λ u_g/‖u_g‖. The certificate then clips and scales (θ, μ) into the dual
+ * domain, so the bound is valid whatever the fit. Returns [θ, μ] or null when the least-squares
+ * system is too large (over 1500 unknowns) or singular.
+ */
+function hingeDualFromPrimal(
+  p: ConvexProblem,
+  st: State,
+  z: Float64Array,
+  delta: number,
+): [Float64Array, Float64Array] | null {
+  const { rows: n, cols: d, data: x } = p.X;
+  const P = p.patterns.count;
+  const G = groupCount(p);
+  const m = p.patterns.masks;
+  const theta = new Float64Array(n);
+  const free: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const margin = 1 - p.y[k]! * st.fu[k]!;
+    if (margin > delta) theta[k] = p.y[k]!;
+    else if (margin >= -delta) free.push(k);
+  }
+  const norms = Array.from({ length: G }, (_, g) => norm2(st.u, g * d, d));
+  const top = Math.max(...norms);
+  // groups below 1e-3 of the largest are left to the inequality ‖F_gᵀθ + G_gᵀμ_g‖ ≤ λ (their
+  // directions are not yet resolved; as equalities they made the fit inconsistent)
+  const active = norms.flatMap((v, g) => (v > 1e-3 * top ? [g] : []));
+  const rowNorm = rowNorms2(p.X).map(Math.sqrt);
+  const tight: [number, number][] = [];
+  for (const g of active)
+    for (let k = 0; k < n; k++)
+      if (z[g * n + k] !== 0 && st.slack[g * n + k]! <= delta * norms[g]! * rowNorm[k]!)
+        tight.push([g, k]);
+  const unknowns = free.length + tight.length;
+  if (unknowns === 0 || unknowns > 1500) return null;
+  // columns of J (d rows per active group), as sparse (group, k, coefficient) lists
+  const at = new Map(active.map((g, a) => [g, a]));
+  const rows = d * active.length;
+  const J = new Float64Array(rows * unknowns);
+  free.forEach((k, c) => {
+    for (const g of active) {
+      if (!m[(g % P) * n + k]) continue;
+      const sign = g < P ? 1 : -1;
+      for (let j = 0; j < d; j++) J[(at.get(g)! * d + j) * unknowns + c] = sign * x[k * d + j]!;
+    }
+  });
+  tight.forEach(([g, k], c0) => {
+    const sign = m[(g % P) * n + k] ? 1 : -1;
+    for (let j = 0; j < d; j++)
+      J[(at.get(g)! * d + j) * unknowns + free.length + c0] = sign * x[k * d + j]!;
+  });
+  const fixed = adjoint(p, theta, undefined);
+  const b = new Float64Array(rows);
+  for (const g of active)
+    for (let j = 0; j < d; j++)
+      b[at.get(g)! * d + j] = (p.lambda * st.u[g * d + j]!) / norms[g]! - fixed[g * d + j]!;
+  // normal equations with a small ridge (the least-norm solution where J is rank deficient)
+  const A = matrix(unknowns, unknowns);
+  const rhs = new Float64Array(unknowns);
+  for (let r = 0; r < rows; r++) {
+    const row = J.subarray(r * unknowns, (r + 1) * unknowns);
+    for (let a = 0; a < unknowns; a++) {
+      if (row[a] === 0) continue;
+      rhs[a] += row[a]! * b[r]!;
+      for (let c = 0; c <= a; c++) A.data[a * unknowns + c] += row[a]! * row[c]!;
+    }
+  }
+  let trace = 0;
+  for (let a = 0; a < unknowns; a++) trace += A.data[a * unknowns + a]!;
+  for (let a = 0; a < unknowns; a++) {
+    A.data[a * unknowns + a] += 1e-12 * (trace / unknowns) + 1e-300;
+    for (let c = 0; c < a; c++) A.data[c * unknowns + a] = A.data[a * unknowns + c]!;
+  }
+  let sol: Float64Array;
+  try {
+    sol = cholSolve(cholesky(A, 1e-14), rhs);
+  } catch {
+    return null;
+  }
+  free.forEach((k, c) => {
+    theta[k] = sol[c]!;
+  });
+  const mu = Float64Array.from(z);
+  for (const g of active) mu.fill(0, g * n, g * n + n);
+  tight.forEach(([g, k], c0) => {
+    mu[g * n + k] = sol[free.length + c0]!;
+  });
+  return [theta, mu];
 }
 
 /** 2ψ'(r) and 4ψ''(r) of the eliminated SOC barrier at r = ‖u_g‖², c = τλ. */
