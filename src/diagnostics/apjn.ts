@@ -181,8 +181,9 @@ type ChunkStepFn = (
   msPrev: JaxArray,
 ) => [JaxArray, JaxArray, JaxArray[], JaxArray[]];
 
-function stepKey(block: Block): object {
-  return block.jvp ?? block.apply;
+/** The function a jit'ed forward step is built from (with `moments`: the block's moment rule). */
+function stepKey(block: Block, moments = false): object {
+  return moments ? block.jvpMoment! : (block.jvp ?? block.apply);
 }
 
 /**
@@ -190,7 +191,7 @@ function stepKey(block: Block): object {
  * tangent's image (`jvpMoment`; otherwise the last output is empty).
  */
 function jvpStep(jax: JaxModule, block: Block, dtype: Dtype, moments: boolean): ChunkStepFn {
-  const key = moments ? block.jvpMoment! : stepKey(block);
+  const key = stepKey(block, moments);
   const cache = caches[dtype][moments ? "moment" : "jvp"];
   let f = cache.get(key);
   if (f) return f;
@@ -279,23 +280,22 @@ function accumulate(c: Float64Array, ms: Float64Array): [number, number] {
 /**
  * Control-variate update per sample r after a block with row mean squares ms and conditional
  * means e (of the rescaled tangent): with X' = X·ms and C' = C + X (ms − e), the ratio
- * k = C/X becomes (k + ms − e)/ms. Returns C/Ĵ over the samples, Σ X_r k_r / Σ X_r, with the
- * log-scales c already updated by `accumulate`.
+ * k = C/X becomes (k + ms − e)/ms. Returns C/Ĵ over the samples, Σ X_r k_r / (R Ĵ), with the
+ * log-scales c and log Ĵ already updated by `accumulate`.
  */
-function accumulateControl(k: Float64Array, c: Float64Array, ms: Float64Array, e: Float64Array) {
-  let max = Number.NEGATIVE_INFINITY;
+function accumulateControl(
+  k: Float64Array,
+  c: Float64Array,
+  logJ: number,
+  ms: Float64Array,
+  e: Float64Array,
+): number {
+  let s = 0;
   for (let r = 0; r < k.length; r++) {
     k[r] = (k[r] + ms[r] - e[r]) / ms[r];
-    if (c[r] > max) max = c[r];
+    s += Math.exp(c[r] - logJ) * k[r];
   }
-  let sw = 0;
-  let swk = 0;
-  for (let r = 0; r < k.length; r++) {
-    const w = Math.exp(c[r] - max);
-    sw += w;
-    swk += w * k[r];
-  }
-  return swk / sw;
+  return s / k.length;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -438,14 +438,16 @@ async function sweepForward(
       logJ[item.l - l0] = lj;
       logStderr[item.l - l0] = rel;
       if (k && control && item.e)
-        control[item.l - l0] = accumulateControl(k, c, m, await readF64(item.e));
+        control[item.l - l0] = accumulateControl(k, c, lj, m, await readF64(item.e));
     }
   };
   try {
     for (let l = l0; l < L; ) {
-      const key = stepKey(blocks[l]);
+      // one chunk = one jit'ed function: blocks whose moment rules differ (e.g. dense layers of
+      // another σ_w², same tangent rule) are not run with the first one's
+      const key = stepKey(blocks[l], controls);
       let n = 1;
-      while (n < chunkMax && l + n < L && stepKey(blocks[l + n]) === key) n++;
+      while (n < chunkMax && l + n < L && stepKey(blocks[l + n], controls) === key) n++;
       const msIn = opts.renormalise ? ms : ones();
       if (!opts.renormalise) ms.dispose();
       const params = prep.params.slice(l, l + n).map((p) => refTree(jax, p));

@@ -21,11 +21,25 @@ afterAll(shutdownJax);
 
 const tanh = activation("tanh");
 
-/** depth blocks h ↦ μ h + s (W tanh(h) + b) of width n */
-const arch = (n: number, depth: number, sigmaW2: number, mu = 0, s = 1): Architecture => ({
+/** depth blocks h ↦ μ h + s (W tanh(h) + b) of width n; σ_w² alternates when `other` is given */
+const arch = (
+  n: number,
+  depth: number,
+  sigmaW2: number,
+  mu = 0,
+  s = 1,
+  other = sigmaW2,
+): Architecture => ({
   inputWidth: n,
-  blocks: Array.from({ length: depth }, () =>
-    mlpBlock({ activation: tanh, sigmaW2, sigmaB2: 0.1, width: n, mu, branchScale: s }),
+  blocks: Array.from({ length: depth }, (_, l) =>
+    mlpBlock({
+      activation: tanh,
+      sigmaW2: l % 2 ? other : sigmaW2,
+      sigmaB2: 0.1,
+      width: n,
+      mu,
+      branchScale: s,
+    }),
   ),
 });
 
@@ -41,14 +55,16 @@ function dense(p: HostParams): { w: HostTensor; b: HostTensor } {
 }
 
 describe("APJN control variates", () => {
-  for (const [mu, s] of [
-    [0, 1],
-    [0.6, 0.8],
+  for (const [mu, s, other] of [
+    [0, 1, 1.7],
+    [0.6, 0.8, 1.7],
+    // same tangent rule (the sp dense key has no σ_w²), other moment rules: not one jit'ed chunk
+    [0, 1, 2.3],
   ] as const) {
-    it(`equal a float64 host recomputation (μ = ${mu}, branch scale ${s}): C^l/Ĵ^l with C = Σ (X_{k+1} − μ² X_k − s² σ_w²/N ‖tanh'(h) t‖²/N)`, async () => {
+    it(`equal a float64 host recomputation (μ = ${mu}, branch scale ${s}, σ_w² 1.7 / ${other}): C^l/Ĵ^l with C = Σ (X_{k+1} − μ² X_k − s² σ_w²/N ‖tanh'(h) t‖²/N)`, async () => {
       const jax = await loadJax();
-      const [n, depth, sw2, P, seed] = [8, 4, 1.7, 3, 11];
-      const a = arch(n, depth, sw2, mu, s);
+      const [n, depth, P, seed] = [8, 4, 3, 11];
+      const a = arch(n, depth, 1.7, mu, s, other);
       const net = await instantiate(a, seed, "float64");
       const host = sampleParams(a, seed).map(dense);
       const x = new Rng(5).normals(n);
@@ -79,6 +95,7 @@ describe("APJN control variates", () => {
         for (let p = 0; p < P; p++) {
           const z = t[p]!.map((q, j) => q * d[j]!);
           const tn = mat(z).map((q, i) => mu * t[p]![i]! + s * q);
+          const sw2 = l % 2 ? other : 1.7;
           const expected = mu * mu * ms(t[p]!) + ((s * s * sw2) / n) * ms(z) * n;
           C[p]! += ms(tn) - expected;
           X[p] = ms(tn);
