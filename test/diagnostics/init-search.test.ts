@@ -23,19 +23,15 @@ const sampling = {
   range: [0.25, 16] as [number, number],
 };
 
+/** init-search's `archFor` for a one-activation MLP of `width` (times the width factor) × `depth`. */
+const plainMlp =
+  (name: string, sigmaB2: number, width: number, depth: number) =>
+  (sigmaW2: number, f = 1) =>
+    mlpArchitecture({ activations: [activation(name)], sigmaW2, sigmaB2, width: width * f, depth });
+
 describe("init-search on MLPs", () => {
   it("relu, σ_b² = 0: the finite network's critical σ_w² is exactly 2 (E_W ‖J v‖² = (σ_w²/2)^L ‖v‖² at any width), found within 3 s.e.", async () => {
-    const r = await initSearch(
-      (s) =>
-        mlpArchitecture({
-          activations: [activation("relu")],
-          sigmaW2: s,
-          sigmaB2: 0,
-          width: 64,
-          depth: 12,
-        }),
-      sampling,
-    );
+    const r = await initSearch(plainMlp("relu", 0, 64, 12), sampling);
     expect(r.everywhere).toBe(false);
     expect(r.sigmaW2Stderr).toBeGreaterThan(0);
     expect(r.sigmaW2Stderr).toBeLessThan(0.02 * r.sigmaW2);
@@ -47,17 +43,11 @@ describe("init-search on MLPs", () => {
   it("relu, σ_b² = 0: over independent seed sets the reported s.e. is honest (mean z² of |σ̂ − 2|/s.e. near 1, as for χ²₈/8)", async () => {
     const z2: number[] = [];
     for (let k = 0; k < 8; k++) {
-      const r = await initSearch(
-        (s) =>
-          mlpArchitecture({
-            activations: [activation("relu")],
-            sigmaW2: s,
-            sigmaB2: 0,
-            width: 32,
-            depth: 10,
-          }),
-        { ...sampling, seed: 1000 * (k + 1), tol: 0.03 },
-      );
+      const r = await initSearch(plainMlp("relu", 0, 32, 10), {
+        ...sampling,
+        seed: 1000 * (k + 1),
+        tol: 0.03,
+      });
       z2.push(((r.sigmaW2 - 2) / r.sigmaW2Stderr) ** 2);
     }
     const mean = z2.reduce((a, b) => a + b, 0) / z2.length;
@@ -71,17 +61,11 @@ describe("init-search on MLPs", () => {
     const theory = criticalPoint((s) =>
       mlpBlock({ activation: tanh, sigmaW2: s, sigmaB2: 0.05 }),
     ).sigmaW2;
-    const r = await initSearch(
-      (s, f = 1) =>
-        mlpArchitecture({
-          activations: [tanh],
-          sigmaW2: s,
-          sigmaB2: 0.05,
-          width: 128 * f,
-          depth: 12,
-        }),
-      { ...sampling, tol: 0.03, extrapolate: { factor: 0.5 } },
-    );
+    const r = await initSearch(plainMlp("tanh", 0.05, 128, 12), {
+      ...sampling,
+      tol: 0.03,
+      extrapolate: { factor: 0.5 },
+    });
     const inf = r.infinite!;
     expect(inf.second.sigmaW2Stderr).toBeGreaterThan(0);
     // σ_∞ = 2σ_128 − σ_64 and its error propagation
@@ -96,14 +80,7 @@ describe("init-search on MLPs", () => {
   });
 
   it("tanh, σ_b² = 0.1: on the same 128 networks the control variates lower the standard error (same root within the errors)", async () => {
-    const arch = (s: number) =>
-      mlpArchitecture({
-        activations: [activation("tanh")],
-        sigmaW2: s,
-        sigmaB2: 0.1,
-        width: 128,
-        depth: 16,
-      });
+    const arch = plainMlp("tanh", 0.1, 128, 16);
     const o = { ...sampling, seed: 77, maxSeeds: 128, tol: 1e-4 };
     const [plain, cv] = [
       await initSearch(arch, { ...o, controls: false }),
