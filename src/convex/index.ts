@@ -2,11 +2,19 @@
 export { type AdmmOptions, type AdmmResult, type AdmmState, admm } from "./admm.js";
 export { type AugmentedLagrangianOptions, augmentedLagrangian } from "./al.js";
 export { type Certificate, certificate } from "./certificate.js";
+export {
+  INITIAL_SET,
+  patternPrices,
+  subsetPatterns,
+  type WorkingSetOptions,
+  workingSetSolve,
+} from "./columns.js";
 export { fistaGated } from "./fista.js";
-export { type GatedToRelu, type GatedToReluOptions, gatedToRelu, patternPrices } from "./gated.js";
+export { type GatedToRelu, type GatedToReluOptions, gatedToRelu } from "./gated.js";
 export {
   defaultPatternCount,
   type InteriorPointOptions,
+  type InteriorPointResult,
   interiorPoint,
   newtonCost,
 } from "./ipm.js";

@@ -32,6 +32,7 @@
  */
 import { InputError } from "../errors.js";
 import { type Certificate, certificate } from "./certificate.js";
+import { type Dual, INITIAL_SET, workingSetSolve } from "./columns.js";
 import {
   cholesky,
   cholSolve,
@@ -73,6 +74,13 @@ export interface InteriorPointOptions extends SolverOptions {
    * way to the default start (`interiorStart`, `START_BLEND`) to be strictly feasible.
    */
   start?: Float64Array;
+  /**
+   * Solve on a growing working set of patterns (`workingSetSolve`, columns.ts; default: when
+   * P > 2 · INITIAL_SET): the optimum uses few patterns, and each Newton step's cost grows with P.
+   */
+  workingSet?: boolean;
+  /** Called with each iterate's certified relative gap and dual pair; true ends the solve there. */
+  stop?: (relGap: number, dual: Dual) => boolean;
 }
 
 /** Hinge epigraph variables t (t ≥ 0, t ≥ m) and their multipliers z1, z2 (one each per sample). */
@@ -103,8 +111,29 @@ interface State {
   slack: Float64Array;
 }
 
-export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {}): SolveResult {
+/**
+ * The dual pair of the certificate comes with the result; with the working set, also its final
+ * set of patterns and number of restricted solves.
+ */
+export type InteriorPointResult = SolveResult & { dual: Dual; active?: number[]; rounds?: number };
+
+export function interiorPoint(
+  p: ConvexProblem,
+  opts: InteriorPointOptions = {},
+): InteriorPointResult {
   validateProblem(p);
+  const { workingSet = p.patterns.count > 2 * INITIAL_SET && !p.gated, ...rest } = opts;
+  if (!workingSet) return allPatterns(p, rest);
+  if (rest.start && rest.start.length !== groupCount(p) * p.X.cols)
+    throw new InputError(
+      "start",
+      `needs ${groupCount(p) * p.X.cols} entries, got ${rest.start.length}`,
+    );
+  return workingSetSolve(p, allPatterns, rest);
+}
+
+/** The interior point on all of p's patterns. */
+function allPatterns(p: ConvexProblem, opts: InteriorPointOptions): SolveResult & { dual: Dual } {
   const isHinge = p.loss.name === "hinge";
   if (!p.loss.curvature && !isHinge)
     throw new InputError(
@@ -122,7 +151,7 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
         `needs ${groupCount(p) * p.X.cols} entries, got ${opts.start.length}`,
       );
     const start = opts.start && reduction.restrict(opts.start);
-    const r = interiorPoint(reduction.reduced, { ...opts, start });
+    const r = allPatterns(reduction.reduced, { ...opts, start });
     return { ...r, u: reduction.expand(r.u), ms: performance.now() - t0 };
   }
   const { tol = 1e-6, maxIter = 200 } = opts;
@@ -135,7 +164,7 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
   let z = multipliers(st, tau, live.mask);
   let hs = isHinge ? hingeStart(p, st) : undefined;
   const trace: TracePoint[] = [];
-  let best: { u: Float64Array; certificate: Certificate } | undefined;
+  let best: { u: Float64Array; certificate: Certificate; dual: Dual } | undefined;
   let iter = 0;
   let converged = false;
   let sigma = 1;
@@ -237,13 +266,18 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
     trace.push({ iter, objective: objective(p, st) });
     opts.onIter?.(iter, trace[trace.length - 1]!.objective);
     const th = hs ? hs.z2.map((v, k) => p.y[k]! * v) : theta(p, st);
+    let pair: Dual = { theta: th, mu: z };
     let cert = certificate(p, st.u, th, z);
+    const tryPair = (candidate: Dual) => {
+      const c = certificate(p, st.u, candidate.theta, candidate.mu);
+      if (c.relGap < cert.relGap) [cert, pair] = [c, candidate];
+    };
     // The multipliers are polished (per-group least squares, projections) only where that can
     // decide convergence: the central-path gap m μ is already below the tolerance.
     let gapEstimate = 0;
     for (let j = 0; j < z.length; j++) gapEstimate += z[j]! * st.slack[j]!;
     if (cert.relGap > tol && gapEstimate <= tol * cert.primal)
-      cert = certificate(p, st.u, th, polishMultipliers(p, th, z, st.slack));
+      tryPair({ theta: th, mu: polishMultipliers(p, th, z, st.slack) });
     // (only once the objective has settled: the fit needs the primal's margins and directions)
     const settled =
       iter > HINGE_POLISH_EVERY &&
@@ -252,17 +286,18 @@ export function interiorPoint(p: ConvexProblem, opts: InteriorPointOptions = {})
     if (hs && cert.relGap > tol && iter % HINGE_POLISH_EVERY === 0 && settled)
       for (const delta of [1e-3, 1e-4]) {
         const dual = hingeDualFromPrimal(p, st, z, delta);
-        if (!dual) continue;
-        const c = certificate(p, st.u, dual[0], polishMultipliers(p, dual[0], dual[1], st.slack));
-        if (c.relGap < cert.relGap) cert = c;
+        if (dual) tryPair({ theta: dual[0], mu: polishMultipliers(p, dual[0], dual[1], st.slack) });
       }
     markCertificate(trace, cert);
-    if (!best || cert.relGap < best.certificate.relGap) best = { u: st.u, certificate: cert };
+    if (!best || cert.relGap < best.certificate.relGap)
+      best = { u: st.u, certificate: cert, dual: pair };
     converged = cert.relGap <= tol;
+    if (!converged && opts.stop?.(cert.relGap, pair)) break;
   }
   if (!best) throw new Error("interiorPoint: no iterations");
   return {
     ...sparsify(p, best, tol),
+    dual: best.dual,
     iterations: iter,
     converged,
     trace,

@@ -51,6 +51,7 @@ export function shiftIntoCones(p: ConvexProblem, u: Float64Array): Float64Array 
  * run of up to `sweeps` passes over the set, every row violated at the current z, for up to `rounds`
  * rounds (one full product A z each); returns z = Aᵀμ and the multipliers μ ≥ 0. Rows outside the set keep μ_k = 0, which is their optimal dual
  * value when they are not active, so the result is the exact minimizer once no row is violated.
+ * `enough(z)`, checked after each sweep, ends the run early (a caller that only needs a bound).
  */
 export function leastNormInCone(
   p: ConvexProblem,
@@ -59,6 +60,7 @@ export function leastNormInCone(
   rowNorm2: Float64Array,
   sweeps: number,
   rounds: number,
+  enough?: (z: Float64Array) => boolean,
 ): { z: Float64Array; mu: Float64Array } {
   const { rows: n, cols: d, data: x } = p.X;
   const sign = (k: number) => (p.patterns.masks[i * n + k] ? 1 : -1);
@@ -94,6 +96,7 @@ export function leastNormInCone(
         for (let j = 0; j < d; j++) z[j] += step * sk * x[k * d + j]!;
         moved = Math.max(moved, Math.abs(step));
       }
+      if (enough?.(z)) return { z, mu };
       if (moved === 0) break;
     }
   }
