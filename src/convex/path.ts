@@ -33,6 +33,8 @@ export interface LambdaPathOptions {
   tol?: number;
   /** Iteration budget of each solve (default: the solver's). */
   maxIter?: number;
+  /** ipm: false solves on all patterns at once (default: `interiorPoint`'s working-set rule). */
+  workingSet?: boolean;
   /** ADMM's β, α and initial ρ (see `AdmmOptions`). */
   admm?: Pick<AdmmOptions, "beta" | "alpha" | "rho">;
   /** A group counts as an active neuron when λ‖u_g‖ > activeTol × the objective (default 1e-8). */
@@ -107,7 +109,13 @@ export function lambdaPath(p: ConvexProblem, opts: LambdaPathOptions): LambdaPat
       const r = admm(q, { ...opts.admm, ...budget, tol, system, warmStart: warm?.state });
       result = r;
       state = r.state;
-    } else if (solver === "ipm") result = interiorPoint(q, { ...budget, tol, start: warm?.u });
+    } else if (solver === "ipm")
+      result = interiorPoint(q, {
+        ...budget,
+        tol,
+        start: warm?.u,
+        ...(opts.workingSet === undefined ? {} : { workingSet: opts.workingSet }),
+      });
     else result = augmentedLagrangian(q, { ...budget, tol, start: warm?.u });
     previous = { u: result.u, state };
     const point = {

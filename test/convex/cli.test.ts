@@ -113,6 +113,16 @@ describe("critkit convex defaults", () => {
     expect(j.lambda).toBeCloseTo(0.1 * j.lambdaMax, 12);
     expect(j.coneViolation).toBe(0);
     expect(Math.abs(j.networkObjective - j.reluObjective)).toBeLessThan(1e-8 * j.reluObjective);
+    // a working set of patterns by default; --no-working-set solves on all of them: same optimum
+    expect(j.workingSet.patterns).toBeLessThan(j.patterns);
+    const all = JSON.parse(
+      (await runCli("convex", "--dataset", "iris", "--json", "--no-working-set")).stdout,
+    );
+    expect(all.workingSet).toBeUndefined();
+    expect(all.converged).toBe(true);
+    expect(all.lowerBound).toBeLessThanOrEqual(j.reluObjective);
+    expect(j.lowerBound).toBeLessThanOrEqual(all.reluObjective);
+    expect(Math.abs(all.reluObjective - j.reluObjective)).toBeLessThan(2e-6 * j.reluObjective);
   });
 
   it("--loss hinge on iris: interior point by default, certified relative gap ≤ 1e-6", async () => {

@@ -23,6 +23,7 @@ import {
   lambdaMax,
 } from "../../convex/problem.js";
 import { coneDecomposition, recoverNetwork } from "../../convex/recover.js";
+import type { SolveResult } from "../../convex/result.js";
 import { robustTrain, sampleRobustPatterns } from "../../convex/robust.js";
 import { robustInteriorPoint } from "../../convex/robust-ipm.js";
 import { gdBaseline } from "../../convex/sgd.js";
@@ -49,6 +50,7 @@ interface RawOptions {
   eps: string;
   json?: boolean;
   lambdaPath?: string;
+  workingSet: boolean;
 }
 
 /** Iteration budgets that reach the default --tol on the shipped datasets (docs/convex.md). */
@@ -85,6 +87,10 @@ export function registerConvex(program: Command): void {
     .option(
       "--patterns <n>",
       `sampled activation directions (default: the largest P ≤ 200 whose interior-point Newton system costs ≤ ${NEWTON_BUDGET.toExponential(0)} flops by newtonCost; 200 with --robust)`,
+    )
+    .option(
+      "--no-working-set",
+      "ipm: solve on all patterns at once instead of a working set grown by pricing (the default when P > 20)",
     )
     .option("--lambda <x>", "weight decay λ (> 0); default --lambda-frac × λ_max")
     .option(
@@ -250,6 +256,7 @@ function runConvex(raw: RawOptions): void {
         tolText: raw.tol,
         maxIter,
         admm: { beta, alpha, rho },
+        workingSet: raw.workingSet,
         json,
         maxIterDefault: raw.maxIter === undefined ? maxIterDefault : undefined,
       },
@@ -258,9 +265,9 @@ function runConvex(raw: RawOptions): void {
   }
   const bar = progress(maxIter, `convex ${solver}`, json);
   const opts = { tol, maxIter, onIter: (i: number) => i % 10 === 0 && bar.tick(i) };
-  const result =
+  const result: SolveResult & { rounds?: number; active?: number[] } =
     solver === "ipm"
-      ? interiorPoint(relu, opts)
+      ? interiorPoint(relu, { ...opts, ...(raw.workingSet ? {} : { workingSet: false }) })
       : solver === "admm"
         ? admm(relu, { ...opts, beta, alpha, rho })
         : solver === "al"
@@ -308,6 +315,11 @@ function runConvex(raw: RawOptions): void {
     ms: Math.round(result.ms),
     solverObjective: result.certificate.primal,
     solverRelGap: result.certificate.relGap,
+    // ipm on a working set: restricted solves and the final set's size
+    workingSet:
+      result.rounds !== undefined
+        ? { rounds: result.rounds, patterns: result.active?.length ?? 0 }
+        : undefined,
     // Weak duality: the dual value bounds the ReLU optimum from below (for fista through the
     // gated relaxation, whose optimum is itself ≤ the ReLU optimum).
     lowerBound: result.certificate.dual,
@@ -341,7 +353,7 @@ function runConvex(raw: RawOptions): void {
   }
   const lines = [
     datasetLine(data),
-    `${solver} on ${patterns.count} patterns, ${lossName} loss, λ=${lambda.toPrecision(6)} (${(lambda / lmax).toPrecision(3)} λ_max): ${result.iterations} iterations, ${report.ms} ms, converged=${result.converged}`,
+    `${solver} on ${patterns.count} patterns${report.workingSet ? ` (working set: ${report.workingSet.rounds} restricted solves, last on ${report.workingSet.patterns} patterns)` : ""}, ${lossName} loss, λ=${lambda.toPrecision(6)} (${(lambda / lmax).toPrecision(3)} λ_max): ${result.iterations} iterations, ${report.ms} ms, converged=${result.converged}`,
     `solver objective ${result.certificate.primal.toPrecision(10)} (relative duality gap ${result.certificate.relGap.toExponential(2)})`,
     `optimum over these ${patterns.count} patterns bracketed: ${result.certificate.dual.toPrecision(10)} ≤ p* ≤ ${reluObjective.toPrecision(10)} (relative gap ${report.reluRelGap.toExponential(2)}${solver === "fista" ? "; lower bound from the gated relaxation" : ""}); a ReLU network free to use other patterns can only do better`,
     `ReLU network: ${net.m} neurons, objective ${netObjective.toPrecision(10)}${accuracy === undefined ? "" : `, train accuracy ${(100 * accuracy).toFixed(1)}%`}`,
@@ -383,6 +395,8 @@ function runPath(
     tolText: string;
     maxIter: number;
     admm: { beta: number; alpha: number; rho: number };
+    /** false: the interior point on all patterns (--no-working-set). */
+    workingSet: boolean;
     json: boolean;
     /** The default --max-iter when it was not given (for the not-converged message). */
     maxIterDefault: number | undefined;
@@ -396,6 +410,7 @@ function runPath(
     tol: o.tol,
     maxIter: o.maxIter,
     admm: o.admm,
+    ...(o.workingSet ? {} : { workingSet: false }),
     activeTol: ACTIVE_TOL,
     onPoint: (j) => bar.tick(j + 1),
   });
