@@ -25,7 +25,7 @@ export type PathSolver = "ipm" | "admm" | "al";
 export interface LambdaPathOptions {
   /** Number of λ values K ≥ 2, λ_max first and the problem's λ last. */
   count: number;
-  /** Default: ipm for smooth losses, admm for hinge. */
+  /** Default: ipm (every loss). */
   solver?: PathSolver;
   /** Warm-start each solve from the previous one (default true; false solves each λ cold). */
   warmStart?: boolean;
@@ -94,7 +94,7 @@ export function lambdaPath(p: ConvexProblem, opts: LambdaPathOptions): LambdaPat
       "lambda",
       `the smallest λ of the path must be below λ_max = ${lmax.toPrecision(6)}, got ${p.lambda}`,
     );
-  const solver = opts.solver ?? (p.loss.curvature ? "ipm" : "admm");
+  const solver = opts.solver ?? "ipm";
   // one factorization for the whole path: the ADMM system does not depend on λ
   const system = solver === "admm" ? new AdmmSystem(p, opts.admm?.beta ?? 1) : undefined;
   let previous: { u: Float64Array; state?: AdmmState } | undefined;

@@ -139,13 +139,15 @@ describe("critkit convex defaults", () => {
     expect(Math.abs(j.networkObjective - j.reluObjective)).toBeLessThan(1e-8 * j.reluObjective);
   });
 
-  it("--loss hinge --lambda-path keeps ADMM by default (the interior point stalls at small λ on hinge)", async () => {
+  it("--loss hinge --lambda-path 5 on iris: the interior point by default, every λ down to 1e-3 λ_max certified ≤ 1e-6", async () => {
     const r = await runCli(
-      ...["convex", "--dataset", "iris", "--loss", "hinge", "--patterns", "10"],
-      ...["--lambda-path", "2", "--max-iter", "50", "--json"],
+      ...["convex", "--dataset", "iris", "--loss", "hinge", "--lambda-path", "5", "--json"],
     );
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).solver).toBe("admm");
+    const j = JSON.parse(r.stdout);
+    expect(j.solver).toBe("ipm");
+    expect(j.path).toHaveLength(5);
+    for (const q of j.path) expect(q.relGap).toBeLessThanOrEqual(1e-6);
   });
 
   it("--lambda-path 3 --lambda-frac 0.01: λ_max, 0.1, 0.01 λ_max, objectives falling, no neuron at λ_max; JSON shape", async () => {

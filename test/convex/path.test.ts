@@ -62,14 +62,16 @@ describe("lambdaPath", () => {
     }
   });
 
-  it("hinge: ADMM by default; at λ_max u = 0 with objective n (hinge at 0) certified", () => {
+  it("hinge: the interior point by default, ADMM on request; at λ_max u = 0 with objective n (hinge at 0) certified", () => {
     const p = problem(2, "hinge", 0.5);
-    const path = lambdaPath(p, { count: 2, maxIter: 2000 });
-    expect(path.solver).toBe("admm");
-    const top = path.points[0]!;
-    expect(top.result.converged).toBe(true);
-    expect(top.activeNeurons).toBe(0);
-    expect(top.result.certificate.primal).toBeCloseTo(p.X.rows, 6);
+    for (const solver of [undefined, "admm"] as const) {
+      const path = lambdaPath(p, { count: 2, maxIter: 2000, ...(solver ? { solver } : {}) });
+      expect(path.solver).toBe(solver ?? "ipm");
+      const top = path.points[0]!;
+      expect(top.result.converged).toBe(true);
+      expect(top.activeNeurons).toBe(0);
+      expect(top.result.certificate.primal).toBeCloseTo(p.X.rows, 6);
+    }
   });
 
   it("λ above λ_max: interior point and ADMM return u = 0 (no active neuron)", () => {

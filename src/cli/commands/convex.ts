@@ -82,7 +82,7 @@ export function registerConvex(program: Command): void {
     .option("--dataset <name>", `one of ${datasetNames.join(", ")}`, "synthetic")
     .option(
       "--solver <name>",
-      "ipm (interior point; the default, except admm for hinge with --lambda-path), admm, al (augmented Lagrangian; smooth losses) — all solve the exact cone-constrained program — or fista (gated-ReLU relaxation + conversion; smooth losses); with --robust: ipm (default) or al",
+      "ipm (interior point; the default), admm, al (augmented Lagrangian; smooth losses) — all solve the exact cone-constrained program — or fista (gated-ReLU relaxation + conversion; smooth losses); with --robust: ipm (default) or al",
     )
     .option(
       "--patterns <n>",
@@ -151,15 +151,7 @@ function runConvex(raw: RawOptions): void {
     "logistic",
     "hinge",
   ] as const);
-  // hinge along --lambda-path: the interior point stalls at small λ there (docs/convex.md), ADMM does not
-  const defaultSolver =
-    !robust && lossName === "hinge" && raw.lambdaPath !== undefined ? "admm" : "ipm";
-  const solver = oneOf("--solver", raw.solver ?? defaultSolver, [
-    "ipm",
-    "admm",
-    "al",
-    "fista",
-  ] as const);
+  const solver = oneOf("--solver", raw.solver ?? "ipm", ["ipm", "admm", "al", "fista"] as const);
   if (robust && solver !== "ipm" && solver !== "al")
     throw new InputError("--solver", `--robust is solved by ipm (default) or al, not ${solver}`);
   if (!robust && lossName === "hinge" && (solver === "al" || solver === "fista"))
