@@ -3,12 +3,16 @@
  * λ_max = max_i ‖Xᵀ D_i y‖, see `lambdaMax`), two benchmarks against numpy on the same data (passed
  * through a temporary JSON file):
  *
- * 1. The default solver, the interior-point method (src/convex/ipm.ts), to a certified 1e-6 relative
- *    gap, against bench/ipm_ref.py running the same iterations (same start, step rules, Newton system
- *    form and certificate) in numpy + LAPACK: on the issue's n = 1000, d = 50, P = 100 problem
- *    (synthetic teacher, 49 features + bias, patterns drawn with Rng(1)) and on every shipped dataset
- *    with `critkit convex --dataset X`'s defaults (seed 0: patterns from Rng(0).split(), P by
- *    `defaultPatternCount`). Each row's note gives both solvers' Newton steps, certified gaps and
+ * 1. The default solver, the interior-point method (src/convex/ipm.ts) to a certified 1e-6 relative
+ *    gap — by default (P > 2 · INITIAL_SET) on a working set of patterns grown by pricing and
+ *    certified on the whole program (`workingSetSolve`, src/convex/columns.ts) — against
+ *    bench/ipm_ref.py, which ports both the interior point (same start, step rules, Newton system
+ *    form and certificate) and the working-set driver (same rounds, pricing by Hildreth projections,
+ *    pruning and warm starts) to numpy + LAPACK and runs the same algorithm as critkit's default: on
+ *    the issue's n = 1000, d = 50, P = 100 problem (synthetic teacher, 49 features + bias, patterns
+ *    drawn with Rng(1)) and on every shipped dataset with `critkit convex --dataset X`'s defaults
+ *    (seed 0: patterns from Rng(0).split(), P by `defaultPatternCount`). Each row's note gives both
+ *    solvers' Newton steps (all rounds), working-set rounds and final set sizes, certified gaps and
  *    objectives, and ADMM (the fastest other method, CLI settings β = α = ρ₀ = 1) on the same problem
  *    within an iteration budget: its time to 1e-6 or the gap it reached.
  * 2. ADMM on the n = 200 synthetic problem against bench/convex_ref.py (identical iterations and
@@ -25,6 +29,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AdmmOptions, admm } from "../src/convex/admm.js";
+import { INITIAL_SET } from "../src/convex/columns.js";
 import { defaultPatternCount, interiorPoint } from "../src/convex/ipm.js";
 import { losses } from "../src/convex/losses.js";
 import { samplePatterns } from "../src/convex/patterns.js";
@@ -57,7 +62,14 @@ const CASES: Case[] = [
 ];
 
 /** The issue's interior-point benchmark problem (n = 1000, d = 50, P = 100). */
-const IPM_CASE: Case = { n: 1000, features: 49, P: 100, refIters: 0, fallbackIters: 0, repeats: 1 };
+export const IPM_CASE: Case = {
+  n: 1000,
+  features: 49,
+  P: 100,
+  refIters: 0,
+  fallbackIters: 0,
+  repeats: 1,
+};
 
 /** Shipped datasets, each solved as `critkit convex --dataset X` does by default. */
 const DATASETS: DatasetName[] = ["iris", "breast_cancer", "synthetic", "digits"];
@@ -92,7 +104,7 @@ export function datasetProblem(name: DatasetName, fraction = LAMBDA_FRACTION): C
   return squaredAt(data, samplePatterns(data.X, P, new Rng(0).split()), fraction);
 }
 
-function problem(c: Case): ConvexProblem {
+export function problem(c: Case): ConvexProblem {
   const data = synthetic(0, c.n, c.features, 5);
   return squaredAt(data, samplePatterns(data.X, c.P, new Rng(1)), LAMBDA_FRACTION);
 }
@@ -104,7 +116,7 @@ function reference(p: ConvexProblem, iters: number) {
 }
 
 /** Runs a numpy reference script on the problem (plus `extra` fields) written to a temporary JSON file. */
-async function numpyOn(script: string, p: ConvexProblem, extra: Record<string, number>) {
+async function numpyOn(script: string, p: ConvexProblem, extra: Record<string, number | boolean>) {
   const dir = mkdtempSync(join(tmpdir(), "critkit-convex-"));
   const spec = join(dir, "problem.json");
   writeFileSync(
@@ -135,12 +147,31 @@ const numpyRun = (p: ConvexProblem, iters: number, repeats: number) =>
     repeats,
   });
 
+/** Newton steps allowed to the interior point (all working-set rounds together). */
+const IPM_MAX_ITER = 300;
+
+/**
+ * bench/ipm_ref.py on p: critkit's default interior point in numpy (the working-set driver where
+ * `interiorPoint` uses it by default, P > 2 · INITIAL_SET).
+ */
+export const numpyInteriorPoint = (
+  p: ConvexProblem,
+  maxIter = IPM_MAX_ITER,
+  workingSet = p.patterns.count > 2 * INITIAL_SET,
+) => numpyOn("./ipm_ref.py", p, { tol: TARGET, maxIter, repeats: 1, workingSet });
+
+/** " in R rounds, final set S of P patterns" for a working-set solve, "" otherwise. */
+const roundsText = (rounds: unknown, active: unknown, P: number) =>
+  typeof rounds === "number" ? ` in ${rounds} rounds, final set ${active} of ${P} patterns` : "";
+
 /** Default interior point vs its numpy port, with ADMM (CLI settings) on the same problem in the note. */
 async function interiorPointRow(label: string, p: ConvexProblem): Promise<BenchRow> {
   const size = `n=${p.X.rows}, d=${p.X.cols}, P=${p.patterns.count}, λ=${LAMBDA_FRACTION}·λ_max=${p.lambda.toPrecision(4)}`;
-  const maxIter = 300;
-  const ipm = interiorPoint(p, { tol: TARGET, maxIter });
-  const np = await numpyOn("./ipm_ref.py", p, { tol: TARGET, maxIter, repeats: 1 });
+  const P = p.patterns.count;
+  const ipm = interiorPoint(p, { tol: TARGET, maxIter: IPM_MAX_ITER });
+  const ws =
+    "rounds" in ipm ? (ipm as typeof ipm & { rounds: number; active: number[] }) : undefined;
+  const np = await numpyInteriorPoint(p);
   const a = admm(p, { tol: TARGET, maxIter: ADMM_BUDGET, checkEvery: 10 });
   const cert = ipm.certificate;
   const admmNote = a.converged
@@ -148,12 +179,12 @@ async function interiorPointRow(label: string, p: ConvexProblem): Promise<BenchR
     : `ADMM (β = α = ρ₀ = 1): gap ${a.certificate.relGap.toExponential(1)} after ${a.iterations} iterations, ${a.ms.toFixed(0)} ms`;
   const refNote = isNumpyError(np)
     ? `no numpy reference: ${np.error}`
-    : `numpy: ${np.iterations} Newton steps (${np.form} form), converged=${np.converged}, gap ${Number(np.relGap).toExponential(1)}, objective ${Number(np.primal).toPrecision(10)} (rel. diff ${(Math.abs(Number(np.primal) - cert.primal) / cert.primal).toExponential(1)}); ${blasSummary(np.blas)}`;
+    : `numpy: ${np.iterations} Newton steps${roundsText(np.rounds, np.active, P)} (${np.form} form), converged=${np.converged}, gap ${Number(np.relGap).toExponential(1)}, objective ${Number(np.primal).toPrecision(10)} (rel. diff ${(Math.abs(Number(np.primal) - cert.primal) / cert.primal).toExponential(1)}); ${blasSummary(np.blas)}`;
   return {
     name: `convex interior point to ${TARGET_TEXT} certified, ${label} (${size})`,
     ms: ipm.ms,
     referenceMs: isNumpyError(np) ? undefined : np.ms,
-    note: `critkit: ${ipm.iterations} Newton steps, converged=${ipm.converged}, gap ${cert.relGap.toExponential(1)}, objective ${cert.primal.toPrecision(10)}; ${refNote}; ${admmNote}`,
+    note: `critkit: ${ipm.iterations} Newton steps${roundsText(ws?.rounds, ws?.active.length, P)}, converged=${ipm.converged}, gap ${cert.relGap.toExponential(1)}, objective ${cert.primal.toPrecision(10)}; ${refNote}; ${admmNote}`,
   };
 }
 

@@ -108,7 +108,7 @@ export function priceGroups(
         rowNorm2,
         sweeps,
         10,
-        lazy ? (z) => norm2(hi.map((v, j) => v + z[j]!)) <= bound : undefined,
+        lazy ? (z) => shiftedNorm(hi, z) <= bound : undefined,
       );
       for (let j = 0; j < d; j++) hi[j] = hi[j]! + proj.z[j]!;
       prices[i] = Math.max(prices[i]!, norm2(hi, 0, d) / p.lambda);
@@ -116,6 +116,13 @@ export function priceGroups(
     }
   }
   return { prices, mu };
+}
+
+/** ‖h + z‖. */
+function shiftedNorm(h: Float64Array, z: Float64Array): number {
+  let s = 0;
+  for (let j = 0; j < h.length; j++) s += (h[j]! + z[j]!) ** 2;
+  return Math.sqrt(s);
 }
 
 /** Relative margin below 1 at which a lazy projection stops (`priceGroups`). */
@@ -212,6 +219,7 @@ export function workingSetSolve(
     const inSet = new Set(active);
     let priced = active.length === P || again;
     let stopped = false;
+    let early: { theta: Float64Array; prices: Float64Array; mu: Float64Array } | undefined;
     const r = solve(restrictTo(p, active), {
       ...solverOpts,
       tol,
@@ -221,15 +229,17 @@ export function workingSetSolve(
       stop: (gap, dual) => {
         if (priced || gap > ROUND_TOL) return false;
         priced = true;
-        const { prices } = priceGroups(p, dual.theta, { skip: inSet });
-        stopped = prices.some((v) => v > 1 + priceTol);
+        early = { theta: dual.theta, ...priceGroups(p, dual.theta, { skip: inSet }) };
+        stopped = early.prices.some((v) => v > 1 + priceTol);
         return stopped;
       },
     });
     iterations += r.iterations;
     for (const t of r.trace) trace.push({ ...t, iter: t.iter + done });
     const u = embed(P, active, r.u, d);
-    const { prices, mu } = priceGroups(p, r.dual.theta, { skip: inSet });
+    // (the solve's best iterate is usually the one the stop priced)
+    const { prices, mu } =
+      early?.theta === r.dual.theta ? early : priceGroups(p, r.dual.theta, { skip: inSet });
     const restricted = embed(P, active, r.dual.mu, n);
     for (const i of active)
       for (const g of [i, P + i]) mu.set(restricted.subarray(g * n, (g + 1) * n), g * n);
