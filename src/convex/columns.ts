@@ -40,27 +40,30 @@ export const restrictTo = (p: ConvexProblem, keep: number[]): ConvexProblem => (
  * on `keep` (2S groups in the same order): `embed` fills zeros off `keep`, `restrict` drops them.
  * `width` is the length of one group's row (d for weights, n for cone multipliers).
  */
-export function embed(P: number, keep: number[], sub: Float64Array, width: number): Float64Array {
-  const S = keep.length;
-  const out = new Float64Array(2 * P * width);
-  keep.forEach((i, j) => {
-    out.set(sub.subarray(j * width, (j + 1) * width), i * width);
-    out.set(sub.subarray((S + j) * width, (S + j + 1) * width), (P + i) * width);
-  });
-  return out;
-}
+export const embed = (P: number, keep: number[], sub: Float64Array, width: number) =>
+  moveGroups(P, keep, sub, width, true);
 
-export function restrict(
+export const restrict = (P: number, keep: number[], full: Float64Array, width: number) =>
+  moveGroups(P, keep, full, width, false);
+
+/** Group rows of `src` copied to the whole program's places (`toWhole`) or to the restricted ones. */
+function moveGroups(
   P: number,
   keep: number[],
-  full: Float64Array,
+  src: Float64Array,
   width: number,
+  toWhole: boolean,
 ): Float64Array {
   const S = keep.length;
-  const out = new Float64Array(2 * S * width);
+  const out = new Float64Array(2 * (toWhole ? P : S) * width);
   keep.forEach((i, j) => {
-    out.set(full.subarray(i * width, (i + 1) * width), j * width);
-    out.set(full.subarray((P + i) * width, (P + i + 1) * width), (S + j) * width);
+    for (const [whole, sub] of [
+      [i, j],
+      [P + i, S + j],
+    ] as const) {
+      const [from, to] = toWhole ? [sub, whole] : [whole, sub];
+      out.set(src.subarray(from * width, (from + 1) * width), to * width);
+    }
   });
   return out;
 }
