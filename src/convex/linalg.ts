@@ -130,10 +130,11 @@ export function transpose(X: Matrix): Matrix {
 }
 
 /**
- * out[a·stride + b] = Σ_j A[a·k + j] B[b·k + j] (a < m, b < r): the product A Bᵀ of a row-major m × k
- * and r × k matrix. With `lower`, only b ≤ a is needed (entries above the diagonal within the
+ * out[a·stride + b] = Σ_j A[a·lda + j] B[b·ldb + j] (a < m, b < r, j < k): the product A Bᵀ of a
+ * row-major m × k and r × k matrix (rows `lda`, `ldb` apart: k unless they are the leading columns
+ * of wider matrices). With `lower`, only b ≤ a is needed (entries above the diagonal within the
  * diagonal 4 × 4 tiles are written too). 4 × 4 tiles of 16 running sums: each loaded entry serves
- * four products (the inner loop of the Newton matrix and of every Gram matrix).
+ * four products (the inner loop of the Newton matrix, of every Gram matrix and of `cholesky`).
  */
 export function timesTransposed(
   A: Float64Array,
@@ -144,20 +145,22 @@ export function timesTransposed(
   out: Float64Array,
   lower = false,
   stride = r,
+  lda = k,
+  ldb = k,
 ): Float64Array {
   let a = 0;
   for (; a + 4 <= m; a += 4) {
-    const a0 = a * k;
-    const a1 = a0 + k;
-    const a2 = a1 + k;
-    const a3 = a2 + k;
+    const a0 = a * lda;
+    const a1 = a0 + lda;
+    const a2 = a1 + lda;
+    const a3 = a2 + lda;
     const end = lower ? Math.min(a + 4, r) : r;
     let b = 0;
     for (; b + 4 <= end; b += 4) {
-      const b0 = b * k;
-      const b1 = b0 + k;
-      const b2 = b1 + k;
-      const b3 = b2 + k;
+      const b0 = b * ldb;
+      const b1 = b0 + ldb;
+      const b2 = b1 + ldb;
+      const b3 = b2 + ldb;
       let c00 = 0;
       let c01 = 0;
       let c02 = 0;
@@ -223,11 +226,11 @@ export function timesTransposed(
     }
     for (let i = a; i < a + 4; i++)
       for (let bb = b; bb < (lower ? Math.min(i + 1, r) : r); bb++)
-        out[i * stride + bb] = dot(A, B, i * k, bb * k, k);
+        out[i * stride + bb] = dot(A, B, i * lda, bb * ldb, k);
   }
   for (; a < m; a++)
     for (let b = 0; b < (lower ? Math.min(a + 1, r) : r); b++)
-      out[a * stride + b] = dot(A, B, a * k, b * k, k);
+      out[a * stride + b] = dot(A, B, a * lda, b * ldb, k);
   return out;
 }
 
@@ -265,44 +268,40 @@ export function cholesky(A: Matrix, guard = 0): Matrix {
   const n = A.rows;
   const L = matrix(n, n, Float64Array.from(A.data));
   const l = L.data;
-  for (let j = 0; j < n; j++) {
-    const jo = j * n;
-    let s = l[jo + j]! - dot(l, l, jo, jo, j);
-    if (guard > 0 && !(s > guard * A.data[jo + j]!)) s = guard * A.data[jo + j]!;
-    if (!(s > 0)) throw new Error(`cholesky: matrix not positive definite at pivot ${j}`);
-    s = Math.sqrt(s);
-    l[jo + j] = s;
-    let i = j + 1;
-    // four rows per pass over row j's prefix
-    for (; i + 4 <= n; i += 4) {
-      const i0 = i * n;
-      const i1 = i0 + n;
-      const i2 = i1 + n;
-      const i3 = i2 + n;
-      let s0 = l[i0 + j]!;
-      let s1 = l[i1 + j]!;
-      let s2 = l[i2 + j]!;
-      let s3 = l[i3 + j]!;
-      for (let k = 0; k < j; k++) {
-        const v = l[jo + k]!;
-        s0 -= l[i0 + k]! * v;
-        s1 -= l[i1 + k]! * v;
-        s2 -= l[i2 + k]! * v;
-        s3 -= l[i3 + k]! * v;
+  const update = new Float64Array(n * CHOLESKY_BLOCK);
+  // Left-looking by blocks of columns: block J's columns first receive every earlier column's
+  // contribution as one product of row prefixes (`timesTransposed`, 4 × 4 tiles: each row prefix
+  // is read once per 4 columns, not once per column), then are factorized within the block.
+  for (let J = 0; J < n; J += CHOLESKY_BLOCK) {
+    const nb = Math.min(CHOLESKY_BLOCK, n - J);
+    const rows = n - J;
+    if (J > 0) {
+      const view = l.subarray(J * n);
+      timesTransposed(view, view, rows, nb, J, update, false, nb, n, n);
+      for (let i = 0; i < rows; i++) {
+        const io = (J + i) * n + J;
+        for (let j = 0; j < Math.min(nb, i + 1); j++) l[io + j] -= update[i * nb + j]!;
       }
-      l[i0 + j] = s0 / s;
-      l[i1 + j] = s1 / s;
-      l[i2 + j] = s2 / s;
-      l[i3 + j] = s3 / s;
     }
-    for (; i < n; i++) {
-      const io = i * n;
-      l[io + j] = (l[io + j]! - dot(l, l, io, jo, j)) / s;
+    for (let j = J; j < J + nb; j++) {
+      const jo = j * n;
+      let s = l[jo + j]! - dot(l, l, jo + J, jo + J, j - J);
+      if (guard > 0 && !(s > guard * A.data[jo + j]!)) s = guard * A.data[jo + j]!;
+      if (!(s > 0)) throw new Error(`cholesky: matrix not positive definite at pivot ${j}`);
+      s = Math.sqrt(s);
+      l[jo + j] = s;
+      for (let i = j + 1; i < n; i++) {
+        const io = i * n;
+        l[io + j] = (l[io + j]! - dot(l, l, io + J, jo + J, j - J)) / s;
+      }
     }
-    for (let i = j + 1; i < n; i++) l[jo + i] = 0;
   }
+  for (let j = 0; j < n; j++) l.fill(0, j * n + j + 1, (j + 1) * n);
   return L;
 }
+
+/** Columns per block of `cholesky` (its row prefixes of a block fit in L2 at n ≈ 1000–2000). */
+const CHOLESKY_BLOCK = 32;
 
 /** Solves (L Lᵀ) x = b in place on the slice b[off, off+n). */
 export function cholSolve(L: Matrix, b: Float64Array, off = 0): Float64Array {
