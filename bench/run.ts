@@ -28,6 +28,13 @@ export const MODULES = [
   "ntk.ts",
 ];
 
+/** Where and when a module's rows were measured (bench/results.json's `machines`). */
+export interface Machine {
+  date: string;
+  cpu: string;
+  cores: number;
+}
+
 export interface BenchReport {
   date: string;
   node: string;
@@ -37,6 +44,8 @@ export interface BenchReport {
   rows: (BenchRow & { module: string })[];
   skipped: { module: string; reason: string }[];
   failed: { module: string; error: string }[];
+  /** In bench/results.json only: the machine of each module's rows. */
+  machines?: Record<string, Machine>;
 }
 
 const fmt = (v: number | undefined, digits = 1) =>
@@ -134,17 +143,30 @@ async function mergeResults(report: BenchReport): Promise<void> {
   const path = fileURLToPath(new URL("./results.json", import.meta.url));
   const ran = new Set(report.rows.map((r) => r.module));
   if (!ran.size) return;
-  const old = existsSync(path)
+  const old: Partial<BenchReport> & Pick<BenchReport, "rows"> = existsSync(path)
     ? (JSON.parse(await readFile(path, "utf8")) as BenchReport)
-    : { rows: [] as BenchReport["rows"] };
+    : { rows: [] };
   const rows = [...old.rows.filter((r) => !ran.has(r.module)), ...report.rows].sort(
     (a, b) => MODULES.indexOf(a.module) - MODULES.indexOf(b.module),
   );
+  // the machine each module's rows were measured on (modules not rerun keep theirs; a file written
+  // before this record existed gets its top-level machine for them)
+  const here: Machine = { date: report.date, cpu: report.cpu, cores: report.cores };
+  const before: Machine | undefined =
+    old.date && old.cpu && old.cores
+      ? { date: old.date, cpu: old.cpu, cores: old.cores }
+      : undefined;
+  const machines: Record<string, Machine> = {};
+  for (const m of new Set(rows.map((r) => r.module))) {
+    const kept = ran.has(m) ? here : (old.machines?.[m] ?? before);
+    if (kept) machines[m] = { date: kept.date, cpu: kept.cpu, cores: kept.cores };
+  }
   const merged = {
     date: report.date,
     node: report.node,
     cpu: report.cpu,
     cores: report.cores,
+    machines,
     rows,
   };
   await writeFile(

@@ -52,11 +52,28 @@ function runBlock(body: string[]): string[] {
   return lines;
 }
 
-interface BenchFile {
+interface Machine {
   date: string;
   cpu: string;
   cores: number;
+}
+
+interface BenchFile extends Machine {
+  /** The machine of each module's rows (the file's own fields for a module without one). */
+  machines?: Record<string, Machine>;
   rows: (BenchRow & { module: string })[];
+}
+
+/** "Measured …" for the rows shown: one machine, or each machine with the modules measured there. */
+function measuredLine(file: BenchFile, modules: string[]): string {
+  const text = (m: Machine) => `${m.date.slice(0, 10)} on ${m.cpu} (${m.cores} cores)`;
+  const groups = new Map<string, string[]>();
+  for (const m of modules) {
+    const key = text(file.machines?.[m] ?? file);
+    groups.set(key, [...(groups.get(key) ?? []), m]);
+  }
+  if (groups.size <= 1) return `Measured ${[...groups.keys()][0] ?? text(file)}.`;
+  return `Measured ${[...groups].map(([key, ms]) => `${ms.join(", ")}: ${key}`).join("; ")}.`;
 }
 
 const fmtMs = (ms: number | undefined): string =>
@@ -86,7 +103,7 @@ function benchTable(modules: string[]): string[] {
         } | ${(r.note ?? "").replace(/\|/g, "\\|")} |`,
     ),
     "",
-    `Measured ${file.date.slice(0, 10)} on ${file.cpu} (${file.cores} cores).`,
+    measuredLine(file, [...new Set(rows.map((r) => r.module))]),
   ];
 }
 
