@@ -13,7 +13,7 @@
  */
 import { type Certificate, certificate } from "./certificate.js";
 import { norm2 } from "./linalg.js";
-import { adjoint, type ConvexProblem, type Patterns } from "./problem.js";
+import { adjoint, type ConvexProblem, type Patterns, zeroPrices } from "./problem.js";
 import { leastNormInCone, rowNorms2 } from "./recover.js";
 import type { SolveResult, SolverOptions, TracePoint } from "./result.js";
 
@@ -243,9 +243,9 @@ export function workingSetSolve(
     // (the solve's best iterate is usually the one the stop priced)
     const { prices, mu } =
       early?.theta === r.dual.theta ? early : priceGroups(p, r.dual.theta, { skip: inSet });
+    // pricing leaves the set's groups at 0, the embedding everything else
     const restricted = embed(P, active, r.dual.mu, n);
-    for (const i of active)
-      for (const g of [i, P + i]) mu.set(restricted.subarray(g * n, (g + 1) * n), g * n);
+    for (let j = 0; j < mu.length; j++) mu[j] += restricted[j]!;
     const cert = certificate(p, u, r.dual.theta, mu);
     if (!best || cert.relGap < best.certificate.relGap)
       best = { u, certificate: cert, dual: { theta: r.dual.theta, mu } };
@@ -271,7 +271,7 @@ export function workingSetSolve(
         active,
         rounds,
       };
-    const size = (i: number) => Math.max(norm2(u, i * d, d), norm2(u, (P + i) * d, d));
+    const size = (i: number) => patternSize(u, P, i, d);
     const top = Math.max(...active.map(size));
     // a pattern leaves at most once, so the set cannot cycle (on degenerate programs, e.g. all
     // patterns of 12 points, near-duplicate patterns took turns and 30 rounds did not converge)
@@ -282,20 +282,19 @@ export function workingSetSolve(
   }
 }
 
-/** The patterns non-zero in `start` and then the best priced at u = 0, `size` in all (at least). */
+/** The patterns non-zero in `start` and then the best priced at u = 0 (`zeroPrices`), `size` in all (at least). */
 function firstSet(p: ConvexProblem, size: number, start?: Float64Array): number[] {
-  const { rows: n, cols: d } = p.X;
   const P = p.patterns.count;
   const used = new Set<number>();
-  if (start)
-    for (let i = 0; i < P; i++)
-      if (norm2(start, i * d, d) > 0 || norm2(start, (P + i) * d, d) > 0) used.add(i);
-  const theta0 = p.loss.grad(new Float64Array(n), p.y, new Float64Array(n)).map((v) => -v);
-  const h = adjoint({ ...p, gated: true }, theta0, undefined);
-  const order = [...Array(P).keys()].sort((a, b) => norm2(h, b * d, d) - norm2(h, a * d, d));
-  for (const i of order) {
-    if (used.size >= Math.min(P, Math.max(size, used.size))) break;
+  if (start) for (let i = 0; i < P; i++) if (patternSize(start, P, i, p.X.cols) > 0) used.add(i);
+  const score = zeroPrices(p);
+  for (const i of [...score.keys()].sort((a, b) => score[b]! - score[a]!)) {
+    if (used.size >= size) break;
     used.add(i);
   }
   return [...used].sort((a, b) => a - b);
 }
+
+/** The larger of pattern i's two group norms in u (2P groups of length d). */
+const patternSize = (u: Float64Array, P: number, i: number, d: number) =>
+  Math.max(norm2(u, i * d, d), norm2(u, (P + i) * d, d));

@@ -122,14 +122,14 @@ export function interiorPoint(
   opts: InteriorPointOptions = {},
 ): InteriorPointResult {
   validateProblem(p);
-  const { workingSet = p.patterns.count > 2 * INITIAL_SET && !p.gated, ...rest } = opts;
-  if (!workingSet) return allPatterns(p, rest);
-  if (rest.start && rest.start.length !== groupCount(p) * p.X.cols)
+  // (checked here once: the working set and the zero-column reduction pass on starts they cut to size)
+  if (opts.start && opts.start.length !== groupCount(p) * p.X.cols)
     throw new InputError(
       "start",
-      `needs ${groupCount(p) * p.X.cols} entries, got ${rest.start.length}`,
+      `needs ${groupCount(p) * p.X.cols} entries, got ${opts.start.length}`,
     );
-  return workingSetSolve(p, allPatterns, rest);
+  const { workingSet = p.patterns.count > 2 * INITIAL_SET && !p.gated, ...rest } = opts;
+  return workingSet ? workingSetSolve(p, allPatterns, rest) : allPatterns(p, rest);
 }
 
 /** The interior point on all of p's patterns. */
@@ -145,11 +145,6 @@ function allPatterns(p: ConvexProblem, opts: InteriorPointOptions): SolveResult 
   // Zero columns only add directions whose sole curvature is the group barrier's (3 of digits' 65).
   const reduction = withoutZeroColumns(p);
   if (reduction) {
-    if (opts.start && opts.start.length !== groupCount(p) * p.X.cols)
-      throw new InputError(
-        "start",
-        `needs ${groupCount(p) * p.X.cols} entries, got ${opts.start.length}`,
-      );
     const start = opts.start && reduction.restrict(opts.start);
     const r = allPatterns(reduction.reduced, { ...opts, start });
     return { ...r, u: reduction.expand(r.u), ms: performance.now() - t0 };
@@ -570,8 +565,6 @@ const START_BLEND = 0.6;
  * feasible on every live row (cones are convex).
  */
 function interiorStart(p: ConvexProblem, start: Float64Array): Float64Array {
-  if (start.length !== groupCount(p) * p.X.cols)
-    throw new InputError("start", `needs ${groupCount(p) * p.X.cols} entries, got ${start.length}`);
   const w = START_BLEND;
   const init = initialPoint(p);
   return start.map((v, j) => (1 - w) * v + w * init[j]!);

@@ -163,14 +163,20 @@ export function groupShrink(u: Float64Array, d: number, t: number): Float64Array
  * gated one and ℓ(0). Regularization strengths are quoted as fractions of it.
  */
 export function lambdaMax(p: ConvexProblem): number {
+  return Math.max(0, ...zeroPrices(p));
+}
+
+/**
+ * ‖Xᵀ D_i θ₀‖ for every pattern i, θ₀ = −∇ℓ(0): how strongly each pattern's group is pulled away
+ * from u = 0 (its gated dual constraint there; `lambdaMax` is the largest).
+ */
+export function zeroPrices(p: ConvexProblem): Float64Array {
   const gated = { ...p, gated: true };
   const theta = p.loss.grad(new Float64Array(p.X.rows), p.y, new Float64Array(p.X.rows));
   for (let k = 0; k < theta.length; k++) theta[k] = -theta[k]!;
   const h = adjoint(gated, theta, undefined);
   const d = p.X.cols;
-  let worst = 0;
-  for (let i = 0; i < p.patterns.count; i++) worst = Math.max(worst, norm2(h, i * d, d));
-  return worst;
+  return Float64Array.from({ length: p.patterns.count }, (_, i) => norm2(h, i * d, d));
 }
 
 /**
