@@ -144,7 +144,7 @@ describe("critkit twins", () => {
   it("Ctrl-C (SIGINT) ends the run keeping the finished pairs; rerunning resumes to the uninterrupted result", async () => {
     const file = join(dir, "interrupted.json");
     const args = argv(
-      `twins --dataset iris --width 4 --depth 1 --steps 40 --every 10 --perturb ulp --pairs 32 --json`,
+      `twins --dataset iris --width 4 --depth 1 --steps 40 --every 10 --perturb ulp --pairs 8 --json`,
     );
     const reference = JSON.parse((await runCli(...args)).stdout);
     const child = spawnCli([...args, "--checkpoint", file]);
