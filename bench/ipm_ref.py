@@ -49,7 +49,7 @@ START_BLEND = 0.6  # ipm.ts `START_BLEND`
 START_SCALE = 10  # ipm.ts `START_SCALE`
 # columns.ts
 INITIAL_SET = 10
-ROUND_TOL = 1e-2
+ROUND_TOL = 1e-1  # columns.ts `roundTol` for smooth losses (this port: squared only)
 PRUNE = 1e-2
 LAZY_MARGIN = 1e-3
 PRICE_TOL = 1e-6

@@ -37,23 +37,33 @@ describe("linalg", () => {
     );
   });
 
-  it("timesXt matches a naive triple loop, and timesX is its adjoint: ⟨R, U Xᵀ⟩ = ⟨R X, U⟩ (unrolled and remainder groups)", () => {
+  it("timesXt and timesX match naive triple loops, narrow (d < 16) and tiled (d ≥ 16, remainder columns), unrolled and remainder groups; timesX is timesXt's adjoint", () => {
     const rng = new Rng(3);
-    const X = matrix(7, 4, rng.normals(28));
-    for (const k of [1, 3, 4, 9]) {
-      const U = rng.normals(k * 4);
-      const R = rng.normals(k * 7);
-      const XU = timesXt(X, U, k);
-      for (let g = 0; g < k; g++)
-        for (let i = 0; i < 7; i++) {
-          let s = 0;
-          for (let j = 0; j < 4; j++) s += X.data[i * 4 + j]! * U[g * 4 + j]!;
-          expect(XU[g * 7 + i]).toBeCloseTo(s, 12);
+    const n = 7;
+    for (const d of [4, 18])
+      for (const k of [1, 3, 4, 9]) {
+        const X = matrix(n, d, rng.normals(n * d));
+        const U = rng.normals(k * d);
+        const R = rng.normals(k * n);
+        R[2] = 0; // a masked residual
+        const XU = timesXt(X, U, k);
+        const RX = timesX(X, R, k);
+        for (let g = 0; g < k; g++) {
+          for (let i = 0; i < n; i++) {
+            let s = 0;
+            for (let j = 0; j < d; j++) s += X.data[i * d + j]! * U[g * d + j]!;
+            expect(XU[g * n + i]).toBeCloseTo(s, 12);
+          }
+          for (let j = 0; j < d; j++) {
+            let s = 0;
+            for (let i = 0; i < n; i++) s += R[g * n + i]! * X.data[i * d + j]!;
+            expect(RX[g * d + j]).toBeCloseTo(s, 12);
+          }
         }
-      const a = XU.reduce((s, v, i) => s + v * R[i]!, 0);
-      const b = timesX(X, R, k).reduce((s, v, i) => s + v * U[i]!, 0);
-      expect(a).toBeCloseTo(b, 10);
-    }
+        const a = XU.reduce((s, v, i) => s + v * R[i]!, 0);
+        const b = RX.reduce((s, v, i) => s + v * U[i]!, 0);
+        expect(a).toBeCloseTo(b, 10);
+      }
   });
 
   it("gram: Xᵀ diag(w) X equals a naive sum over rows (four-row passes and the remainder, zero weights)", () => {
