@@ -938,9 +938,8 @@ export function newtonSystem(
         for (let bb = 0; bb <= a; bb++) S.data[so + active[bb]!] += C[a * na + bb]!;
       }
     }
-    for (let a = 0; a < n; a++)
-      for (let bb = 0; bb < a; bb++) S.data[bb * n + a] = S.data[a * n + bb]!;
-    const cholS = factor(S);
+    // (its lower triangle: all that `cholesky` reads; factorized in place)
+    const cholS = factor(S, true);
     return refined((grad) => finish(grad, chol, (b) => cholSolve(cholS, predictPatterns(p, b))));
   }
   // Weights form: L_i = chol(H_v + H_w), W_i = L_i⁻¹ H_v, Schur τT + blockdiag(H_v − W_iᵀW_i).
@@ -1105,9 +1104,9 @@ function barrierGradient(
  * pivots are raised to 1e-14 × the diagonal (`cholesky`'s guard); the step error is left to the
  * next iteration.
  */
-function factor(A: Matrix): Matrix {
+function factor(A: Matrix, inPlace = false): Matrix {
   try {
-    return cholesky(A, 1e-14);
+    return cholesky(A, 1e-14, inPlace);
   } catch (e) {
     throw new NewtonBreakdown(String(e));
   }

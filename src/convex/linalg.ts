@@ -366,14 +366,17 @@ export function gram(
  * Cholesky factor L (lower triangular, A = L Lᵀ) of a symmetric positive definite matrix.
  * Throws if A is not numerically positive definite, unless `guard` > 0: then a pivot below
  * guard × A_jj (rounding in a badly scaled matrix) is raised to guard × A_jj instead of failing
- * (modified Cholesky, as interior-point codes do). Raising it to A_jj instead would freeze that
+ * (modified Cholesky, as interior-point codes do). Only A's lower triangle is read; `inPlace`
+ * overwrites A with L. Raising it to A_jj instead would freeze that
  * direction of the solution: the interior-point method then stalls at a point that is not
  * stationary (iris: certified gap stuck at 8e-6 instead of 5.7e-7).
  */
-export function cholesky(A: Matrix, guard = 0): Matrix {
+export function cholesky(A: Matrix, guard = 0, inPlace = false): Matrix {
   const n = A.rows;
-  const L = matrix(n, n, Float64Array.from(A.data));
+  const L = inPlace ? A : matrix(n, n, Float64Array.from(A.data));
   const l = L.data;
+  const diagonal = new Float64Array(n);
+  for (let j = 0; j < n; j++) diagonal[j] = l[j * n + j]!;
   const update = new Float64Array(n * CHOLESKY_BLOCK);
   // Left-looking by blocks of columns: block J's columns first receive every earlier column's
   // contribution as one product of row prefixes (`timesTransposed`, 4 × 4 tiles: each row prefix
@@ -392,7 +395,7 @@ export function cholesky(A: Matrix, guard = 0): Matrix {
     for (let j = J; j < J + nb; j++) {
       const jo = j * n;
       let s = l[jo + j]! - dot(l, l, jo + J, jo + J, j - J);
-      if (guard > 0 && !(s > guard * A.data[jo + j]!)) s = guard * A.data[jo + j]!;
+      if (guard > 0 && !(s > guard * diagonal[j]!)) s = guard * diagonal[j]!;
       if (!(s > 0)) throw new Error(`cholesky: matrix not positive definite at pivot ${j}`);
       s = Math.sqrt(s);
       l[jo + j] = s;
