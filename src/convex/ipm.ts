@@ -31,6 +31,7 @@
  * gradient (`hingeTerms`); θ = y z2 lies in the hinge's dual domain.
  */
 import { InputError } from "../errors.js";
+import { CENTRALITY_CORRECTORS, centralityTargets } from "./centrality.js";
 import { type Certificate, certificate } from "./certificate.js";
 import { type Dual, INITIAL_SET, workingSetSolve } from "./columns.js";
 import {
@@ -231,16 +232,8 @@ function allPatterns(p: ConvexProblem, opts: InteriorPointOptions): SolveResult 
     // products that the trial step α̃ = min(1, α + 0.2) would leave outside [0.1 σμ, 10 σμ] and keep
     // the corrected direction while it lengthens the step.
     for (let k = 0; k < CENTRALITY_CORRECTORS && step.alpha < 1; k++) {
-      const trial = Math.min(1, step.alpha + 0.2);
-      const lo = 0.1 * sigma * mu;
-      const hi = 10 * sigma * mu;
       const { ds, dz } = step.dir;
-      const tg = new Float64Array(z.length);
-      for (let j = 0; j < z.length; j++) {
-        if (z[j] === 0) continue;
-        const v = (st.slack[j]! + trial * ds[j]!) * (z[j]! + trial * dz[j]!);
-        tg[j] = step.target[j]! + (v < lo ? lo - v : v > hi ? Math.max(hi - v, -hi) : 0);
-      }
+      const tg = centralityTargets(st.slack, z, ds, dz, step.alpha, sigma, mu, step.target);
       const next = solveFor(tg);
       if (next.alpha < 1.01 * step.alpha) break;
       step = next;
@@ -299,9 +292,6 @@ function allPatterns(p: ConvexProblem, opts: InteriorPointOptions): SolveResult 
     ms: performance.now() - t0,
   };
 }
-
-/** Most centrality correctors per Newton step (`interiorPoint`). */
-const CENTRALITY_CORRECTORS = 3;
 
 /** Hinge: every this many iterations the dual is also fitted to the primal (`hingeDualFromPrimal`). */
 const HINGE_POLISH_EVERY = 5;

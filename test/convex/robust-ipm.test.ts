@@ -10,7 +10,13 @@ import {
   robustTrain,
   sampleRobustPatterns,
 } from "../../src/convex/robust.js";
-import { robustInteriorPoint } from "../../src/convex/robust-ipm.js";
+import {
+  coneStep,
+  jordan,
+  jordanSolve,
+  ntScaling,
+  robustInteriorPoint,
+} from "../../src/convex/robust-ipm.js";
 import { iris } from "../../src/data/datasets.js";
 import { Rng } from "../../src/rng.js";
 import { tinyData } from "./helpers.js";
@@ -130,5 +136,74 @@ describe("robustLowerBound", () => {
     expect(short.relGap).toBeGreaterThan(1e-6);
     expect(short.lowerBound).toBeLessThanOrEqual(r.objective);
     expect(short.objective).toBeGreaterThanOrEqual(r.lowerBound);
+  });
+});
+
+describe("second-order cone algebra of the primal–dual steps", () => {
+  const rng = new Rng(11);
+  /** A point strictly inside the cone x0 > ‖x1‖ (m entries). */
+  const interior = (m: number) => {
+    const x = Float64Array.from({ length: m }, () => rng.normal() * 3);
+    let r = 0;
+    for (let j = 1; j < m; j++) r += x[j]! * x[j]!;
+    x[0] = Math.sqrt(r) + 1e-3 + 2 * rng.uniform();
+    return x;
+  };
+  const times = (M: Float64Array, v: Float64Array) =>
+    v.map((_, a) => v.reduce((t, vb, b) => t + M[a * v.length + b]! * vb, 0));
+  const margin = (x: Float64Array) => x[0]! ** 2 - x.slice(1).reduce((t, v) => t + v * v, 0);
+
+  it("Nesterov–Todd scaling: W⁻¹x = Wζ = λ, W W⁻¹ = I, W symmetric (plain matrix products)", () => {
+    for (const m of [2, 3, 6, 31])
+      for (let trial = 0; trial < 20; trial++) {
+        const x = interior(m);
+        const zeta = interior(m);
+        const { W, Winv, lambda } = ntScaling(x, zeta);
+        const a = times(Winv, x);
+        const b = times(W, zeta);
+        const scale = Math.max(...a.map(Math.abs));
+        for (let j = 0; j < m; j++) {
+          expect(Math.abs(a[j]! - b[j]!)).toBeLessThanOrEqual(1e-10 * scale);
+          expect(Math.abs(lambda[j]! - a[j]!)).toBeLessThanOrEqual(1e-12 * scale);
+        }
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < m; j++) {
+            let t = 0;
+            for (let k = 0; k < m; k++) t += W[i * m + k]! * Winv[k * m + j]!;
+            expect(t).toBeCloseTo(i === j ? 1 : 0, 9);
+            expect(W[i * m + j]).toBeCloseTo(W[j * m + i]!, 12);
+          }
+      }
+  });
+
+  it("jordanSolve inverts the Jordan product λ ∘ ·; coneStep is where the ray leaves the cone", () => {
+    for (const m of [2, 4, 6])
+      for (let trial = 0; trial < 30; trial++) {
+        const lambda = interior(m);
+        const y = Float64Array.from({ length: m }, () => rng.normal());
+        const back = jordan(lambda, jordanSolve(lambda, y));
+        for (let j = 0; j < m; j++) expect(back[j]).toBeCloseTo(y[j]!, 9);
+        // two cones at once: the step is the smaller of their exits (or the cap)
+        const x = new Float64Array([...interior(m), ...interior(m)]);
+        const dx = Float64Array.from({ length: 2 * m }, () => rng.normal() * 4);
+        const cap = 50;
+        const alpha = coneStep(x, dx, m, cap);
+        const at = (t: number, o: number) =>
+          Float64Array.from({ length: m }, (_, j) => x[o + j]! + t * dx[o + j]!);
+        // inside on [0, α) by a grid (a second, brute-force check), on the boundary at α < cap
+        for (let k = 0; k < 200; k++) {
+          const t = (alpha * k) / 200;
+          for (const o of [0, m]) {
+            expect(margin(at(t, o))).toBeGreaterThan(0);
+            expect(at(t, o)[0]).toBeGreaterThan(0);
+          }
+        }
+        if (alpha < cap) {
+          const edge = Math.min(...[0, m].map((o) => Math.abs(margin(at(alpha, o)))));
+          expect(edge).toBeLessThanOrEqual(
+            1e-9 * (1 + Math.max(margin(x.subarray(0, m)), margin(x.subarray(m)))),
+          );
+        }
+      }
   });
 });
