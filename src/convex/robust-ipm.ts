@@ -593,6 +593,24 @@ function startingPoint(q: ConvexProblem, pr: Program, eps: number, mu0: number):
   return v;
 }
 
+/**
+ * Flops allowed for one Newton step's factorization, (2Pd)³/3 for the 2Pd × 2Pd Schur complement:
+ * iris (d = 5) keeps its 200 draws (N = 2000, ~1 s per step here).
+ */
+export const ROBUST_NEWTON_BUDGET = 3e9;
+
+/**
+ * The default number of robust pattern draws: the largest P ≤ 200 (at least 8) whose Schur
+ * complement costs at most ROBUST_NEWTON_BUDGET flops to factorize (iris: 200, synthetic: 173,
+ * breast_cancer: 33, digits: 16); a 200-draw breast_cancer system (N = 12400)
+ * would cost 6e11 flops per Newton step.
+ */
+export function defaultRobustPatternCount(d: number): number {
+  let P = 200;
+  while (P > 8 && (2 * P * d) ** 3 / 3 > ROBUST_NEWTON_BUDGET) P--;
+  return P;
+}
+
 /** Dual candidate (θ, ξ, μ) from row multipliers, in the layout of `robustLowerBound` (reduced problem). */
 function dualCandidate(pr: Program, z: Float64Array, n: number, f: number, eps: number) {
   const theta = Float64Array.from(pr.hingeRow, (c) => z[c]!);

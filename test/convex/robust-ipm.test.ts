@@ -12,9 +12,11 @@ import {
 } from "../../src/convex/robust.js";
 import {
   coneStep,
+  defaultRobustPatternCount,
   jordan,
   jordanSolve,
   ntScaling,
+  ROBUST_NEWTON_BUDGET,
   robustInteriorPoint,
 } from "../../src/convex/robust-ipm.js";
 import { iris } from "../../src/data/datasets.js";
@@ -205,5 +207,17 @@ describe("second-order cone algebra of the primal–dual steps", () => {
           );
         }
       }
+  });
+});
+
+describe("defaultRobustPatternCount", () => {
+  it("is the largest P ≤ 200 whose 2Pd × 2Pd Cholesky fits the budget (by a linear scan from 8)", () => {
+    const cost = (P: number, d: number) => (2 * P * d) ** 3 / 3;
+    for (const d of [2, 5, 6, 31, 65, 400]) {
+      let best = 8;
+      for (let P = 8; P <= 200; P++) if (cost(P, d) <= ROBUST_NEWTON_BUDGET) best = P;
+      expect(defaultRobustPatternCount(d)).toBe(best);
+    }
+    expect(defaultRobustPatternCount(5)).toBe(200); // iris keeps its 200 draws
   });
 });

@@ -25,7 +25,11 @@ import {
 import { coneDecomposition, recoverNetwork } from "../../convex/recover.js";
 import type { SolveResult } from "../../convex/result.js";
 import { robustTrain, sampleRobustPatterns } from "../../convex/robust.js";
-import { robustInteriorPoint } from "../../convex/robust-ipm.js";
+import {
+  defaultRobustPatternCount,
+  ROBUST_NEWTON_BUDGET,
+  robustInteriorPoint,
+} from "../../convex/robust-ipm.js";
 import { gdBaseline } from "../../convex/sgd.js";
 import { type Dataset, datasetNames, loadDataset } from "../../data/datasets.js";
 import { InputError } from "../../errors.js";
@@ -86,7 +90,7 @@ export function registerConvex(program: Command): void {
     )
     .option(
       "--patterns <n>",
-      `sampled activation directions (default: the largest P ≤ 200 whose interior-point Newton system costs ≤ ${NEWTON_BUDGET.toExponential(0)} flops by newtonCost; 200 with --robust)`,
+      `sampled activation directions (default: the largest P ≤ 200 whose interior-point Newton system costs ≤ ${NEWTON_BUDGET.toExponential(0)} flops by newtonCost; with --robust the largest P ≤ 200 whose 2Pd × 2Pd Schur complement costs ≤ ${ROBUST_NEWTON_BUDGET.toExponential(0)} flops)`,
     )
     .option(
       "--no-working-set",
@@ -206,7 +210,15 @@ function runConvex(raw: RawOptions): void {
     const method = solver === "al" ? "al" : "ipm";
     runRobust(
       data,
-      { P: P ?? 200, lambda: lambdaOption ?? 1e-3, eps, maxIter, tol, method, json },
+      {
+        P: P ?? defaultRobustPatternCount(data.X.cols),
+        lambda: lambdaOption ?? 1e-3,
+        eps,
+        maxIter,
+        tol,
+        method,
+        json,
+      },
       rng,
     );
     return;
