@@ -385,6 +385,10 @@ function newtonSystem(
   const C = new Float64Array(blocks * d * d);
   const E = new Float64Array(blocks * d * B);
   const K = new Float64Array(blocks * B * B);
+  // Consecutive rows of one block with the same local part l (a group's n cone rows: −ε on a_g) add
+  // their E and K terms as one: (Σ_c w_c u_c) lᵀ and (Σ_c w_c) l lᵀ.
+  const usum = new Float64Array(d);
+  let wsum = 0;
   for (let c = 0; c < R.count; c++) {
     const wc = w[c]!;
     const blk = R.block[c]!;
@@ -395,13 +399,24 @@ function newtonSystem(
     for (let e = u0; e < u1; e++) {
       const a = R.uIdx[e]!;
       const va = wc * R.uVal[e]!;
-      for (let f = u0; f < u1; f++) C[blk * d * d + a * d + R.uIdx[f]!] += va * R.uVal[f]!;
-      for (let f = l0; f < l1; f++) E[blk * d * B + a * B + R.lIdx[f]!] += va * R.lVal[f]!;
+      const co = blk * d * d + a * d;
+      for (let f = u0; f < u1; f++) C[co + R.uIdx[f]!] += va * R.uVal[f]!;
+      usum[a] += va;
+    }
+    wsum += wc;
+    if (c + 1 < R.count && R.block[c + 1] === blk && sameLocalPart(R, c, c + 1)) continue;
+    for (let a = 0; a < d; a++) {
+      if (usum[a] === 0) continue;
+      const eo = blk * d * B + a * B;
+      for (let f = l0; f < l1; f++) E[eo + R.lIdx[f]!] += usum[a]! * R.lVal[f]!;
     }
     for (let e = l0; e < l1; e++) {
-      const wa = wc * R.lVal[e]!;
-      for (let f = l0; f < l1; f++) K[blk * B * B + R.lIdx[e]! * B + R.lIdx[f]!] += wa * R.lVal[f]!;
+      const ko = blk * B * B + R.lIdx[e]! * B;
+      const wa = wsum * R.lVal[e]!;
+      for (let f = l0; f < l1; f++) K[ko + R.lIdx[f]!] += wa * R.lVal[f]!;
     }
+    usum.fill(0);
+    wsum = 0;
   }
   const e1 = d + 1;
   for (let g = 0; g < pr.G; g++) {
@@ -417,7 +432,10 @@ function newtonSystem(
   const chols: Matrix[] = [];
   const F = new Float64Array(blocks * B * d);
   const D = new Float64Array(d * d);
-  const negD = new Float64Array(d * d);
+  const P = pr.G / 2;
+  const dd = d * d;
+  // Q_ij (j ≤ i): Σ of D over the samples where patterns i and j are both active
+  const Q = new Float64Array(P * P * dd);
   for (let blk = 0; blk < blocks; blk++) {
     const Lb = cholesky(matrix(B, B, K.subarray(blk * B * B, (blk + 1) * B * B)), 1e-14);
     chols.push(Lb);
@@ -436,22 +454,38 @@ function newtonSystem(
         D[a * d + b] = C[blk * d * d + a * d + b]! - sub;
       }
     const gs = pr.blockGroups[blk]!;
-    const ss = pr.blockSigns[blk]!;
-    for (let a = 0; a < d * d; a++) negD[a] = -D[a]!;
-    // only the lower triangle: all that `cholesky` reads
-    for (let x = 0; x < gs.length; x++) {
-      const go = gs[x]! * d;
-      for (let y = 0; y < gs.length; y++) {
-        const ho = gs[y]! * d;
-        if (ho > go) continue;
-        const Ds = ss[x]! === ss[y]! ? D : negD;
-        for (let a = 0; a < d; a++) {
-          const so = (go + a) * N + ho;
-          for (let b = 0; b < d; b++) S[so + b] += Ds[a * d + b]!;
+    if (blk < pr.n) {
+      // a sample sees the pairs (v_i, w_i), groups (i, P + i) with signs (+1, −1), of its active
+      // patterns i in increasing order: its m mᵀ ⊗ D adds ±D to the four blocks of each pattern pair
+      for (let x = 0; x < gs.length; x += 2) {
+        const i = gs[x]!;
+        for (let y = 0; y <= x; y += 2) {
+          const o = (i * P + gs[y]!) * dd;
+          for (let a = 0; a < dd; a++) Q[o + a] += D[a]!;
         }
       }
+    } else {
+      const go = gs[0]! * d;
+      for (let a = 0; a < d; a++)
+        for (let b = 0; b < d; b++) S[(go + a) * N + go + b] += D[a * d + b]!;
     }
   }
+  // Q_ij (j ≤ i) into the lower triangle of S, all that `cholesky` reads: +Q at (v_i, v_j) and
+  // (w_i, w_j), −Q at (w_i, v_j) and (w_j, v_i) (Q_ij = Q_ji, each D being symmetric).
+  const add = (o: number, row: number, col: number, sign: number) => {
+    for (let a = 0; a < d; a++) {
+      const so = (row + a) * N + col;
+      for (let b = 0; b < d; b++) S[so + b] += sign * Q[o + a * d + b]!;
+    }
+  };
+  for (let i = 0; i < P; i++)
+    for (let j = 0; j <= i; j++) {
+      const o = (i * P + j) * dd;
+      add(o, i * d, j * d, 1);
+      add(o, (P + i) * d, (P + j) * d, 1);
+      add(o, (P + i) * d, j * d, -1);
+      if (j < i) add(o, (P + j) * d, i * d, -1);
+    }
   const LS = cholesky(matrix(N, N, S), 1e-14, true);
   return {
     step(grad: Float64Array): Float64Array {
@@ -488,6 +522,18 @@ function newtonSystem(
       return step;
     },
   };
+}
+
+/** Whether rows c and c′ have the same local part (indices and values). */
+function sameLocalPart(R: Rows, c: number, c2: number): boolean {
+  const n = R.lStart[c + 1]! - R.lStart[c]!;
+  if (R.lStart[c2 + 1]! - R.lStart[c2]! !== n) return false;
+  for (let e = 0; e < n; e++) {
+    const x = R.lStart[c]! + e;
+    const y = R.lStart[c2]! + e;
+    if (R.lIdx[x] !== R.lIdx[y] || R.lVal[x] !== R.lVal[y]) return false;
+  }
+  return true;
 }
 
 /** Σ_c g_c a_c in the layout of v (the blocks' u parts summed into the groups they see). */
