@@ -41,6 +41,9 @@ describe("bad input gives an InputError naming the field", () => {
     [["--dataset", "iris", "--loss", "hinge", "--solver", "al"], "--solver"],
     [["--dataset", "iris", "--loss", "hinge", "--solver", "fista"], "--solver"],
     [["--sgd-steps", "0"], "--sgd-steps"],
+    [["--solver", "admm", "--no-working-set"], "--no-working-set"],
+    [["--solver", "fista", "--no-working-set"], "--no-working-set"],
+    [["--dataset", "iris", "--robust", "--no-working-set"], "--no-working-set"],
   ])("%j → %s", async (args, field) => {
     expect(await fieldOf(args)).toBe(field);
   });

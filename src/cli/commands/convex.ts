@@ -160,6 +160,11 @@ function runConvex(raw: RawOptions): void {
     throw new InputError("--solver", `--robust is solved by ipm (default) or al, not ${solver}`);
   if (!robust && lossName === "hinge" && (solver === "al" || solver === "fista"))
     throw new InputError("--solver", `${solver} needs a smooth loss; use ipm or admm for hinge`);
+  if (raw.workingSet === false && (robust || solver !== "ipm"))
+    throw new InputError(
+      "--no-working-set",
+      `only the interior point solves on a working set (--solver ipm without --robust), not ${robust ? "--robust" : solver}`,
+    );
   const maxIterDefault = robust
     ? ROBUST_MAX_ITER[solver as "ipm" | "al"]
     : DEFAULT_MAX_ITER[solver];
