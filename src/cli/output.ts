@@ -153,10 +153,23 @@ const inFlight = new Map<string, { abort: AbortController; settled: Promise<unkn
 
 /**
  * On SIGINT/SIGTERM: abort every write, wait until each has removed its temporary file (removing
- * it only after the write has ended, so a pending open cannot create it again), then exit.
+ * it only after the write has ended, so a pending open cannot create it again), then exit. With no
+ * write pending it steps aside: it removes itself and, unless the command has its own listener,
+ * raises the signal again for its default action.
+ *
+ * So it stays installed after the last write ends: Node dispatches a signal on a later turn of the
+ * event loop, and one that arrived while a write was pending but was dispatched after its listener
+ * had been removed was dropped — the process ran on and exited 0 (measured: the twins Ctrl-C test
+ * under load, and `process.on(s, f); process.kill(pid, s); process.off(s, f)` survives).
  */
 function onSignal(signal: NodeJS.Signals): void {
   const writes = [...inFlight.values()];
+  if (writes.length === 0) {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    return;
+  }
   for (const w of writes) w.abort.abort();
   void Promise.allSettled(writes.map((w) => w.settled)).then(() => {
     for (const tmp of inFlight.keys()) rmSync(tmp, { force: true });
@@ -166,19 +179,11 @@ function onSignal(signal: NodeJS.Signals): void {
 }
 
 function track(tmp: string, abort: AbortController, settled: Promise<unknown>): void {
-  if (inFlight.size === 0) {
+  if (!process.listeners("SIGINT").includes(onSignal)) {
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   }
   inFlight.set(tmp, { abort, settled });
-}
-
-function untrack(tmp: string): void {
-  inFlight.delete(tmp);
-  if (inFlight.size === 0) {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  }
 }
 
 /**
@@ -210,7 +215,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     if (abort.signal.aborted) await new Promise(() => {});
     throw e;
   } finally {
-    untrack(tmp);
+    inFlight.delete(tmp);
   }
 }
 

@@ -92,6 +92,47 @@ console.log("finished");`;
   });
 });
 
+/** Runs `body` (ESM, with `writeFileAtomic` imported) in a child; its stdout and how it ended. */
+async function runWriter(body: string): Promise<{ out: string; ended: string }> {
+  const script = `import { writeFileAtomic } from ${JSON.stringify(join(import.meta.dirname, "../../src/cli/output.ts"))};
+${body}`;
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    cwd: join(import.meta.dirname, "../.."),
+  });
+  let out = "";
+  child.stdout.on("data", (d) => {
+    out += d;
+  });
+  const ended = await new Promise<string>((r) => child.on("exit", (c, sig) => r(String(sig ?? c))));
+  return { out, ended };
+}
+
+describe("signals after the writes have ended", () => {
+  // The handler stays installed after a write: a signal delivered while a write was pending is
+  // dispatched on a later turn of the event loop, and removing the listener first dropped it.
+  it("the signal still has its default action (the handler steps aside and raises it again)", async () => {
+    const target = join(mkdtempSync(join(dir, "after-")), "a.txt");
+    const { out, ended } = await runWriter(`await writeFileAtomic(${JSON.stringify(target)}, "x");
+process.kill(process.pid, "SIGINT");
+setTimeout(() => console.log("survived"), 1000);`);
+    expect(out).not.toMatch(/survived/);
+    expect(ended).toBe("SIGINT");
+    expect(readFileSync(target, "utf8")).toBe("x");
+  });
+
+  it("a command's own listener gets the signal alone", async () => {
+    const target = join(mkdtempSync(join(dir, "own-")), "a.txt");
+    const { out, ended } =
+      await runWriter(`process.on("SIGINT", () => { console.log("mine"); process.exit(7); });
+await writeFileAtomic(${JSON.stringify(target)}, "x");
+process.kill(process.pid, "SIGINT");
+setTimeout(() => console.log("survived"), 1000);`);
+    expect(out).toMatch(/mine/);
+    expect(out).not.toMatch(/survived/);
+    expect(ended).toBe("7");
+  });
+});
+
 describe("stdout on a full device", () => {
   it.runIf(existsSync("/dev/full"))("prints one line on stderr, no stack trace", async () => {
     const script = `import { main } from ${JSON.stringify(join(import.meta.dirname, "../../src/cli/main.ts"))};
