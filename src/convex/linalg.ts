@@ -82,10 +82,10 @@ export function timesXt(
 }
 
 /**
- * out (k × d) = R · X, i.e. out[g, :] = Xᵀ r_g for R with k rows of length n. From d = 16 in 4 × 4
- * tiles of (g, column) with 16 running sums over the rows of X, as in `timesTransposed`
- * (n = 1000, d = 50, k = 80: 1.7–1.9 ms, was 2.5); narrower rows with four groups per pass over X,
- * skipping rows where all four are 0 (masked residuals). Both sum each entry in the same order.
+ * out (k × d) = R · X, i.e. out[g, :] = Xᵀ r_g for R with k rows of length n. From d = 16 it is
+ * R (Xᵀ)ᵀ by `timesTransposed`'s 4 × 4 tiles (the transpose costs n d against k n d); narrower rows
+ * with four groups per pass over X, skipping rows where all four are 0 (masked residuals). Both sum
+ * each entry in the same order.
  */
 export function timesX(
   X: Matrix,
@@ -93,83 +93,8 @@ export function timesX(
   k: number,
   out: Float64Array = new Float64Array(k * X.cols),
 ): Float64Array {
-  const { rows: n, cols: d, data: x } = X;
-  if (d < 16) return narrowTimesX(X, R, k, out);
-  let g = 0;
-  for (; g + 4 <= k; g += 4) {
-    const r0 = g * n;
-    const r1 = r0 + n;
-    const r2 = r1 + n;
-    const r3 = r2 + n;
-    let j = 0;
-    for (; j + 4 <= d; j += 4) {
-      let c00 = 0;
-      let c01 = 0;
-      let c02 = 0;
-      let c03 = 0;
-      let c10 = 0;
-      let c11 = 0;
-      let c12 = 0;
-      let c13 = 0;
-      let c20 = 0;
-      let c21 = 0;
-      let c22 = 0;
-      let c23 = 0;
-      let c30 = 0;
-      let c31 = 0;
-      let c32 = 0;
-      let c33 = 0;
-      for (let i = 0, xo = j; i < n; i++, xo += d) {
-        const a0 = R[r0 + i]!;
-        const a1 = R[r1 + i]!;
-        const a2 = R[r2 + i]!;
-        const a3 = R[r3 + i]!;
-        const y0 = x[xo]!;
-        const y1 = x[xo + 1]!;
-        const y2 = x[xo + 2]!;
-        const y3 = x[xo + 3]!;
-        c00 += a0 * y0;
-        c01 += a0 * y1;
-        c02 += a0 * y2;
-        c03 += a0 * y3;
-        c10 += a1 * y0;
-        c11 += a1 * y1;
-        c12 += a1 * y2;
-        c13 += a1 * y3;
-        c20 += a2 * y0;
-        c21 += a2 * y1;
-        c22 += a2 * y2;
-        c23 += a2 * y3;
-        c30 += a3 * y0;
-        c31 += a3 * y1;
-        c32 += a3 * y2;
-        c33 += a3 * y3;
-      }
-      let o = g * d + j;
-      out[o] = c00;
-      out[o + 1] = c01;
-      out[o + 2] = c02;
-      out[o + 3] = c03;
-      o += d;
-      out[o] = c10;
-      out[o + 1] = c11;
-      out[o + 2] = c12;
-      out[o + 3] = c13;
-      o += d;
-      out[o] = c20;
-      out[o + 1] = c21;
-      out[o + 2] = c22;
-      out[o + 3] = c23;
-      o += d;
-      out[o] = c30;
-      out[o + 1] = c31;
-      out[o + 2] = c32;
-      out[o + 3] = c33;
-    }
-    for (let gg = g; gg < g + 4; gg++) columnsOf(x, R, n, d, gg, j, out);
-  }
-  for (; g < k; g++) columnsOf(x, R, n, d, g, 0, out);
-  return out;
+  if (X.cols >= 16) return timesTransposed(R, transpose(X).data, k, X.cols, X.rows, out);
+  return narrowTimesX(X, R, k, out);
 }
 
 /** `timesX` for d < 16. */
@@ -208,23 +133,6 @@ function narrowTimesX(X: Matrix, R: Float64Array, k: number, out: Float64Array):
     }
   }
   return out;
-}
-
-/** out[g, j..d) = Σ_i R[g, i] x[i, j..d) (`timesX`'s edge). */
-function columnsOf(
-  x: Float64Array,
-  R: Float64Array,
-  n: number,
-  d: number,
-  g: number,
-  from: number,
-  out: Float64Array,
-): void {
-  for (let j = from; j < d; j++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += R[g * n + i]! * x[i * d + j]!;
-    out[g * d + j] = s;
-  }
 }
 
 /** Xᵀ as a row-major d × n matrix. */
