@@ -31,7 +31,7 @@
  * (their μ = 0), so it stays valid and is only weaker if such a pattern's cone is not {0}.
  */
 import { CENTRALITY_CORRECTORS, centralityTargets } from "./centrality.js";
-import { cholesky, type Matrix, matrix, norm2 } from "./linalg.js";
+import { cholesky, lowerSolve, type Matrix, matrix, norm2, upperSolve } from "./linalg.js";
 import { type ConvexProblem, groupNorm, type Patterns } from "./problem.js";
 import type { TracePoint } from "./result.js";
 import {
@@ -444,7 +444,7 @@ function newtonSystem(
     const col = new Float64Array(B);
     for (let a = 0; a < d; a++) {
       for (let k = 0; k < B; k++) col[k] = E[blk * d * B + a * B + k]!;
-      forward(Lb, col, 0);
+      lowerSolve(Lb, col, 0);
       for (let k = 0; k < B; k++) Fb[k * d + a] = col[k]!;
     }
     for (let a = 0; a < d; a++)
@@ -495,7 +495,7 @@ function newtonSystem(
       const gB = new Float64Array(blocks * B);
       for (let blk = 0; blk < blocks; blk++) {
         for (let k = 0; k < B; k++) gB[blk * B + k] = grad[N + blk * B + k]!;
-        forward(chols[blk]!, gB, blk * B);
+        lowerSolve(chols[blk]!, gB, blk * B);
         const gs = pr.blockGroups[blk]!;
         const ss = pr.blockSigns[blk]!;
         for (let a = 0; a < d; a++) {
@@ -504,8 +504,8 @@ function newtonSystem(
           for (let x = 0; x < gs.length; x++) rhs[gs[x]! * d + a] += ss[x]! * t;
         }
       }
-      forward(LS, rhs, 0);
-      backward(LS, rhs, 0);
+      lowerSolve(LS, rhs, 0);
+      upperSolve(LS, rhs, 0);
       const step = new Float64Array(grad.length);
       step.set(rhs);
       // Δ_β = L⁻ᵀ(−L⁻¹g_β − F (m_βᵀ ⊗ I) Δu).
@@ -517,7 +517,7 @@ function newtonSystem(
           for (let a = 0; a < d; a++) t -= F[blk * B * d + k * d + a]! * sums[blk * d + a]!;
           step[o + k] = t;
         }
-        backward(chols[blk]!, step, o);
+        upperSolve(chols[blk]!, step, o);
       }
       return step;
     },
@@ -557,26 +557,6 @@ function rowsTransposed(pr: Program, g: Float64Array): Float64Array {
       for (let a = 0; a < d; a++) out[gs[x]! * d + a] += ss[x]! * gu[blk * d + a]!;
   }
   return out;
-}
-
-/** L y = b in place on b[off, off + L.rows). */
-function forward(L: Matrix, b: Float64Array, off: number): void {
-  const m = L.rows;
-  for (let i = 0; i < m; i++) {
-    let s = b[off + i]!;
-    for (let j = 0; j < i; j++) s -= L.data[i * m + j]! * b[off + j]!;
-    b[off + i] = s / L.data[i * m + i]!;
-  }
-}
-
-/** Lᵀ x = b in place on b[off, off + L.rows). */
-function backward(L: Matrix, b: Float64Array, off: number): void {
-  const m = L.rows;
-  for (let i = m - 1; i >= 0; i--) {
-    let s = b[off + i]!;
-    for (let j = i + 1; j < m; j++) s -= L.data[j * m + i]! * b[off + j]!;
-    b[off + i] = s / L.data[i * m + i]!;
-  }
 }
 
 /** The patterns whose gates are strictly inside their robust cones, and their indices. */
@@ -748,6 +728,8 @@ export function robustInteriorPoint(
           coneH[g * m1 * m1 + a * m1 + b] = t;
         }
     });
+    // λ_g ∘ λ_g, shared by every direction of this step
+    const squares = scalings.map(({ lambda }) => jordan(lambda, lambda));
     let system: ReturnType<typeof newtonSystem>;
     try {
       system = newtonSystem(
@@ -773,10 +755,9 @@ export function robustInteriorPoint(
       for (let j = 0; j < grad.length; j++) grad[j]! -= pull[j]!;
       const rhos = scalings.map(({ lambda }, g) => {
         const target = tCones.slice(g * m1, (g + 1) * m1);
-        const ll = jordan(lambda, lambda);
         return jordanSolve(
           lambda,
-          target.map((tj, j) => tj - ll[j]!),
+          target.map((tj, j) => tj - squares[g]![j]!),
         );
       });
       const coneRhs = new Float64Array(G * m1);
