@@ -3,6 +3,8 @@
  * dot products, the products X·Uᵀ and Xᵀ·R with a data matrix, and a Cholesky factorization.
  */
 
+import { type SimdKernel, simdKernel } from "./simd.js";
+
 /** A row-major matrix: entry (i, j) is at data[i * cols + j]. */
 export interface Matrix {
   rows: number;
@@ -83,7 +85,7 @@ export function timesXt(
 
 /**
  * out (k × d) = R · X, i.e. out[g, :] = Xᵀ r_g for R with k rows of length n. From d = 16 it is
- * R (Xᵀ)ᵀ by `timesTransposed`'s 4 × 4 tiles (the transpose costs n d against k n d); narrower rows
+ * `times` (4 × 4 tiles, R X with X's rows as they are); narrower rows
  * with four groups per pass over X, skipping rows where all four are 0 (masked residuals). Both sum
  * each entry in the same order.
  */
@@ -93,7 +95,7 @@ export function timesX(
   k: number,
   out: Float64Array = new Float64Array(k * X.cols),
 ): Float64Array {
-  if (X.cols >= 16) return timesTransposed(R, transpose(X).data, k, X.cols, X.rows, out);
+  if (X.cols >= 16) return times(R, X.data, k, X.rows, X.cols, out);
   return narrowTimesX(X, R, k, out);
 }
 
@@ -148,7 +150,9 @@ export function transpose(X: Matrix): Matrix {
  * row-major m × k and r × k matrix (rows `lda`, `ldb` apart: k unless they are the leading columns
  * of wider matrices). With `lower`, only b ≤ a is needed (entries above the diagonal within the
  * diagonal 4 × 4 tiles are written too). 4 × 4 tiles of 16 running sums: each loaded entry serves
- * four products (the inner loop of the Newton matrix, of every Gram matrix and of `cholesky`).
+ * four products (the inner loop of the Newton matrix, of every Gram matrix and of `cholesky`); the
+ * tiles run as Wasm SIMD (`simd.ts`, the same sums bitwise) where the runtime has it and the
+ * product is large enough to repay copying A and Bᵀ into its memory, the tiles' edges by `dot`.
  */
 export function timesTransposed(
   A: Float64Array,
@@ -162,8 +166,112 @@ export function timesTransposed(
   lda = k,
   ldb = k,
 ): Float64Array {
-  let a = 0;
-  for (; a + 4 <= m; a += 4) {
+  const kernel = m * r * k >= SIMD_MIN_PRODUCTS ? simdKernel() : undefined;
+  if (kernel) {
+    const writeBt = (mem: Float64Array, at: number, cols: number) => {
+      for (let b = 0; b < r; b++) {
+        const bo = b * ldb;
+        for (let j = 0; j < k; j++) mem[at + j * cols + b] = B[bo + j]!;
+      }
+    };
+    return simdProduct(kernel, A, m, k, lda, r, writeBt, out, lower, stride);
+  }
+  const rows = m - (m % 4);
+  scalarTiles(A, B, rows, r, k, out, lower, stride, lda, ldb);
+  // Edges: the columns right of each row tile's last full tile, then the last m mod 4 rows.
+  for (let a = 0; a < rows; a += 4) {
+    const end = lower ? Math.min(a + 4, r) : r;
+    for (let i = a; i < a + 4; i++)
+      for (let b = end - (end % 4); b < (lower ? Math.min(i + 1, r) : r); b++)
+        out[i * stride + b] = dot(A, B, i * lda, b * ldb, k);
+  }
+  for (let a = rows; a < m; a++)
+    for (let b = 0; b < (lower ? Math.min(a + 1, r) : r); b++)
+      out[a * stride + b] = dot(A, B, a * lda, b * ldb, k);
+  return out;
+}
+
+/**
+ * out (m × r) = A M for row-major A (m × k) and M (k × r): `timesTransposed` with Mᵀ, the same
+ * sums in the same order, without transposing M where the Wasm kernel runs (it reads M's rows as
+ * they are). With `lower`, only the entries b ≤ a are needed.
+ */
+export function times(
+  A: Float64Array,
+  M: Float64Array,
+  m: number,
+  k: number,
+  r: number,
+  out: Float64Array = new Float64Array(m * r),
+  lower = false,
+): Float64Array {
+  const kernel = m * r * k >= SIMD_MIN_PRODUCTS ? simdKernel() : undefined;
+  if (!kernel) return timesTransposed(A, transpose(matrix(k, r, M)).data, m, r, k, out, lower);
+  const writeBt = (mem: Float64Array, at: number, cols: number) => {
+    if (cols === r) mem.set(M.subarray(0, k * r), at);
+    else for (let j = 0; j < k; j++) mem.set(M.subarray(j * r, j * r + r), at + j * cols);
+  };
+  return simdProduct(kernel, A, m, k, k, r, writeBt, out, lower, r);
+}
+
+/**
+ * Multiply–adds from which products run in Wasm (a 20 × 20 × 20 product: below it the copies in
+ * and out cost about what the kernel saves).
+ */
+const SIMD_MIN_PRODUCTS = 8000;
+
+/**
+ * A Bᵀ by the Wasm kernel: A (m × k, rows lda apart) is copied into its memory and `writeBt` puts
+ * Bᵀ there (k rows `cols` apart); m and r are padded to multiples of 4 so that every entry is a
+ * full tile's (whatever the padding rows and columns hold, entry (a, b) reads only row a of A and
+ * column b of Bᵀ).
+ */
+function simdProduct(
+  kernel: SimdKernel,
+  A: Float64Array,
+  m: number,
+  k: number,
+  lda: number,
+  r: number,
+  writeBt: (mem: Float64Array, at: number, cols: number) => void,
+  out: Float64Array,
+  lower: boolean,
+  stride: number,
+): Float64Array {
+  const rows = Math.ceil(m / 4) * 4;
+  const cols = Math.ceil(r / 4) * 4;
+  // Layout (f64 entries): A rows × k, then Bᵀ k × cols, then the result rows × cols.
+  const bt = rows * k;
+  const res = bt + k * cols;
+  const bytes = (res + rows * cols) * 8;
+  const have = kernel.memory.buffer.byteLength;
+  if (bytes > have) kernel.memory.grow(Math.ceil((bytes - have) / 65536));
+  const mem = new Float64Array(kernel.memory.buffer);
+  if (lda === k) mem.set(A.subarray(0, m * k));
+  else for (let a = 0; a < m; a++) mem.set(A.subarray(a * lda, a * lda + k), a * k);
+  writeBt(mem, bt, cols);
+  kernel.gemm(0, bt * 8, res * 8, rows, cols, k, k * 8, cols * 8, cols * 8, lower ? 1 : 0);
+  for (let a = 0; a < m; a++) {
+    const start = res + a * cols;
+    out.set(mem.subarray(start, start + (lower ? Math.min(a + 1, r) : r)), a * stride);
+  }
+  return out;
+}
+
+/** `timesTransposed`'s full 4 × 4 tiles of rows [0, rows) (a multiple of 4) in JavaScript. */
+function scalarTiles(
+  A: Float64Array,
+  B: Float64Array,
+  rows: number,
+  r: number,
+  k: number,
+  out: Float64Array,
+  lower: boolean,
+  stride: number,
+  lda: number,
+  ldb: number,
+): void {
+  for (let a = 0; a < rows; a += 4) {
     const a0 = a * lda;
     const a1 = a0 + lda;
     const a2 = a1 + lda;
@@ -238,19 +346,12 @@ export function timesTransposed(
       out[o + 2] = c32;
       out[o + 3] = c33;
     }
-    for (let i = a; i < a + 4; i++)
-      for (let bb = b; bb < (lower ? Math.min(i + 1, r) : r); bb++)
-        out[i * stride + bb] = dot(A, B, i * lda, bb * ldb, k);
   }
-  for (; a < m; a++)
-    for (let b = 0; b < (lower ? Math.min(a + 1, r) : r); b++)
-      out[a * stride + b] = dot(A, B, a * lda, b * ldb, k);
-  return out;
 }
 
 /**
- * XᵀX, or Xᵀ diag(w) X with row weights w (d × d), as (W Xᵀ)(Xᵀ)ᵀ by `timesTransposed` on Xᵀ
- * (`Xt`, e.g. from `transpose`; computed when not given).
+ * XᵀX, or Xᵀ diag(w) X with row weights w (d × d), as (W Xᵀ) X by `times` (Xᵀ: `Xt`, e.g. from
+ * `transpose`; computed when not given).
  */
 export function gram(
   X: Matrix,
@@ -265,7 +366,7 @@ export function gram(
     for (let j = 0; j < d; j++)
       for (let i = 0; i < n; i++) left[j * n + i] = w[i]! * Xt.data[j * n + i]!;
   }
-  timesTransposed(left, Xt.data, d, d, n, G.data, true);
+  times(left, X.data, d, n, d, G.data, true);
   for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) G.data[b * d + a] = G.data[a * d + b]!;
   return G;
 }

@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { times, timesTransposed } from "../../src/convex/linalg.js";
+import { simdKernel } from "../../src/convex/simd.js";
+import { Rng } from "../../src/rng.js";
+
+/** Σ_j A[a·lda + j] B[b·ldb + j] summed in increasing j, one rounded product and sum per term. */
+function naive(
+  A: Float64Array,
+  B: Float64Array,
+  a: number,
+  b: number,
+  k: number,
+  lda: number,
+  ldb: number,
+) {
+  let v = 0;
+  for (let j = 0; j < k; j++) v += A[a * lda + j]! * B[b * ldb + j]!;
+  return v;
+}
+
+describe("Wasm SIMD product kernel", () => {
+  it("compiles in Node (Wasm SIMD is there from Node 16)", () => {
+    expect(simdKernel()).toBeDefined();
+  });
+
+  it("timesTransposed and times equal a naive running sum bitwise: below and above the Wasm threshold, sizes off the 4 × 4 tiles, strides, lower triangle, memory growth", () => {
+    const rng = new Rng(11);
+    // [m, r, k, lda − k, ldb − k, stride − r]; 7 × 5 × 9 stays in JavaScript, the rest run in Wasm
+    // (130 × 90 × 60 grows its memory past the first 64 KiB page; the last case runs after it).
+    for (const [m, r, k, padA, padB, padOut] of [
+      [7, 5, 9, 0, 0, 0],
+      [33, 37, 50, 0, 0, 0],
+      [41, 22, 17, 3, 5, 4],
+      [130, 90, 60, 1, 0, 2],
+      [4, 3, 700, 0, 2, 1],
+    ] as const) {
+      const lda = k + padA;
+      const ldb = k + padB;
+      const stride = r + padOut;
+      const A = rng.normals(m * lda);
+      const B = rng.normals(r * ldb);
+      for (const lower of [false, true]) {
+        const out = new Float64Array(m * stride).fill(Number.NaN);
+        timesTransposed(A, B, m, r, k, out, lower, stride, lda, ldb);
+        for (let a = 0; a < m; a++)
+          for (let b = 0; b < (lower ? Math.min(a + 1, r) : r); b++)
+            expect(out[a * stride + b]).toBe(naive(A, B, a, b, k, lda, ldb));
+        for (let a = 0; a < m; a++)
+          for (let b = r; b < stride; b++) expect(out[a * stride + b]).toBeNaN();
+      }
+      // A M with M = Bᵀ given as its k × r rows (A packed).
+      const Ap = rng.normals(m * k);
+      const Bp = rng.normals(r * k);
+      const M = new Float64Array(k * r);
+      for (let b = 0; b < r; b++) for (let j = 0; j < k; j++) M[j * r + b] = Bp[b * k + j]!;
+      for (const lower of [false, true]) {
+        const out = times(Ap, M, m, k, r, undefined, lower);
+        for (let a = 0; a < m; a++)
+          for (let b = 0; b < (lower ? Math.min(a + 1, r) : r); b++)
+            expect(out[a * r + b]).toBe(naive(Ap, Bp, a, b, k, k, k));
+      }
+    }
+  });
+});
