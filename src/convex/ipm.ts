@@ -47,6 +47,7 @@ import {
   timesXt,
   transpose,
   upperSolve,
+  withTimesTransposed,
 } from "./linalg.js";
 import {
   adjoint,
@@ -916,17 +917,18 @@ export function newtonSystem(
     const active = new Int32Array(n);
     const XA = new Float64Array(n * d);
     const T = new Float64Array(n * d);
-    const C = new Float64Array(n * n);
     for (let i = 0; i < P; i++) {
       let na = 0;
       for (let k = 0; k < n; k++) if (masks[i * n + k]) active[na++] = k;
       for (let a = 0; a < na; a++) XA.set(x.subarray(active[a]! * d, active[a]! * d + d), a * d);
       timesTransposed(XA, K.subarray(i * d * d, (i + 1) * d * d), na, d, d, T);
-      timesTransposed(T, XA, na, na, d, C, true);
-      for (let a = 0; a < na; a++) {
-        const so = active[a]! * n;
-        for (let bb = 0; bb <= a; bb++) S.data[so + active[bb]!] += C[a * na + bb]!;
-      }
+      withTimesTransposed(T, XA, na, na, d, true, (C, ld) => {
+        for (let a = 0; a < na; a++) {
+          const so = active[a]! * n;
+          const co = a * ld;
+          for (let bb = 0; bb <= a; bb++) S.data[so + active[bb]!] += C[co + bb]!;
+        }
+      });
     }
     // (its lower triangle: all that `cholesky` reads; factorized in place)
     const cholS = factor(S, true);

@@ -168,13 +168,8 @@ export function timesTransposed(
 ): Float64Array {
   const kernel = m * r * k >= SIMD_MIN_PRODUCTS ? simdKernel() : undefined;
   if (kernel) {
-    const writeBt = (mem: Float64Array, at: number, cols: number) => {
-      for (let b = 0; b < r; b++) {
-        const bo = b * ldb;
-        for (let j = 0; j < k; j++) mem[at + j * cols + b] = B[bo + j]!;
-      }
-    };
-    return simdProduct(kernel, A, m, k, lda, r, writeBt, out, lower, stride);
+    const { C, ld } = simdProduct(kernel, A, m, k, lda, r, transposedInto(B, r, k, ldb), lower);
+    return copyRows(C, ld, m, r, lower, out, stride);
   }
   const rows = m - (m % 4);
   scalarTiles(A, B, rows, r, k, out, lower, stride, lda, ldb);
@@ -211,7 +206,55 @@ export function times(
     if (cols === r) mem.set(M.subarray(0, k * r), at);
     else for (let j = 0; j < k; j++) mem.set(M.subarray(j * r, j * r + r), at + j * cols);
   };
-  return simdProduct(kernel, A, m, k, k, r, writeBt, out, lower, r);
+  const { C, ld } = simdProduct(kernel, A, m, k, k, r, writeBt, lower);
+  return copyRows(C, ld, m, r, lower, out, r);
+}
+
+/**
+ * Calls `use` with C = A Bᵀ as `timesTransposed` computes it (A m × k, B r × k, packed), entry
+ * (a, b) at C[a·ld + b] (with `lower`, only b ≤ a): where the Wasm kernel runs, C lies in its
+ * memory and is valid during the call only — the m × r result is not copied out (the Newton
+ * matrix adds each pattern's product straight into its own rows and columns).
+ */
+export function withTimesTransposed(
+  A: Float64Array,
+  B: Float64Array,
+  m: number,
+  r: number,
+  k: number,
+  lower: boolean,
+  use: (C: Float64Array, ld: number) => void,
+): void {
+  const kernel = m * r * k >= SIMD_MIN_PRODUCTS ? simdKernel() : undefined;
+  if (kernel) {
+    const { C, ld } = simdProduct(kernel, A, m, k, k, r, transposedInto(B, r, k, k), lower);
+    use(C, ld);
+  } else use(timesTransposed(A, B, m, r, k, new Float64Array(m * r), lower), r);
+}
+
+/** Writes Bᵀ (B: r × k, rows ldb apart) into Wasm memory as k rows `cols` apart. */
+const transposedInto =
+  (B: Float64Array, r: number, k: number, ldb: number) =>
+  (mem: Float64Array, at: number, cols: number) => {
+    for (let b = 0; b < r; b++) {
+      const bo = b * ldb;
+      for (let j = 0; j < k; j++) mem[at + j * cols + b] = B[bo + j]!;
+    }
+  };
+
+/** out[a·stride + b] = C[a·ld + b] for a < m and b < r (b ≤ a with `lower`). */
+function copyRows(
+  C: Float64Array,
+  ld: number,
+  m: number,
+  r: number,
+  lower: boolean,
+  out: Float64Array,
+  stride: number,
+): Float64Array {
+  for (let a = 0; a < m; a++)
+    out.set(C.subarray(a * ld, a * ld + (lower ? Math.min(a + 1, r) : r)), a * stride);
+  return out;
 }
 
 /**
@@ -234,10 +277,8 @@ function simdProduct(
   lda: number,
   r: number,
   writeBt: (mem: Float64Array, at: number, cols: number) => void,
-  out: Float64Array,
   lower: boolean,
-  stride: number,
-): Float64Array {
+): { C: Float64Array; ld: number } {
   const rows = Math.ceil(m / 4) * 4;
   const cols = Math.ceil(r / 4) * 4;
   // Layout (f64 entries): A rows × k, then Bᵀ k × cols, then the result rows × cols.
@@ -251,11 +292,7 @@ function simdProduct(
   else for (let a = 0; a < m; a++) mem.set(A.subarray(a * lda, a * lda + k), a * k);
   writeBt(mem, bt, cols);
   kernel.gemm(0, bt * 8, res * 8, rows, cols, k, k * 8, cols * 8, cols * 8, lower ? 1 : 0);
-  for (let a = 0; a < m; a++) {
-    const start = res + a * cols;
-    out.set(mem.subarray(start, start + (lower ? Math.min(a + 1, r) : r)), a * stride);
-  }
-  return out;
+  return { C: mem.subarray(res, res + rows * cols), ld: cols };
 }
 
 /** `timesTransposed`'s full 4 × 4 tiles of rows [0, rows) (a multiple of 4) in JavaScript. */
