@@ -35,6 +35,7 @@ import { CENTRALITY_CORRECTORS, centralityTargets } from "./centrality.js";
 import { type Certificate, certificate } from "./certificate.js";
 import { type Dual, INITIAL_SET, workingSetSolve } from "./columns.js";
 import {
+  addCholeskyInverse,
   cholesky,
   cholSolve,
   gram,
@@ -903,13 +904,7 @@ export function newtonSystem(
     // K_i = Σ_{g of pattern i} H_g⁻¹ (P blocks d × d).
     const K = new Float64Array(P * d * d);
     for (let i = 0; i < P; i++)
-      for (let g = i; g < G; g += P)
-        for (let col = 0; col < d; col++) {
-          unit.fill(0);
-          unit[col] = 1;
-          cholSolve(chol[g]!, unit);
-          for (let a = 0; a < d; a++) K[i * d * d + a * d + col] += unit[a]!;
-        }
+      for (let g = i; g < G; g += P) addCholeskyInverse(chol[g]!, K, i * d * d);
     // ((τΛ)⁻¹ + Σ_i D_i X K_i Xᵀ D_i) e = FP b.
     const S = matrix(n, n);
     for (let k = 0; k < n; k++) S.data[k * n + k] = 1 / (tau * Math.max(lambdaDiag[k]!, 1e-200));

@@ -458,6 +458,43 @@ export function cholesky(A: Matrix, guard = 0, inPlace = false): Matrix {
 /** Columns per block of `cholesky` (its row prefixes of a block fit in L2 at n ≈ 1000–2000). */
 const CHOLESKY_BLOCK = 32;
 
+/**
+ * out += (L Lᵀ)⁻¹ (n × n, row-major at out[off..]): the n solves (L Lᵀ) x = e_c of `cholSolve`,
+ * all at once — each of Y = L⁻¹ and X = L⁻ᵀ Y is updated a whole row (one entry per right-hand
+ * side) at a time, so every entry goes through the same operations in the same order as its own
+ * `cholSolve` and the sum is bitwise that of n calls (Newton matrices that are barely definite
+ * are sensitive to how the inverse is rounded), with contiguous inner loops instead of strided
+ * ones.
+ */
+export function addCholeskyInverse(L: Matrix, out: Float64Array, off = 0): Float64Array {
+  const n = L.rows;
+  const l = L.data;
+  const y = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const io = i * n;
+    y[io + i] = 1;
+    for (let j = 0; j < i; j++) {
+      const lij = l[io + j]!;
+      const jo = j * n;
+      for (let c = 0; c < n; c++) y[io + c] -= lij * y[jo + c]!;
+    }
+    const lii = l[io + i]!;
+    for (let c = 0; c < n; c++) y[io + c] /= lii;
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    const io = i * n;
+    for (let j = i + 1; j < n; j++) {
+      const lji = l[j * n + i]!;
+      const jo = j * n;
+      for (let c = 0; c < n; c++) y[io + c] -= lji * y[jo + c]!;
+    }
+    const lii = l[io + i]!;
+    for (let c = 0; c < n; c++) y[io + c] /= lii;
+  }
+  for (let e = 0; e < n * n; e++) out[off + e] += y[e]!;
+  return out;
+}
+
 /** Solves (L Lᵀ) x = b in place on the slice b[off, off+n). */
 export function cholSolve(L: Matrix, b: Float64Array, off = 0): Float64Array {
   return upperSolve(L, lowerSolve(L, b, off), off);

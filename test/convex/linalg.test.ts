@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  addCholeskyInverse,
   cholesky,
   cholSolve,
   gram,
@@ -95,6 +96,30 @@ describe("linalg", () => {
     for (let i = 0; i < 4; i++) for (let j = i; j < 4; j++) c[i] += L.data[j * 4 + i]! * x[j]!;
     upperSolve(L, c);
     for (let i = 0; i < 4; i++) expect(c[i]).toBeCloseTo(x[i]!, 12);
+  });
+
+  it("addCholeskyInverse adds exactly the n cholSolve columns (bitwise), and A times it is I", () => {
+    const rng = new Rng(8);
+    const n = 9;
+    const A = gram(matrix(20, n, rng.normals(20 * n)));
+    const L = cholesky(A);
+    const base = rng.normals(2 + n * n);
+    const out = addCholeskyInverse(L, Float64Array.from(base), 2);
+    for (let c = 0; c < n; c++) {
+      const e = new Float64Array(n);
+      e[c] = 1;
+      cholSolve(L, e);
+      for (let a = 0; a < n; a++) expect(out[2 + a * n + c]).toBe(base[2 + a * n + c]! + e[a]!);
+    }
+    for (let a = 0; a < n; a++)
+      for (let c = 0; c < n; c++) {
+        let v = 0;
+        for (let j = 0; j < n; j++)
+          v += A.data[a * n + j]! * (out[2 + j * n + c]! - base[2 + j * n + c]!);
+        expect(v).toBeCloseTo(a === c ? 1 : 0, 9);
+      }
+    expect(out[0]).toBe(base[0]);
+    expect(out[1]).toBe(base[1]);
   });
 
   it("cholesky by column blocks equals the column-by-column factor (n across block edges), guard included", () => {
