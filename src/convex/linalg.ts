@@ -473,13 +473,15 @@ export function addCholeskyInverse(L: Matrix, out: Float64Array, off = 0): Float
   for (let i = 0; i < n; i++) {
     const io = i * n;
     y[io + i] = 1;
+    // Y = L⁻¹ is lower triangular: row j is 0 beyond column j, whose terms (x − l·0 = x) are
+    // skipped (no −0 arises to make that inexact: the entries start at +0).
     for (let j = 0; j < i; j++) {
       const lij = l[io + j]!;
       const jo = j * n;
-      for (let c = 0; c < n; c++) y[io + c] -= lij * y[jo + c]!;
+      for (let c = 0; c <= j; c++) y[io + c] -= lij * y[jo + c]!;
     }
     const lii = l[io + i]!;
-    for (let c = 0; c < n; c++) y[io + c] /= lii;
+    for (let c = 0; c <= i; c++) y[io + c] /= lii;
   }
   for (let i = n - 1; i >= 0; i--) {
     const io = i * n;
