@@ -31,7 +31,15 @@
  * (their μ = 0), so it stays valid and is only weaker if such a pattern's cone is not {0}.
  */
 import { CENTRALITY_CORRECTORS, centralityTargets } from "./centrality.js";
-import { cholesky, lowerSolve, type Matrix, matrix, norm2, upperSolve } from "./linalg.js";
+import {
+  cholesky,
+  lowerSolve,
+  type Matrix,
+  matrix,
+  norm2,
+  times as product,
+  upperSolve,
+} from "./linalg.js";
 import { type ConvexProblem, groupNorm, type Patterns } from "./problem.js";
 import type { TracePoint } from "./result.js";
 import {
@@ -389,6 +397,7 @@ function newtonSystem(
   // their E and K terms as one: (Σ_c w_c u_c) lᵀ and (Σ_c w_c) l lᵀ.
   const usum = new Float64Array(d);
   let wsum = 0;
+  const gramRows: number[][] = Array.from({ length: pr.G }, () => []);
   for (let c = 0; c < R.count; c++) {
     const wc = w[c]!;
     const blk = R.block[c]!;
@@ -396,12 +405,14 @@ function newtonSystem(
     const u1 = R.uStart[c + 1]!;
     const l0 = R.lStart[c]!;
     const l1 = R.lStart[c + 1]!;
+    if (blk >= pr.n && u1 - u0 === d) gramRows[blk - pr.n]!.push(c);
     for (let e = u0; e < u1; e++) {
       const a = R.uIdx[e]!;
       const va = wc * R.uVal[e]!;
+      usum[a] += va;
+      if (blk >= pr.n && u1 - u0 === d) continue;
       const co = blk * d * d + a * d;
       for (let f = u0; f < u1; f++) C[co + R.uIdx[f]!] += va * R.uVal[f]!;
-      usum[a] += va;
     }
     wsum += wc;
     if (c + 1 < R.count && R.block[c + 1] === blk && sameLocalPart(R, c, c + 1)) continue;
@@ -418,6 +429,28 @@ function newtonSystem(
     usum.fill(0);
     wsum = 0;
   }
+  // A group's cone rows (dense u part c_k = ±x_k; they follow its a ± u rows, which touch only
+  // C's diagonal) add Σ_k (w_k c_k) c_kᵀ: off the diagonal (0 before) one product by `times`, the
+  // same sums in the same order; on it, added to the a ± u rows' part as the loop above would.
+  for (let g = 0; g < pr.G; g++) {
+    const list = gramRows[g]!;
+    const nr = list.length;
+    const left = new Float64Array(d * nr);
+    const right = new Float64Array(nr * d);
+    list.forEach((c, r) => {
+      const u0 = R.uStart[c]!;
+      for (let a = 0; a < d; a++) {
+        left[a * nr + r] = w[c]! * R.uVal[u0 + a]!;
+        right[r * d + a] = R.uVal[u0 + a]!;
+      }
+    });
+    const gram = product(left, right, d, nr, d);
+    const co = (pr.n + g) * d * d;
+    for (let a = 0; a < d; a++) {
+      for (let b = 0; b < d; b++) if (b !== a) C[co + a * d + b] += gram[a * d + b]!;
+      for (let r = 0; r < nr; r++) C[co + a * d + a] += left[a * nr + r]! * right[r * d + a]!;
+    }
+  }
   const e1 = d + 1;
   for (let g = 0; g < pr.G; g++) {
     const blk = pr.n + g;
@@ -432,6 +465,8 @@ function newtonSystem(
   const chols: Matrix[] = [];
   const F = new Float64Array(blocks * B * d);
   const D = new Float64Array(d * d);
+  const Ft = new Float64Array(d * B);
+  const FtF = new Float64Array(d * d);
   const P = pr.G / 2;
   const dd = d * d;
   // Q_ij (j ≤ i): Σ of D over the samples where patterns i and j are both active
@@ -440,19 +475,28 @@ function newtonSystem(
     const Lb = cholesky(matrix(B, B, K.subarray(blk * B * B, (blk + 1) * B * B)), 1e-14);
     chols.push(Lb);
     const Fb = F.subarray(blk * B * d, (blk + 1) * B * d);
-    // F = L⁻¹Eᵀ (B × d, row-major): column a is L⁻¹ E[a, :].
-    const col = new Float64Array(B);
-    for (let a = 0; a < d; a++) {
-      for (let k = 0; k < B; k++) col[k] = E[blk * d * B + a * B + k]!;
-      lowerSolve(Lb, col, 0);
-      for (let k = 0; k < B; k++) Fb[k * d + a] = col[k]!;
-    }
-    for (let a = 0; a < d; a++)
-      for (let b = 0; b < d; b++) {
-        let sub = 0;
-        for (let k = 0; k < B; k++) sub += Fb[k * d + a]! * Fb[k * d + b]!;
-        D[a * d + b] = C[blk * d * d + a * d + b]! - sub;
+    // F = L⁻¹Eᵀ (B × d, row-major), all d columns at once: row k of F is (Eᵀ row k − Σ_{j<k}
+    // l_kj F row j) / l_kk, each entry by the same operations in the same order as `lowerSolve`.
+    const eo = blk * d * B;
+    const l = Lb.data;
+    for (let k = 0; k < B; k++) {
+      const ko = k * d;
+      for (let a = 0; a < d; a++) Fb[ko + a] = E[eo + a * B + k]!;
+      for (let j = 0; j < k; j++) {
+        const lkj = l[k * B + j]!;
+        const jo = j * d;
+        for (let a = 0; a < d; a++) Fb[ko + a] -= lkj * Fb[jo + a]!;
       }
+      const lkk = l[k * B + k]!;
+      for (let a = 0; a < d; a++) Fb[ko + a] /= lkk;
+    }
+    // D = C − FᵀF (FᵀF by linalg's `times`: Σ_k F_ka F_kb in increasing k, symmetric to the
+    // last bit)
+    for (let a = 0; a < d; a++) for (let k = 0; k < B; k++) Ft[a * B + k] = Fb[k * d + a]!;
+    product(Ft, Fb, d, B, d, FtF, true);
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b < d; b++)
+        D[a * d + b] = C[blk * d * d + a * d + b]! - FtF[b <= a ? a * d + b : b * d + a]!;
     const gs = pr.blockGroups[blk]!;
     if (blk < pr.n) {
       // a sample sees the pairs (v_i, w_i), groups (i, P + i) with signs (+1, −1), of its active
