@@ -284,15 +284,19 @@ function simdProduct(
   // Layout (f64 entries): A rows × k, then Bᵀ k × cols, then the result rows × cols.
   const bt = rows * k;
   const res = bt + k * cols;
-  const bytes = (res + rows * cols) * 8;
-  const have = kernel.memory.buffer.byteLength;
-  if (bytes > have) kernel.memory.grow(Math.ceil((bytes - have) / 65536));
-  const mem = new Float64Array(kernel.memory.buffer);
+  const mem = scratch(kernel, res + rows * cols);
   if (lda === k) mem.set(A.subarray(0, m * k));
   else for (let a = 0; a < m; a++) mem.set(A.subarray(a * lda, a * lda + k), a * k);
   writeBt(mem, bt, cols);
   kernel.gemm(0, bt * 8, res * 8, rows, cols, k, k * 8, cols * 8, cols * 8, lower ? 1 : 0);
   return { C: mem.subarray(res, res + rows * cols), ld: cols };
+}
+
+/** The Wasm kernel's memory as f64 entries, grown to hold at least `entries`. */
+function scratch(kernel: SimdKernel, entries: number): Float64Array {
+  const have = kernel.memory.buffer.byteLength;
+  if (entries * 8 > have) kernel.memory.grow(Math.ceil((entries * 8 - have) / 65536));
+  return new Float64Array(kernel.memory.buffer);
 }
 
 /** `timesTransposed`'s full 4 × 4 tiles of rows [0, rows) (a multiple of 4) in JavaScript. */
@@ -459,42 +463,49 @@ export function cholesky(A: Matrix, guard = 0, inPlace = false): Matrix {
 const CHOLESKY_BLOCK = 32;
 
 /**
- * out += (L Lᵀ)⁻¹ (n × n, row-major at out[off..]): the n solves (L Lᵀ) x = e_c of `cholSolve`,
- * all at once — each of Y = L⁻¹ and X = L⁻ᵀ Y is updated a whole row (one entry per right-hand
- * side) at a time, so every entry goes through the same operations in the same order as its own
- * `cholSolve` and the sum is bitwise that of n calls (Newton matrices that are barely definite
- * are sensitive to how the inverse is rounded), with contiguous inner loops instead of strided
- * ones.
+ * out += (L Lᵀ)⁻¹ (n × n, row-major at out[off..]): the n solves (L Lᵀ) x = e_c of `cholSolve`
+ * all at once by `solveRows`, so the sum is bitwise that of n calls (Newton matrices that are barely
+ * definite are sensitive to how the inverse is rounded: an explicit L⁻ᵀL⁻¹ stalled iris hinge).
  */
 export function addCholeskyInverse(L: Matrix, out: Float64Array, off = 0): Float64Array {
   const n = L.rows;
-  const l = L.data;
   const y = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    const io = i * n;
-    y[io + i] = 1;
-    // Y = L⁻¹ is lower triangular: row j is 0 beyond column j, whose terms (x − l·0 = x) are
-    // skipped (no −0 arises to make that inexact: the entries start at +0).
-    for (let j = 0; j < i; j++) {
-      const lij = l[io + j]!;
-      const jo = j * n;
-      for (let c = 0; c <= j; c++) y[io + c] -= lij * y[jo + c]!;
-    }
-    const lii = l[io + i]!;
-    for (let c = 0; c <= i; c++) y[io + c] /= lii;
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    const io = i * n;
-    for (let j = i + 1; j < n; j++) {
-      const lji = l[j * n + i]!;
-      const jo = j * n;
-      for (let c = 0; c < n; c++) y[io + c] -= lji * y[jo + c]!;
-    }
-    const lii = l[io + i]!;
-    for (let c = 0; c < n; c++) y[io + c] /= lii;
-  }
+  for (let i = 0; i < n; i++) y[i * n + i] = 1;
+  solveRows(L, solveRows(L, y, n), n, true);
   for (let e = 0; e < n * n; e++) out[off + e] += y[e]!;
   return out;
+}
+
+/**
+ * Y ← L⁻¹Y, or L⁻ᵀY with `upper`, for Y n × m row-major (m right-hand sides as its columns) and L
+ * from `cholesky`, a whole row of Y per update: each column goes through the operations of
+ * `lowerSolve` / `upperSolve`, in the same order, so the result is bitwise that of m calls (with
+ * contiguous loops; in the Wasm kernel, two columns per instruction, where it runs).
+ */
+export function solveRows(L: Matrix, Y: Float64Array, m: number, upper = false): Float64Array {
+  const n = L.rows;
+  const kernel = (n * n * m) / 2 >= SIMD_MIN_PRODUCTS ? simdKernel() : undefined;
+  if (kernel) {
+    const mem = scratch(kernel, n * n + n * m);
+    mem.set(L.data.subarray(0, n * n));
+    mem.set(Y.subarray(0, n * m), n * n);
+    (upper ? kernel.solveUpper : kernel.solveLower)(0, n * 8, n * n * 8, m * 8, n, m);
+    Y.set(mem.subarray(n * n, n * n + n * m));
+    return Y;
+  }
+  const l = L.data;
+  for (let s = 0; s < n; s++) {
+    const i = upper ? n - 1 - s : s;
+    const io = i * m;
+    for (let j = upper ? i + 1 : 0; j < (upper ? n : i); j++) {
+      const lij = upper ? l[j * n + i]! : l[i * n + j]!;
+      const jo = j * m;
+      for (let c = 0; c < m; c++) Y[io + c] -= lij * Y[jo + c]!;
+    }
+    const lii = l[i * n + i]!;
+    for (let c = 0; c < m; c++) Y[io + c] /= lii;
+  }
+  return Y;
 }
 
 /** Solves (L Lᵀ) x = b in place on the slice b[off, off+n). */

@@ -38,6 +38,7 @@ import {
   matrix,
   norm2,
   times as product,
+  solveRows,
   upperSolve,
 } from "./linalg.js";
 import { type ConvexProblem, groupNorm, type Patterns } from "./problem.js";
@@ -475,21 +476,10 @@ function newtonSystem(
     const Lb = cholesky(matrix(B, B, K.subarray(blk * B * B, (blk + 1) * B * B)), 1e-14);
     chols.push(Lb);
     const Fb = F.subarray(blk * B * d, (blk + 1) * B * d);
-    // F = L⁻¹Eᵀ (B × d, row-major), all d columns at once: row k of F is (Eᵀ row k − Σ_{j<k}
-    // l_kj F row j) / l_kk, each entry by the same operations in the same order as `lowerSolve`.
+    // F = L⁻¹Eᵀ (B × d, row-major; each column by lowerSolve's operations, `solveRows`)
     const eo = blk * d * B;
-    const l = Lb.data;
-    for (let k = 0; k < B; k++) {
-      const ko = k * d;
-      for (let a = 0; a < d; a++) Fb[ko + a] = E[eo + a * B + k]!;
-      for (let j = 0; j < k; j++) {
-        const lkj = l[k * B + j]!;
-        const jo = j * d;
-        for (let a = 0; a < d; a++) Fb[ko + a] -= lkj * Fb[jo + a]!;
-      }
-      const lkk = l[k * B + k]!;
-      for (let a = 0; a < d; a++) Fb[ko + a] /= lkk;
-    }
+    for (let k = 0; k < B; k++) for (let a = 0; a < d; a++) Fb[k * d + a] = E[eo + a * B + k]!;
+    solveRows(Lb, Fb, d);
     // D = C − FᵀF (FᵀF by linalg's `times`: Σ_k F_ka F_kb in increasing k, symmetric to the
     // last bit)
     for (let a = 0; a < d; a++) for (let k = 0; k < B; k++) Ft[a * B + k] = Fb[k * d + a]!;

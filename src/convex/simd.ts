@@ -10,6 +10,7 @@
  */
 
 const I32 = 0x7f;
+const F64 = 0x7c;
 const V128 = 0x7b;
 
 /** Unsigned LEB128. */
@@ -54,7 +55,17 @@ const loadSplat = simd(0x0a, 3, 0);
 const store = (offset: number) => simd(0x0b, 4, ...leb(offset));
 const zero = simd(0x0c, ...new Array(16).fill(0));
 const f64x2Add = simd(0xf0);
+const f64x2Sub = simd(0xf1);
 const f64x2Mul = simd(0xf2);
+const f64x2Div = simd(0xf3);
+const f64Load = [0x2b, 3, 0];
+const f64Store = [0x39, 3, 0];
+const f64Sub = [0xa1];
+const f64Mul = [0xa2];
+const f64Div = [0xa3];
+const ifThen = [0x04, 0x40];
+const shl = [0x74];
+const ltU = [0x49];
 
 // Parameters: byte addresses of A, Bᵀ and out; rows (a multiple of 4), r, k; row strides in
 // bytes of A, Bᵀ and out; lower (0 or 1).
@@ -205,26 +216,169 @@ const body = [
   ...end,
 ];
 
+/**
+ * Row-wise triangular solve on m right-hand sides Y (n × m, rows `ldy` bytes apart), L lower
+ * triangular (rows `ldl` bytes apart): row i of Y becomes (Y_i − Σ_j l Y_j) / l_ii, the sum over
+ * j < i with l = L_ij (L⁻¹Y) or, `upper`, over j > i from the last row up with l = L_ji (L⁻ᵀY);
+ * every entry by the operations of a scalar substitution, in the same order.
+ */
+function solveRowsBody(upper: boolean): number[] {
+  // Parameters: L, ldl, Y, ldy, n, m. Locals (i32): step s, j, i, row i, row j, byte offset c in
+  // a row, bytes of its even part, row bytes; the coefficient splat (v128); the coefficient (f64).
+  const [L, LDL, Y, LDY, N, M] = [0, 1, 2, 3, 4, 5];
+  const [SI, SJ, II, RI, RJ, C, EVEN, BYTES] = [6, 7, 8, 9, 10, 11, 12, 13];
+  const CV = 14;
+  const CS = 15;
+  const rowAt = (idx: number) => [...get(Y), ...get(idx), ...get(LDY), ...mul, ...add];
+  const entry = (row: number, col: number) => [
+    ...get(L),
+    ...get(row),
+    ...get(LDL),
+    ...mul,
+    ...add,
+    ...get(col),
+    ...i32(3),
+    ...shl,
+    ...add,
+  ];
+  const at = (row: number) => [...get(row), ...get(C), ...add];
+  /** Row i's entries become `vector` (pairs, then stored) and its odd tail `scalar`. */
+  const overRow = (vector: number[], scalar: number[]) => [
+    ...i32(0),
+    ...set(C),
+    ...block,
+    ...loop,
+    ...get(C),
+    ...get(EVEN),
+    ...geS,
+    ...brIf(1),
+    ...at(RI),
+    ...vector,
+    ...store(0),
+    ...get(C),
+    ...i32(16),
+    ...add,
+    ...set(C),
+    ...br(0),
+    ...end,
+    ...end,
+    ...get(C),
+    ...get(BYTES),
+    ...ltU,
+    ...ifThen,
+    ...at(RI),
+    ...scalar,
+    ...f64Store,
+    ...end,
+  ];
+  const axpy = overRow(
+    [...at(RI), ...load(0), ...get(CV), ...at(RJ), ...load(0), ...f64x2Mul, ...f64x2Sub],
+    [...at(RI), ...f64Load, ...get(CS), ...at(RJ), ...f64Load, ...f64Mul, ...f64Sub],
+  );
+  const scale = overRow(
+    [...at(RI), ...load(0), ...get(CV), ...f64x2Div],
+    [...at(RI), ...f64Load, ...get(CS), ...f64Div],
+  );
+  const coefficient = (addr: number[]) => [
+    ...addr,
+    ...loadSplat,
+    ...set(CV),
+    ...addr,
+    ...f64Load,
+    ...set(CS),
+  ];
+  return [
+    // even part m − (m & 1), in bytes
+    ...get(M),
+    ...get(M),
+    ...i32(1),
+    ...and,
+    ...sub,
+    ...i32(3),
+    ...shl,
+    ...set(EVEN),
+    ...get(M),
+    ...i32(3),
+    ...shl,
+    ...set(BYTES),
+    ...block,
+    ...loop,
+    ...get(SI),
+    ...get(N),
+    ...geS,
+    ...brIf(1),
+    // i = s (lower) or n − 1 − s (upper); j from 0 to i − 1, or from i + 1 to n − 1
+    ...(upper ? [...get(N), ...i32(1), ...sub, ...get(SI), ...sub] : get(SI)),
+    ...set(II),
+    ...rowAt(II),
+    ...set(RI),
+    ...(upper ? [...get(II), ...i32(1), ...add] : i32(0)),
+    ...set(SJ),
+    ...block,
+    ...loop,
+    ...get(SJ),
+    ...(upper ? get(N) : get(II)),
+    ...geS,
+    ...brIf(1),
+    ...coefficient(upper ? entry(SJ, II) : entry(II, SJ)),
+    ...rowAt(SJ),
+    ...set(RJ),
+    ...axpy,
+    ...get(SJ),
+    ...i32(1),
+    ...add,
+    ...set(SJ),
+    ...br(0),
+    ...end,
+    ...end,
+    ...coefficient(entry(II, II)),
+    ...scale,
+    ...get(SI),
+    ...i32(1),
+    ...add,
+    ...set(SI),
+    ...br(0),
+    ...end,
+    ...end,
+  ];
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const type = [0x60, ...vec(new Array(10).fill([I32])), ...vec([])];
-  const locals = vec([
-    [10, I32],
-    [11, V128],
-  ]);
-  const code = [...locals, ...body, ...end];
+  const gemmType = [0x60, ...vec(new Array(10).fill([I32])), ...vec([])];
+  const solveType = [0x60, ...vec(new Array(6).fill([I32])), ...vec([])];
+  const gemmCode = [
+    ...vec([
+      [10, I32],
+      [11, V128],
+    ]),
+    ...body,
+    ...end,
+  ];
+  const solveCode = (upper: boolean) => [
+    ...vec([
+      [8, I32],
+      [1, V128],
+      [1, F64],
+    ]),
+    ...solveRowsBody(upper),
+    ...end,
+  ];
+  const codes = [gemmCode, solveCode(false), solveCode(true)];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([type])),
-    ...section(3, vec([[0]])),
+    ...section(1, vec([gemmType, solveType])),
+    ...section(3, vec([[0], [1], [1]])),
     ...section(5, vec([[0x00, 1]])),
     ...section(
       7,
       vec([
         [...name("gemm"), 0x00, 0],
+        [...name("solveLower"), 0x00, 1],
+        [...name("solveUpper"), 0x00, 2],
         [...name("memory"), 0x02, 0],
       ]),
     ),
-    ...section(10, vec([[...leb(code.length), ...code]])),
+    ...section(10, vec(codes.map((c) => [...leb(c.length), ...c]))),
   ]);
 }
 
@@ -242,6 +396,9 @@ export interface SimdKernel {
     ldo: number,
     lower: number,
   ): void;
+  /** Y ← L⁻¹Y (`solveLower`) or L⁻ᵀY (`solveUpper`) row by row (`solveRowsBody`). */
+  solveLower(l: number, ldl: number, y: number, ldy: number, n: number, m: number): void;
+  solveUpper(l: number, ldl: number, y: number, ldy: number, n: number, m: number): void;
   memory: WebAssembly.Memory;
 }
 
@@ -256,6 +413,8 @@ export function simdKernel(): SimdKernel | undefined {
       const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
       kernel = {
         gemm: exports.gemm as SimdKernel["gemm"],
+        solveLower: exports.solveLower as SimdKernel["solveLower"],
+        solveUpper: exports.solveUpper as SimdKernel["solveUpper"],
         memory: exports.memory as WebAssembly.Memory,
       };
     }

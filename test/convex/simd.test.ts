@@ -1,5 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { times, timesTransposed, withTimesTransposed } from "../../src/convex/linalg.js";
+import {
+  addCholeskyInverse,
+  cholesky,
+  cholSolve,
+  gram,
+  lowerSolve,
+  matrix,
+  solveRows,
+  times,
+  timesTransposed,
+  upperSolve,
+  withTimesTransposed,
+} from "../../src/convex/linalg.js";
 import { simdKernel } from "../../src/convex/simd.js";
 import { Rng } from "../../src/rng.js";
 
@@ -67,6 +79,34 @@ describe("Wasm SIMD product kernel", () => {
         for (let a = 0; a < m; a++)
           for (let b = 0; b < (lower ? Math.min(a + 1, r) : r); b++)
             expect(out[a * r + b]).toBe(naive(Ap, Bp, a, b, k, k, k));
+      }
+    }
+  });
+
+  it("solveRows equals m lowerSolve / upperSolve calls bitwise (JavaScript and Wasm sizes, odd m), and addCholeskyInverse the n cholSolve columns", () => {
+    const rng = new Rng(12);
+    for (const [n, m] of [
+      [6, 3],
+      [40, 33],
+      [30, 38],
+      [65, 65],
+    ] as const) {
+      const L = cholesky(gram(matrix(2 * n, n, rng.normals(2 * n * n))));
+      const Y = rng.normals(n * m);
+      for (const upper of [false, true]) {
+        const rows = solveRows(L, Float64Array.from(Y), m, upper);
+        for (let c = 0; c < m; c++) {
+          const col = Float64Array.from({ length: n }, (_, i) => Y[i * m + c]!);
+          (upper ? upperSolve : lowerSolve)(L, col);
+          for (let i = 0; i < n; i++) expect(rows[i * m + c]).toBe(col[i]);
+        }
+      }
+      const inv = addCholeskyInverse(L, new Float64Array(n * n));
+      for (let c = 0; c < n; c++) {
+        const e = new Float64Array(n);
+        e[c] = 1;
+        cholSolve(L, e);
+        for (let a = 0; a < n; a++) expect(inv[a * n + c]).toBe(e[a]);
       }
     }
   });
