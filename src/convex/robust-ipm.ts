@@ -391,77 +391,13 @@ function newtonSystem(
   coneH: Float64Array,
 ): { step(grad: Float64Array): Float64Array } {
   const { N, B, d, blocks, rows: R } = pr;
-  const C = new Float64Array(blocks * d * d);
-  const E = new Float64Array(blocks * d * B);
-  const K = new Float64Array(blocks * B * B);
-  // Consecutive rows of one block with the same local part l (a group's n cone rows: −ε on a_g) add
-  // their E and K terms as one: (Σ_c w_c u_c) lᵀ and (Σ_c w_c) l lᵀ.
+  // One block at a time (its rows are consecutive, blocks in order): its C, E and K in scratch,
+  // eliminated at once, so that only L and F of each block stay (each block's entries get the same
+  // terms in the same order as when all blocks' C, E, K were built first).
+  const C = new Float64Array(d * d);
+  const E = new Float64Array(d * B);
+  const K = new Float64Array(B * B);
   const usum = new Float64Array(d);
-  let wsum = 0;
-  const gramRows: number[][] = Array.from({ length: pr.G }, () => []);
-  for (let c = 0; c < R.count; c++) {
-    const wc = w[c]!;
-    const blk = R.block[c]!;
-    const u0 = R.uStart[c]!;
-    const u1 = R.uStart[c + 1]!;
-    const l0 = R.lStart[c]!;
-    const l1 = R.lStart[c + 1]!;
-    if (blk >= pr.n && u1 - u0 === d) gramRows[blk - pr.n]!.push(c);
-    for (let e = u0; e < u1; e++) {
-      const a = R.uIdx[e]!;
-      const va = wc * R.uVal[e]!;
-      usum[a] += va;
-      if (blk >= pr.n && u1 - u0 === d) continue;
-      const co = blk * d * d + a * d;
-      for (let f = u0; f < u1; f++) C[co + R.uIdx[f]!] += va * R.uVal[f]!;
-    }
-    wsum += wc;
-    if (c + 1 < R.count && R.block[c + 1] === blk && sameLocalPart(R, c, c + 1)) continue;
-    for (let a = 0; a < d; a++) {
-      if (usum[a] === 0) continue;
-      const eo = blk * d * B + a * B;
-      for (let f = l0; f < l1; f++) E[eo + R.lIdx[f]!] += usum[a]! * R.lVal[f]!;
-    }
-    for (let e = l0; e < l1; e++) {
-      const ko = blk * B * B + R.lIdx[e]! * B;
-      const wa = wsum * R.lVal[e]!;
-      for (let f = l0; f < l1; f++) K[ko + R.lIdx[f]!] += wa * R.lVal[f]!;
-    }
-    usum.fill(0);
-    wsum = 0;
-  }
-  // A group's cone rows (dense u part c_k = ±x_k; they follow its a ± u rows, which touch only
-  // C's diagonal) add Σ_k (w_k c_k) c_kᵀ: off the diagonal (0 before) one product by `times`, the
-  // same sums in the same order; on it, added to the a ± u rows' part as the loop above would.
-  for (let g = 0; g < pr.G; g++) {
-    const list = gramRows[g]!;
-    const nr = list.length;
-    const left = new Float64Array(d * nr);
-    const right = new Float64Array(nr * d);
-    list.forEach((c, r) => {
-      const u0 = R.uStart[c]!;
-      for (let a = 0; a < d; a++) {
-        left[a * nr + r] = w[c]! * R.uVal[u0 + a]!;
-        right[r * d + a] = R.uVal[u0 + a]!;
-      }
-    });
-    const gram = product(left, right, d, nr, d);
-    const co = (pr.n + g) * d * d;
-    for (let a = 0; a < d; a++) {
-      for (let b = 0; b < d; b++) if (b !== a) C[co + a * d + b] += gram[a * d + b]!;
-      for (let r = 0; r < nr; r++) C[co + a * d + a] += left[a * nr + r]! * right[r * d + a]!;
-    }
-  }
-  const e1 = d + 1;
-  for (let g = 0; g < pr.G; g++) {
-    const blk = pr.n + g;
-    const h = g * e1 * e1;
-    K[blk * B * B] += coneH[h]!;
-    for (let a = 0; a < d; a++) {
-      E[blk * d * B + a * B] += coneH[h + (1 + a) * e1]!;
-      for (let b = 0; b < d; b++) C[blk * d * d + a * d + b] += coneH[h + (1 + a) * e1 + 1 + b]!;
-    }
-  }
   const S = new Float64Array(N * N);
   const chols: Matrix[] = [];
   const F = new Float64Array(blocks * B * d);
@@ -470,15 +406,80 @@ function newtonSystem(
   const FtF = new Float64Array(d * d);
   const P = pr.G / 2;
   const dd = d * d;
+  const e1 = d + 1;
   // Q_ij (j ≤ i): Σ of D over the samples where patterns i and j are both active
   const Q = new Float64Array(P * P * dd);
+  let c = 0;
   for (let blk = 0; blk < blocks; blk++) {
-    const Lb = cholesky(matrix(B, B, K.subarray(blk * B * B, (blk + 1) * B * B)), 1e-14);
+    C.fill(0);
+    E.fill(0);
+    K.fill(0);
+    const group = blk >= pr.n;
+    const gramRows: number[] = [];
+    // Consecutive rows with the same local part l (a group's n cone rows: −ε on a_g) add their E
+    // and K terms as one: (Σ_c w_c u_c) lᵀ and (Σ_c w_c) l lᵀ.
+    let wsum = 0;
+    for (; c < R.count && R.block[c] === blk; c++) {
+      const wc = w[c]!;
+      const u0 = R.uStart[c]!;
+      const u1 = R.uStart[c + 1]!;
+      const l0 = R.lStart[c]!;
+      const l1 = R.lStart[c + 1]!;
+      const gram = group && u1 - u0 === d;
+      if (gram) gramRows.push(c);
+      for (let e = u0; e < u1; e++) {
+        const a = R.uIdx[e]!;
+        const va = wc * R.uVal[e]!;
+        usum[a] += va;
+        if (gram) continue;
+        for (let f = u0; f < u1; f++) C[a * d + R.uIdx[f]!] += va * R.uVal[f]!;
+      }
+      wsum += wc;
+      if (c + 1 < R.count && R.block[c + 1] === blk && sameLocalPart(R, c, c + 1)) continue;
+      for (let a = 0; a < d; a++) {
+        if (usum[a] === 0) continue;
+        for (let f = l0; f < l1; f++) E[a * B + R.lIdx[f]!] += usum[a]! * R.lVal[f]!;
+      }
+      for (let e = l0; e < l1; e++) {
+        const ko = R.lIdx[e]! * B;
+        const wa = wsum * R.lVal[e]!;
+        for (let f = l0; f < l1; f++) K[ko + R.lIdx[f]!] += wa * R.lVal[f]!;
+      }
+      usum.fill(0);
+      wsum = 0;
+    }
+    if (group) {
+      // A group's cone rows (dense u part c_k = ±x_k; they follow its a ± u rows, which touch
+      // only C's diagonal) add Σ_k (w_k c_k) c_kᵀ: off the diagonal (0 before) one product by
+      // `times`, the same sums in the same order; on it, added to the a ± u rows' part in order.
+      const nr = gramRows.length;
+      const left = new Float64Array(d * nr);
+      const right = new Float64Array(nr * d);
+      gramRows.forEach((row, r) => {
+        const u0 = R.uStart[row]!;
+        for (let a = 0; a < d; a++) {
+          left[a * nr + r] = w[row]! * R.uVal[u0 + a]!;
+          right[r * d + a] = R.uVal[u0 + a]!;
+        }
+      });
+      const gram = product(left, right, d, nr, d);
+      for (let a = 0; a < d; a++) {
+        for (let b = 0; b < d; b++) if (b !== a) C[a * d + b] += gram[a * d + b]!;
+        for (let r = 0; r < nr; r++) C[a * d + a] += left[a * nr + r]! * right[r * d + a]!;
+      }
+      // the group's cone block H_g on (r_g, u_g)
+      const h = (blk - pr.n) * e1 * e1;
+      K[0] += coneH[h]!;
+      for (let a = 0; a < d; a++) {
+        E[a * B] += coneH[h + (1 + a) * e1]!;
+        for (let b = 0; b < d; b++) C[a * d + b] += coneH[h + (1 + a) * e1 + 1 + b]!;
+      }
+    }
+    const Lb = cholesky(matrix(B, B, K), 1e-14);
     chols.push(Lb);
     const Fb = F.subarray(blk * B * d, (blk + 1) * B * d);
     // F = L⁻¹Eᵀ (B × d, row-major; each column by lowerSolve's operations, `solveRows`)
-    const eo = blk * d * B;
-    for (let k = 0; k < B; k++) for (let a = 0; a < d; a++) Fb[k * d + a] = E[eo + a * B + k]!;
+    for (let k = 0; k < B; k++) for (let a = 0; a < d; a++) Fb[k * d + a] = E[a * B + k]!;
     solveRows(Lb, Fb, d);
     // D = C − FᵀF (FᵀF by linalg's `times`: Σ_k F_ka F_kb in increasing k, symmetric to the
     // last bit)
@@ -486,9 +487,9 @@ function newtonSystem(
     product(Ft, Fb, d, B, d, FtF, true);
     for (let a = 0; a < d; a++)
       for (let b = 0; b < d; b++)
-        D[a * d + b] = C[blk * d * d + a * d + b]! - FtF[b <= a ? a * d + b : b * d + a]!;
+        D[a * d + b] = C[a * d + b]! - FtF[b <= a ? a * d + b : b * d + a]!;
     const gs = pr.blockGroups[blk]!;
-    if (blk < pr.n) {
+    if (!group) {
       // a sample sees the pairs (v_i, w_i), groups (i, P + i) with signs (+1, −1), of its active
       // patterns i in increasing order: its m mᵀ ⊗ D adds ±D to the four blocks of each pattern pair
       for (let x = 0; x < gs.length; x += 2) {
@@ -527,16 +528,21 @@ function newtonSystem(
       const rhs = new Float64Array(N);
       for (let j = 0; j < N; j++) rhs[j] = -grad[j]!;
       const gB = new Float64Array(blocks * B);
+      const ft = new Float64Array(d);
       for (let blk = 0; blk < blocks; blk++) {
         for (let k = 0; k < B; k++) gB[blk * B + k] = grad[N + blk * B + k]!;
         lowerSolve(chols[blk]!, gB, blk * B);
         const gs = pr.blockGroups[blk]!;
         const ss = pr.blockSigns[blk]!;
-        for (let a = 0; a < d; a++) {
-          let t = 0;
-          for (let k = 0; k < B; k++) t += F[blk * B * d + k * d + a]! * gB[blk * B + k]!;
-          for (let x = 0; x < gs.length; x++) rhs[gs[x]! * d + a] += ss[x]! * t;
+        // Fᵀ(L⁻¹ g_β), each entry summed over k in increasing order (F's rows contiguous)
+        ft.fill(0);
+        for (let k = 0; k < B; k++) {
+          const gk = gB[blk * B + k]!;
+          const fo = blk * B * d + k * d;
+          for (let a = 0; a < d; a++) ft[a] += F[fo + a]! * gk;
         }
+        for (let a = 0; a < d; a++)
+          for (let x = 0; x < gs.length; x++) rhs[gs[x]! * d + a] += ss[x]! * ft[a]!;
       }
       lowerSolve(LS, rhs, 0);
       upperSolve(LS, rhs, 0);
