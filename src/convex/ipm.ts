@@ -38,6 +38,7 @@ import {
   addCholeskyInverse,
   cholesky,
   cholSolve,
+  cholSolver,
   gram,
   lowerSolve,
   type Matrix,
@@ -926,8 +927,8 @@ export function newtonSystem(
       });
     }
     // (its lower triangle: all that `cholesky` reads; factorized in place)
-    const cholS = factor(S, true);
-    return refined((grad) => finish(grad, chol, (b) => cholSolve(cholS, predictPatterns(p, b))));
+    const solveS = cholSolver(factor(S, true));
+    return refined((grad) => finish(grad, chol, (b) => solveS(predictPatterns(p, b))));
   }
   // Weights form: L_i = chol(H_v + H_w), W_i = L_i⁻¹ H_v, Schur τT + blockdiag(H_v − W_iᵀW_i).
   const N = P * d;

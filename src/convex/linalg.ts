@@ -508,6 +508,26 @@ export function solveRows(L: Matrix, Y: Float64Array, m: number, upper = false):
   return Y;
 }
 
+/**
+ * `cholSolve` for a factor solved against many times: Lᵀ is stored once, so the back substitution
+ * reads rows instead of columns (n = 1000–1300: 8–14 MB read column-wise by `upperSolve` per solve,
+ * one cache line per entry). The same operations in the same order: bitwise `cholSolve`'s result.
+ */
+export function cholSolver(L: Matrix): (b: Float64Array) => Float64Array {
+  const n = L.rows;
+  const lt = transpose(L).data;
+  return (b) => {
+    lowerSolve(L, b);
+    for (let i = n - 1; i >= 0; i--) {
+      const io = i * n;
+      let s = b[i]!;
+      for (let j = i + 1; j < n; j++) s -= lt[io + j]! * b[j]!;
+      b[i] = s / lt[io + i]!;
+    }
+    return b;
+  };
+}
+
 /** Solves (L Lᵀ) x = b in place on the slice b[off, off+n). */
 export function cholSolve(L: Matrix, b: Float64Array, off = 0): Float64Array {
   return upperSolve(L, lowerSolve(L, b, off), off);

@@ -33,6 +33,7 @@
 import { CENTRALITY_CORRECTORS, centralityTargets } from "./centrality.js";
 import {
   cholesky,
+  cholSolver,
   lowerSolve,
   type Matrix,
   matrix,
@@ -395,7 +396,7 @@ function newtonSystem(
   // eliminated at once, so that only L and F of each block stay (each block's entries get the same
   // terms in the same order as when all blocks' C, E, K were built first).
   const C = new Float64Array(d * d);
-  const E = new Float64Array(d * B);
+  const Et = new Float64Array(B * d);
   const K = new Float64Array(B * B);
   const usum = new Float64Array(d);
   const S = new Float64Array(N * N);
@@ -412,7 +413,7 @@ function newtonSystem(
   let c = 0;
   for (let blk = 0; blk < blocks; blk++) {
     C.fill(0);
-    E.fill(0);
+    Et.fill(0);
     K.fill(0);
     const group = blk >= pr.n;
     const gramRows: number[] = [];
@@ -438,7 +439,7 @@ function newtonSystem(
       if (c + 1 < R.count && R.block[c + 1] === blk && sameLocalPart(R, c, c + 1)) continue;
       for (let a = 0; a < d; a++) {
         if (usum[a] === 0) continue;
-        for (let f = l0; f < l1; f++) E[a * B + R.lIdx[f]!] += usum[a]! * R.lVal[f]!;
+        for (let f = l0; f < l1; f++) Et[R.lIdx[f]! * d + a] += usum[a]! * R.lVal[f]!;
       }
       for (let e = l0; e < l1; e++) {
         const ko = R.lIdx[e]! * B;
@@ -471,7 +472,7 @@ function newtonSystem(
       const h = (blk - pr.n) * e1 * e1;
       K[0] += coneH[h]!;
       for (let a = 0; a < d; a++) {
-        E[a * B] += coneH[h + (1 + a) * e1]!;
+        Et[a] += coneH[h + (1 + a) * e1]!;
         for (let b = 0; b < d; b++) C[a * d + b] += coneH[h + (1 + a) * e1 + 1 + b]!;
       }
     }
@@ -479,7 +480,7 @@ function newtonSystem(
     chols.push(Lb);
     const Fb = F.subarray(blk * B * d, (blk + 1) * B * d);
     // F = L⁻¹Eᵀ (B × d, row-major; each column by lowerSolve's operations, `solveRows`)
-    for (let k = 0; k < B; k++) for (let a = 0; a < d; a++) Fb[k * d + a] = E[a * B + k]!;
+    Fb.set(Et);
     solveRows(Lb, Fb, d);
     // D = C − FᵀF (FᵀF by linalg's `times`: Σ_k F_ka F_kb in increasing k, symmetric to the
     // last bit)
@@ -521,7 +522,7 @@ function newtonSystem(
       add(o, (P + i) * d, j * d, -1);
       if (j < i) add(o, (P + j) * d, i * d, -1);
     }
-  const LS = cholesky(matrix(N, N, S), 1e-14, true);
+  const solveS = cholSolver(cholesky(matrix(N, N, S), 1e-14, true));
   return {
     step(grad: Float64Array): Float64Array {
       // rhs = −g_u + Σ_β m_β ⊗ Fᵀ(L⁻¹ g_β).
@@ -544,8 +545,7 @@ function newtonSystem(
         for (let a = 0; a < d; a++)
           for (let x = 0; x < gs.length; x++) rhs[gs[x]! * d + a] += ss[x]! * ft[a]!;
       }
-      lowerSolve(LS, rhs, 0);
-      upperSolve(LS, rhs, 0);
+      solveS(rhs);
       const step = new Float64Array(grad.length);
       step.set(rhs);
       // Δ_β = L⁻ᵀ(−L⁻¹g_β − F (m_βᵀ ⊗ I) Δu).

@@ -4,6 +4,7 @@ import {
   addCholeskyInverse,
   cholesky,
   cholSolve,
+  cholSolver,
   gram,
   lowerSolve,
   matrix,
@@ -120,6 +121,19 @@ describe("linalg", () => {
       }
     expect(out[0]).toBe(base[0]);
     expect(out[1]).toBe(base[1]);
+  });
+
+  it("cholSolver (Lᵀ stored once) returns cholSolve's solution bitwise, solve after solve", () => {
+    const rng = new Rng(9);
+    const n = 37;
+    const L = cholesky(gram(matrix(60, n, rng.normals(60 * n))));
+    const solve = cholSolver(L);
+    for (let t = 0; t < 3; t++) {
+      const b = rng.normals(n);
+      const want = cholSolve(L, Float64Array.from(b));
+      const got = solve(Float64Array.from(b));
+      for (let i = 0; i < n; i++) expect(got[i]).toBe(want[i]);
+    }
   });
 
   it("cholesky by column blocks equals the column-by-column factor (n across block edges), guard included", () => {
