@@ -49,6 +49,17 @@ const loop = [0x03, 0x40];
 const end = [0x0b];
 const br = (depth: number) => [0x0c, depth];
 const brIf = (depth: number) => [0x0d, depth];
+/** `body` repeated until `exit` (code leaving an i32 on the stack) is nonzero, tested first. */
+const until = (exit: number[], body: number[]) => [
+  ...block,
+  ...loop,
+  ...exit,
+  ...brIf(1),
+  ...body,
+  ...br(0),
+  ...end,
+  ...end,
+];
 const simd = (op: number, ...rest: number[]) => [0xfd, ...leb(op), ...rest];
 const load = (offset: number) => simd(0x00, 4, ...leb(offset));
 const loadSplat = simd(0x0a, 3, 0);
@@ -66,6 +77,18 @@ const f64Div = [0xa3];
 const ifThen = [0x04, 0x40];
 const shl = [0x74];
 const ltU = [0x49];
+/** Byte address base + row · ld (+ 8 col): locals, ld in bytes. */
+const address = (base: number, row: number, ld: number, col?: number) => [
+  ...get(base),
+  ...get(row),
+  ...get(ld),
+  ...mul,
+  ...add,
+  ...(col === undefined ? [] : [...get(col), ...i32(3), ...shl, ...add]),
+];
+/** local += c, local −= 1. */
+const increment = (l: number, c: number) => [...get(l), ...i32(c), ...add, ...set(l)];
+const decrement = (l: number) => [...get(l), ...i32(1), ...sub, ...set(l)];
 
 // Parameters: byte addresses of A, Bᵀ and out; rows (a multiple of 4), r, k; row strides in
 // bytes of A, Bᵀ and out; lower (0 or 1).
@@ -95,98 +118,31 @@ const rowUpdate = (t: number) => [
   ...f64x2Mul,
   ...f64x2Add,
   ...set(ACC + 2 * t + 1),
-  ...get(P0 + t),
-  ...i32(8),
-  ...add,
-  ...set(P0 + t),
+  ...increment(P0 + t, 8),
 ];
 
-const body = [
-  // i = 0 (locals start at 0); loop over row tiles while i < rows.
-  ...block,
-  ...loop,
-  ...get(I),
-  ...get(ROWS),
-  ...geS,
-  ...brIf(1),
-  // end = lower && i + 4 < r ? i + 4 : r
-  ...get(I),
-  ...i32(4),
-  ...add,
-  ...get(R),
-  ...get(LOWER),
-  ...get(I),
-  ...i32(4),
-  ...add,
-  ...get(R),
-  ...ltS,
-  ...and,
-  ...select,
-  ...set(END),
-  ...i32(0),
-  ...set(B),
-  ...block,
-  ...loop,
-  // while b + 4 <= end
-  ...get(B),
-  ...i32(4),
-  ...add,
-  ...get(END),
-  ...gtS,
-  ...brIf(1),
-  ...Array.from({ length: 8 }, (_, t) => [...zero, ...set(ACC + t)]).flat(),
-  // P_t = A + (i + t) · lda; PB = Bᵀ + 8 b
-  ...get(A),
-  ...get(I),
-  ...get(LDA),
-  ...mul,
-  ...add,
-  ...set(P0),
-  ...[1, 2, 3].flatMap((t) => [...get(P0 + t - 1), ...get(LDA), ...add, ...set(P0 + t)]),
-  ...get(BT),
-  ...get(B),
-  ...i32(8),
-  ...mul,
-  ...add,
-  ...set(PB),
-  ...get(K),
-  ...set(J),
-  ...block,
-  ...loop,
-  ...get(J),
-  ...eqz,
-  ...brIf(1),
-  ...get(PB),
-  ...load(0),
-  ...set(B0),
-  ...get(PB),
-  ...load(16),
-  ...set(B1),
-  ...rowUpdate(0),
-  ...rowUpdate(1),
-  ...rowUpdate(2),
-  ...rowUpdate(3),
-  ...get(PB),
-  ...get(LDB),
-  ...add,
-  ...set(PB),
-  ...get(J),
-  ...i32(1),
-  ...sub,
-  ...set(J),
-  ...br(0),
-  ...end,
-  ...end,
-  // out rows i..i+3, columns b..b+3
-  ...get(OUT),
-  ...get(I),
-  ...get(LDO),
-  ...mul,
-  ...add,
-  ...get(B),
-  ...i32(8),
-  ...mul,
-  ...add,
+/** One tile's k terms: both Bᵀ pairs of row j, then the four rows' splats (j counts down from k). */
+const tileTerms = until(
+  [...get(J), ...eqz],
+  [
+    ...get(PB),
+    ...load(0),
+    ...set(B0),
+    ...get(PB),
+    ...load(16),
+    ...set(B1),
+    ...[0, 1, 2, 3].flatMap(rowUpdate),
+    ...get(PB),
+    ...get(LDB),
+    ...add,
+    ...set(PB),
+    ...decrement(J),
+  ],
+);
+
+/** Stores the tile's sums at out rows i..i+3, columns b..b+3. */
+const storeTile = [
+  ...address(OUT, I, LDO, B),
   ...set(PO),
   ...[0, 1, 2, 3].flatMap((t) => [
     ...get(PO),
@@ -200,21 +156,52 @@ const body = [
     ...add,
     ...set(PO),
   ]),
-  ...get(B),
-  ...i32(4),
-  ...add,
-  ...set(B),
-  ...br(0),
-  ...end,
-  ...end,
-  ...get(I),
-  ...i32(4),
-  ...add,
-  ...set(I),
-  ...br(0),
-  ...end,
-  ...end,
 ];
+
+// Row tiles i = 0, 4, … < rows (locals start at 0); in each, column tiles b while b + 4 ≤ end.
+const body = until(
+  [...get(I), ...get(ROWS), ...geS],
+  [
+    // end = lower && i + 4 < r ? i + 4 : r
+    ...get(I),
+    ...i32(4),
+    ...add,
+    ...get(R),
+    ...get(LOWER),
+    ...get(I),
+    ...i32(4),
+    ...add,
+    ...get(R),
+    ...ltS,
+    ...and,
+    ...select,
+    ...set(END),
+    ...i32(0),
+    ...set(B),
+    ...until(
+      [...get(B), ...i32(4), ...add, ...get(END), ...gtS],
+      [
+        ...Array.from({ length: 8 }, (_, t) => [...zero, ...set(ACC + t)]).flat(),
+        // P_t = A + (i + t) · lda; PB = Bᵀ + 8 b; j = k
+        ...address(A, I, LDA),
+        ...set(P0),
+        ...[1, 2, 3].flatMap((t) => [...get(P0 + t - 1), ...get(LDA), ...add, ...set(P0 + t)]),
+        ...get(BT),
+        ...get(B),
+        ...i32(8),
+        ...mul,
+        ...add,
+        ...set(PB),
+        ...get(K),
+        ...set(J),
+        ...tileTerms,
+        ...storeTile,
+        ...increment(B, 4),
+      ],
+    ),
+    ...increment(I, 4),
+  ],
+);
 
 /**
  * Row-wise triangular solve on m right-hand sides Y (n × m, rows `ldy` bytes apart), L lower
@@ -229,39 +216,17 @@ function solveRowsBody(upper: boolean): number[] {
   const [SI, SJ, II, RI, RJ, C, EVEN, BYTES] = [6, 7, 8, 9, 10, 11, 12, 13];
   const CV = 14;
   const CS = 15;
-  const rowAt = (idx: number) => [...get(Y), ...get(idx), ...get(LDY), ...mul, ...add];
-  const entry = (row: number, col: number) => [
-    ...get(L),
-    ...get(row),
-    ...get(LDL),
-    ...mul,
-    ...add,
-    ...get(col),
-    ...i32(3),
-    ...shl,
-    ...add,
-  ];
+  const rowAt = (idx: number) => address(Y, idx, LDY);
+  const entry = (row: number, col: number) => address(L, row, LDL, col);
   const at = (row: number) => [...get(row), ...get(C), ...add];
   /** Row i's entries become `vector` (pairs, then stored) and its odd tail `scalar`. */
   const overRow = (vector: number[], scalar: number[]) => [
     ...i32(0),
     ...set(C),
-    ...block,
-    ...loop,
-    ...get(C),
-    ...get(EVEN),
-    ...geS,
-    ...brIf(1),
-    ...at(RI),
-    ...vector,
-    ...store(0),
-    ...get(C),
-    ...i32(16),
-    ...add,
-    ...set(C),
-    ...br(0),
-    ...end,
-    ...end,
+    ...until(
+      [...get(C), ...get(EVEN), ...geS],
+      [...at(RI), ...vector, ...store(0), ...increment(C, 16)],
+    ),
     ...get(C),
     ...get(BYTES),
     ...ltU,
@@ -301,45 +266,31 @@ function solveRowsBody(upper: boolean): number[] {
     ...i32(3),
     ...shl,
     ...set(BYTES),
-    ...block,
-    ...loop,
-    ...get(SI),
-    ...get(N),
-    ...geS,
-    ...brIf(1),
-    // i = s (lower) or n − 1 − s (upper); j from 0 to i − 1, or from i + 1 to n − 1
-    ...(upper ? [...get(N), ...i32(1), ...sub, ...get(SI), ...sub] : get(SI)),
-    ...set(II),
-    ...rowAt(II),
-    ...set(RI),
-    ...(upper ? [...get(II), ...i32(1), ...add] : i32(0)),
-    ...set(SJ),
-    ...block,
-    ...loop,
-    ...get(SJ),
-    ...(upper ? get(N) : get(II)),
-    ...geS,
-    ...brIf(1),
-    ...coefficient(upper ? entry(SJ, II) : entry(II, SJ)),
-    ...rowAt(SJ),
-    ...set(RJ),
-    ...axpy,
-    ...get(SJ),
-    ...i32(1),
-    ...add,
-    ...set(SJ),
-    ...br(0),
-    ...end,
-    ...end,
-    ...coefficient(entry(II, II)),
-    ...scale,
-    ...get(SI),
-    ...i32(1),
-    ...add,
-    ...set(SI),
-    ...br(0),
-    ...end,
-    ...end,
+    ...until(
+      [...get(SI), ...get(N), ...geS],
+      [
+        // i = s (lower) or n − 1 − s (upper); j from 0 to i − 1, or from i + 1 to n − 1
+        ...(upper ? [...get(N), ...i32(1), ...sub, ...get(SI), ...sub] : get(SI)),
+        ...set(II),
+        ...rowAt(II),
+        ...set(RI),
+        ...(upper ? [...get(II), ...i32(1), ...add] : i32(0)),
+        ...set(SJ),
+        ...until(
+          [...get(SJ), ...(upper ? get(N) : get(II)), ...geS],
+          [
+            ...coefficient(upper ? entry(SJ, II) : entry(II, SJ)),
+            ...rowAt(SJ),
+            ...set(RJ),
+            ...axpy,
+            ...increment(SJ, 1),
+          ],
+        ),
+        ...coefficient(entry(II, II)),
+        ...scale,
+        ...increment(SI, 1),
+      ],
+    ),
   ];
 }
 
