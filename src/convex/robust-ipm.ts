@@ -17,7 +17,8 @@
  * Wζ_g = λ_g; Vandenberghe's CVXOPT notes, "The CVXOPT linear and quadratic cone program solvers",
  * 2010). The primal iterate stays strictly feasible; the dual is infeasible until it converges. The
  * Newton matrix Σ_c (z_c/s_c) a_c a_cᵀ + Σ_g W_g⁻² is block-arrow: every row touches u and at most one
- * local block (sample n or group g), so the local blocks ((f + 1) × (f + 1)) are eliminated and each
+ * local block (sample n or group g), so the local blocks ((f + 1) × (f + 1); a sample's is diagonal
+ * plus rank one and goes in closed form) are eliminated and each
  * step factorizes the 2Pd × 2Pd Schur complement in u once (`cholesky`, with its pivot guard) for the
  * predictor and all correctors. (The primal log-barrier method this replaced took 201 Newton steps on
  * the CLI's iris default and did not reach 1e-6 in 400 on breast_cancer; the primal–dual method with
@@ -99,7 +100,7 @@ interface Rows {
 }
 
 /** The cone program on the kept patterns. */
-interface Program {
+export interface Program {
   N: number;
   d: number;
   /** Local block size 1 + (ε > 0 ? f : 0); blocks: samples 0..n−1, then groups. */
@@ -111,6 +112,8 @@ interface Program {
   rows: Rows;
   /** Row of each sample's hinge constraint, of its b ∓ z rows (n × f, −1 when ε = 0), of each cone row (G × n, −1 if left out). */
   hingeRow: Int32Array;
+  /** Row of each sample's t_n ≥ 0. */
+  tRow: Int32Array;
   zPlus: Int32Array;
   zMinus: Int32Array;
   coneRow: Int32Array;
@@ -119,7 +122,7 @@ interface Program {
   cost: Float64Array;
 }
 
-function buildProgram(p: ConvexProblem, eps: number): Program {
+export function buildProgram(p: ConvexProblem, eps: number): Program {
   const { rows: n, cols: d, data: x } = p.X;
   const P = p.patterns.count;
   const masks = p.patterns.masks;
@@ -155,6 +158,7 @@ function buildProgram(p: ConvexProblem, eps: number): Program {
   const blockGroups: Int32Array[] = [];
   const blockSigns: Int8Array[] = [];
   const hingeRow = new Int32Array(n);
+  const tRow = new Int32Array(n);
   const zPlus = new Int32Array(n * f).fill(-1);
   const zMinus = new Int32Array(n * f).fill(-1);
   for (let k = 0; k < n; k++) {
@@ -167,7 +171,7 @@ function buildProgram(p: ConvexProblem, eps: number): Program {
       }
     blockGroups.push(Int32Array.from(groups));
     blockSigns.push(Int8Array.from(signs));
-    row(k, 0, [], [[0, 1]]);
+    tRow[k] = row(k, 0, [], [[0, 1]]);
     const fit: [number, number][] = [];
     for (let j = 0; j < d; j++) fit.push([j, p.y[k]! * x[k * d + j]!]);
     const tb: [number, number][] = [[0, 1]];
@@ -219,6 +223,7 @@ function buildProgram(p: ConvexProblem, eps: number): Program {
       lVal: Float64Array.from(lVal),
     },
     hingeRow,
+    tRow,
     zPlus,
     zMinus,
     coneRow,
@@ -382,9 +387,10 @@ export function jordanSolve(lambda: Float64Array, y: Float64Array): Float64Array
 /**
  * The Newton matrix Σ_c w_c a_c a_cᵀ + Σ_g E_gᵀ H_g E_g (H_g the cones' (d + 1) × (d + 1) blocks on
  * (r_g, u_g), E_g their selection), factorized once for several right-hand sides by block
- * elimination. Block β's rows give C (d × d, in its view of u), E (d × B) and K (B × B); with
- * K = L Lᵀ and F = L⁻¹Eᵀ the Schur complement gains (m_β m_βᵀ) ⊗ (C − FᵀF), m_β the block's signed
- * group indicator. `step(grad)` is −(…)⁻¹ grad.
+ * elimination. Block β's rows give C (d × d, in its view of u), E (d × B) and K (B × B); the Schur
+ * complement gains (m_β m_βᵀ) ⊗ (C − E K⁻¹ Eᵀ), m_β the block's signed group indicator: a sample's in
+ * closed form (`sampleBlocks`), a group's (cone rows and H_g) with K = L Lᵀ and F = L⁻¹Eᵀ as C − FᵀF.
+ * `step(grad)` is −(…)⁻¹ grad.
  */
 function newtonSystem(
   pr: Program,
@@ -401,7 +407,8 @@ function newtonSystem(
   const usum = new Float64Array(d);
   const S = new Float64Array(N * N);
   const chols: Matrix[] = [];
-  const F = new Float64Array(blocks * B * d);
+  // L and F = L⁻¹Eᵀ of the group blocks (the samples' are `sampleBlocks`)
+  const F = new Float64Array(pr.G * B * d);
   const D = new Float64Array(d * d);
   const Ft = new Float64Array(d * B);
   const FtF = new Float64Array(d * d);
@@ -410,12 +417,27 @@ function newtonSystem(
   const e1 = d + 1;
   // Q_ij (j ≤ i): Σ of D over the samples where patterns i and j are both active
   const Q = new Float64Array(P * P * dd);
+  const samples = sampleBlocks(pr, w);
+  for (let blk = 0; blk < pr.n; blk++) {
+    samples.schur(blk, D);
+    // a sample sees the pairs (v_i, w_i), groups (i, P + i) with signs (+1, −1), of its active
+    // patterns i in increasing order: its m mᵀ ⊗ D adds ±D to the four blocks of each pattern pair
+    const gs = pr.blockGroups[blk]!;
+    for (let x = 0; x < gs.length; x += 2) {
+      const i = gs[x]!;
+      for (let y = 0; y <= x; y += 2) {
+        const o = (i * P + gs[y]!) * dd;
+        for (let a = 0; a < dd; a++) Q[o + a] += D[a]!;
+      }
+    }
+  }
+  // The group blocks (rows after the samples'), one at a time by the generic elimination.
   let c = 0;
-  for (let blk = 0; blk < blocks; blk++) {
+  while (c < R.count && R.block[c]! < pr.n) c++;
+  for (let blk = pr.n; blk < blocks; blk++) {
     C.fill(0);
     Et.fill(0);
     K.fill(0);
-    const group = blk >= pr.n;
     const gramRows: number[] = [];
     // Consecutive rows with the same local part l (a group's n cone rows: −ε on a_g) add their E
     // and K terms as one: (Σ_c w_c u_c) lᵀ and (Σ_c w_c) l lᵀ.
@@ -426,7 +448,7 @@ function newtonSystem(
       const u1 = R.uStart[c + 1]!;
       const l0 = R.lStart[c]!;
       const l1 = R.lStart[c + 1]!;
-      const gram = group && u1 - u0 === d;
+      const gram = u1 - u0 === d;
       if (gram) gramRows.push(c);
       for (let e = u0; e < u1; e++) {
         const a = R.uIdx[e]!;
@@ -449,36 +471,34 @@ function newtonSystem(
       usum.fill(0);
       wsum = 0;
     }
-    if (group) {
-      // A group's cone rows (dense u part c_k = ±x_k; they follow its a ± u rows, which touch
-      // only C's diagonal) add Σ_k (w_k c_k) c_kᵀ: off the diagonal (0 before) one product by
-      // `times`, the same sums in the same order; on it, added to the a ± u rows' part in order.
-      const nr = gramRows.length;
-      const left = new Float64Array(d * nr);
-      const right = new Float64Array(nr * d);
-      gramRows.forEach((row, r) => {
-        const u0 = R.uStart[row]!;
-        for (let a = 0; a < d; a++) {
-          left[a * nr + r] = w[row]! * R.uVal[u0 + a]!;
-          right[r * d + a] = R.uVal[u0 + a]!;
-        }
-      });
-      const gram = product(left, right, d, nr, d);
+    // A group's cone rows (dense u part c_k = ±x_k; they follow its a ± u rows, which touch
+    // only C's diagonal) add Σ_k (w_k c_k) c_kᵀ: off the diagonal (0 before) one product by
+    // `times`, the same sums in the same order; on it, added to the a ± u rows' part in order.
+    const nr = gramRows.length;
+    const left = new Float64Array(d * nr);
+    const right = new Float64Array(nr * d);
+    gramRows.forEach((row, r) => {
+      const u0 = R.uStart[row]!;
       for (let a = 0; a < d; a++) {
-        for (let b = 0; b < d; b++) if (b !== a) C[a * d + b] += gram[a * d + b]!;
-        for (let r = 0; r < nr; r++) C[a * d + a] += left[a * nr + r]! * right[r * d + a]!;
+        left[a * nr + r] = w[row]! * R.uVal[u0 + a]!;
+        right[r * d + a] = R.uVal[u0 + a]!;
       }
-      // the group's cone block H_g on (r_g, u_g)
-      const h = (blk - pr.n) * e1 * e1;
-      K[0] += coneH[h]!;
-      for (let a = 0; a < d; a++) {
-        Et[a] += coneH[h + (1 + a) * e1]!;
-        for (let b = 0; b < d; b++) C[a * d + b] += coneH[h + (1 + a) * e1 + 1 + b]!;
-      }
+    });
+    const gram = product(left, right, d, nr, d);
+    for (let a = 0; a < d; a++) {
+      for (let b = 0; b < d; b++) if (b !== a) C[a * d + b] += gram[a * d + b]!;
+      for (let r = 0; r < nr; r++) C[a * d + a] += left[a * nr + r]! * right[r * d + a]!;
+    }
+    // the group's cone block H_g on (r_g, u_g)
+    const h = (blk - pr.n) * e1 * e1;
+    K[0] += coneH[h]!;
+    for (let a = 0; a < d; a++) {
+      Et[a] += coneH[h + (1 + a) * e1]!;
+      for (let b = 0; b < d; b++) C[a * d + b] += coneH[h + (1 + a) * e1 + 1 + b]!;
     }
     const Lb = cholesky(matrix(B, B, K), 1e-14);
     chols.push(Lb);
-    const Fb = F.subarray(blk * B * d, (blk + 1) * B * d);
+    const Fb = F.subarray((blk - pr.n) * B * d, (blk - pr.n + 1) * B * d);
     // F = L⁻¹Eᵀ (B × d, row-major; each column by lowerSolve's operations, `solveRows`)
     Fb.set(Et);
     solveRows(Lb, Fb, d);
@@ -489,22 +509,9 @@ function newtonSystem(
     for (let a = 0; a < d; a++)
       for (let b = 0; b < d; b++)
         D[a * d + b] = C[a * d + b]! - FtF[b <= a ? a * d + b : b * d + a]!;
-    const gs = pr.blockGroups[blk]!;
-    if (!group) {
-      // a sample sees the pairs (v_i, w_i), groups (i, P + i) with signs (+1, −1), of its active
-      // patterns i in increasing order: its m mᵀ ⊗ D adds ±D to the four blocks of each pattern pair
-      for (let x = 0; x < gs.length; x += 2) {
-        const i = gs[x]!;
-        for (let y = 0; y <= x; y += 2) {
-          const o = (i * P + gs[y]!) * dd;
-          for (let a = 0; a < dd; a++) Q[o + a] += D[a]!;
-        }
-      }
-    } else {
-      const go = gs[0]! * d;
-      for (let a = 0; a < d; a++)
-        for (let b = 0; b < d; b++) S[(go + a) * N + go + b] += D[a * d + b]!;
-    }
+    const go = pr.blockGroups[blk]![0]! * d;
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b < d; b++) S[(go + a) * N + go + b] += D[a * d + b]!;
   }
   // Q_ij (j ≤ i) into the lower triangle of S, all that `cholesky` reads: +Q at (v_i, v_j) and
   // (w_i, w_j), −Q at (w_i, v_j) and (w_j, v_i) (Q_ij = Q_ji, each D being symmetric).
@@ -525,41 +532,167 @@ function newtonSystem(
   const solveS = cholSolver(cholesky(matrix(N, N, S), 1e-14, true));
   return {
     step(grad: Float64Array): Float64Array {
-      // rhs = −g_u + Σ_β m_β ⊗ Fᵀ(L⁻¹ g_β).
+      // rhs = −g_u + Σ_β m_β ⊗ E_β K_β⁻¹ g_β (groups: Fᵀ(L⁻¹ g_β)).
       const rhs = new Float64Array(N);
       for (let j = 0; j < N; j++) rhs[j] = -grad[j]!;
-      const gB = new Float64Array(blocks * B);
+      const gB = Float64Array.from(grad.subarray(N, N + blocks * B));
       const ft = new Float64Array(d);
       for (let blk = 0; blk < blocks; blk++) {
-        for (let k = 0; k < B; k++) gB[blk * B + k] = grad[N + blk * B + k]!;
-        lowerSolve(chols[blk]!, gB, blk * B);
+        if (blk < pr.n) {
+          samples.solve(blk, gB, blk * B);
+          samples.times(blk, gB, blk * B, ft);
+        } else {
+          lowerSolve(chols[blk - pr.n]!, gB, blk * B);
+          // Fᵀ(L⁻¹ g_β), each entry summed over k in increasing order (F's rows contiguous)
+          ft.fill(0);
+          for (let k = 0; k < B; k++) {
+            const gk = gB[blk * B + k]!;
+            const fo = (blk - pr.n) * B * d + k * d;
+            for (let a = 0; a < d; a++) ft[a] += F[fo + a]! * gk;
+          }
+        }
         const gs = pr.blockGroups[blk]!;
         const ss = pr.blockSigns[blk]!;
-        // Fᵀ(L⁻¹ g_β), each entry summed over k in increasing order (F's rows contiguous)
-        ft.fill(0);
-        for (let k = 0; k < B; k++) {
-          const gk = gB[blk * B + k]!;
-          const fo = blk * B * d + k * d;
-          for (let a = 0; a < d; a++) ft[a] += F[fo + a]! * gk;
-        }
         for (let a = 0; a < d; a++)
           for (let x = 0; x < gs.length; x++) rhs[gs[x]! * d + a] += ss[x]! * ft[a]!;
       }
       solveS(rhs);
       const step = new Float64Array(grad.length);
       step.set(rhs);
-      // Δ_β = L⁻ᵀ(−L⁻¹g_β − F (m_βᵀ ⊗ I) Δu).
+      // Δ_β = −K_β⁻¹(g_β + E_βᵀ (m_βᵀ ⊗ I) Δu) (groups: L⁻ᵀ(−L⁻¹g_β − F (m_βᵀ ⊗ I) Δu)).
       const sums = blockSums(pr, step);
       for (let blk = 0; blk < blocks; blk++) {
         const o = N + blk * B;
+        if (blk < pr.n) {
+          for (let k = 0; k < B; k++) step[o + k] = -grad[o + k]!;
+          samples.subtractTransposed(blk, sums, blk * d, step, o);
+          samples.solve(blk, step, o);
+          continue;
+        }
+        const fo = (blk - pr.n) * B * d;
         for (let k = 0; k < B; k++) {
           let t = -gB[blk * B + k]!;
-          for (let a = 0; a < d; a++) t -= F[blk * B * d + k * d + a]! * sums[blk * d + a]!;
+          for (let a = 0; a < d; a++) t -= F[fo + k * d + a]! * sums[blk * d + a]!;
           step[o + k] = t;
         }
-        upperSolve(chols[blk]!, step, o);
+        upperSolve(chols[blk - pr.n]!, step, o);
       }
       return step;
+    },
+  };
+}
+
+/**
+ * The sample blocks in closed form. Sample n's local variables (t_n, b_n) enter through t_n ≥ 0
+ * (weight w₀, local part e₀), the hinge row (w₁; local l = (1, −ε, …, −ε), u part h = y_n x_n) and
+ * b_nj ± z_nj ≥ 0 (w±_j; local e_{1+j}, u part ∓e_j). So K = Δ + w₁ l lᵀ with Δ = diag(w₀, s_j),
+ * s_j = w+_j + w−_j; E = G + w₁ h lᵀ with G e_{1+j} = g_j e_j, g_j = w−_j − w+_j; C = w₁ h hᵀ +
+ * diag(s_j). Sherman–Morrison (K⁻¹ = Δ⁻¹ − c q qᵀ, q = Δ⁻¹l, c = w₁/(1 + w₁ lᵀq)) gives the block's
+ * Schur complement C − E K⁻¹ Eᵀ = diag(4 w+_j w−_j / s_j) + c v vᵀ with v = h − Gq: O(d²) per
+ * sample where the generic elimination (a (f + 1)³ factorization, digits: 65³) dominated every
+ * step, and without the cancellation of s_j − g_j²/s_j when one of b_j ± z_j is active (its weight
+ * grows without bound). Solves with K use its factorization L̄ D̄ L̄ᵀ as a rank-one update of Δ
+ * instead of that formula, which cancels where w₁ l lᵀ covers a tiny w₀ (iris and breast_cancer
+ * stalled at gaps 4e-5 and 5e-4 with it; the test checks residuals at w₀ = 1e-12, w₁ = 1e14).
+ */
+export function sampleBlocks(pr: Program, w: Float64Array) {
+  const { n, d, B, rows: R } = pr;
+  const L = B - 1;
+  const f = d - 1;
+  const delta = new Float64Array(n * B);
+  const q = new Float64Array(n * B);
+  const g = new Float64Array(n * L);
+  const diag = new Float64Array(n * L);
+  const v = new Float64Array(n * d);
+  const c = new Float64Array(n);
+  const dbar = new Float64Array(n * B);
+  const betaC = new Float64Array(n * B);
+  for (let k = 0; k < n; k++) {
+    const hr = pr.hingeRow[k]!;
+    const w1 = w[hr]!;
+    delta[k * B] = w[pr.tRow[k]!]!;
+    for (let j = 0; j < L; j++) {
+      const wp = w[pr.zPlus[k * f + j]!]!;
+      const wm = w[pr.zMinus[k * f + j]!]!;
+      delta[k * B + 1 + j] = wp + wm;
+      g[k * L + j] = wm - wp;
+      diag[k * L + j] = (4 * wp * wm) / (wp + wm);
+    }
+    let beta = 0;
+    for (let e = R.lStart[hr]!; e < R.lStart[hr + 1]!; e++) {
+      const a = k * B + R.lIdx[e]!;
+      q[a] = R.lVal[e]! / delta[a]!;
+      beta += R.lVal[e]! * q[a]!;
+    }
+    c[k] = w1 / (1 + w1 * beta);
+    // K = L̄ D̄ L̄ᵀ with L̄_ij = l_i β_j (i > j): the rank-one update of Δ's factorization (Gill,
+    // Golub, Murray & Saunders 1974, method C1; stable for a positive update), so that solves with
+    // K do not cancel where w₁ l lᵀ covers a tiny Δ entry (t_n ≥ 0 inactive: w₀ → 0)
+    let t = 1 / w1;
+    for (let e = R.lStart[hr]!, j = 0; j < B; j++, e++) {
+      const p = R.lVal[e]!;
+      const dj = delta[k * B + j]!;
+      const next = t + (p * p) / dj;
+      dbar[k * B + j] = (dj * next) / t;
+      betaC[k * B + j] = p / (dj * next);
+      t = next;
+    }
+    for (let e = R.uStart[hr]!; e < R.uStart[hr + 1]!; e++) v[k * d + R.uIdx[e]!] = R.uVal[e]!;
+    for (let j = 0; j < L; j++) v[k * d + j] -= g[k * L + j]! * q[k * B + 1 + j]!;
+  }
+  /** h·x over the hinge row's u part, or l·y over its local part. */
+  const hingeDot = (k: number, x: Float64Array, xo: number, local: boolean) => {
+    const hr = pr.hingeRow[k]!;
+    const [start, idx, val] = local ? [R.lStart, R.lIdx, R.lVal] : [R.uStart, R.uIdx, R.uVal];
+    let t = 0;
+    for (let e = start[hr]!; e < start[hr + 1]!; e++) t += val[e]! * x[xo + idx[e]!]!;
+    return t;
+  };
+  return {
+    /** D = C − E K⁻¹ Eᵀ of sample k (d × d). */
+    schur(k: number, D: Float64Array): void {
+      for (let a = 0; a < d; a++) {
+        const ca = c[k]! * v[k * d + a]!;
+        for (let b = 0; b < d; b++) D[a * d + b] = ca * v[k * d + b]!;
+      }
+      for (let j = 0; j < L; j++) D[j * d + j] += diag[k * L + j]!;
+    },
+    /** y ← K⁻¹ y on the slice y[o, o + B). */
+    solve(k: number, y: Float64Array, o: number): void {
+      const hr = pr.hingeRow[k]!;
+      const l0 = R.lStart[hr]!;
+      // forward: u_i = y_i − l_i Σ_{j<i} β_j u_j, y_i = u_i / d̄_i (the hinge row's local part is
+      // l_0..l_{B−1} in this order: `buildProgram`)
+      let run = 0;
+      for (let e = 0; e < B; e++) {
+        const u = y[o + e]! - R.lVal[l0 + e]! * run;
+        run += betaC[k * B + e]! * u;
+        y[o + e] = u / dbar[k * B + e]!;
+      }
+      // backward: x_i = y_i − β_i Σ_{j>i} l_j x_j
+      run = 0;
+      for (let e = B - 1; e >= 0; e--) {
+        const i = o + e;
+        y[i] = y[i]! - betaC[k * B + e]! * run;
+        run += R.lVal[l0 + e]! * y[i]!;
+      }
+    },
+    /** out (d) = E y for y = y[o, o + B). */
+    times(k: number, y: Float64Array, o: number, out: Float64Array): void {
+      out.fill(0);
+      const ly = hingeDot(k, y, o, true);
+      const w1 = w[pr.hingeRow[k]!]!;
+      const hr = pr.hingeRow[k]!;
+      for (let e = R.uStart[hr]!; e < R.uStart[hr + 1]!; e++)
+        out[R.uIdx[e]!] = w1 * R.uVal[e]! * ly;
+      for (let j = 0; j < L; j++) out[j] += g[k * L + j]! * y[o + 1 + j]!;
+    },
+    /** y[o, o + B) −= Eᵀ s for s = s[so, so + d). */
+    subtractTransposed(k: number, s: Float64Array, so: number, y: Float64Array, o: number): void {
+      const hs = w[pr.hingeRow[k]!]! * hingeDot(k, s, so, false);
+      const hr = pr.hingeRow[k]!;
+      for (let e = R.lStart[hr]!; e < R.lStart[hr + 1]!; e++) y[o + R.lIdx[e]!] -= R.lVal[e]! * hs;
+      for (let j = 0; j < L; j++) y[o + 1 + j] -= g[k * L + j]! * s[so + j]!;
     },
   };
 }

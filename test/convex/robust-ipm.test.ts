@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { interiorPoint } from "../../src/convex/ipm.js";
+import { cholesky, cholSolve, matrix } from "../../src/convex/linalg.js";
 import { hinge } from "../../src/convex/losses.js";
 import { samplePatterns } from "../../src/convex/patterns.js";
 import { type ConvexProblem, coneViolation } from "../../src/convex/problem.js";
@@ -11,6 +12,7 @@ import {
   sampleRobustPatterns,
 } from "../../src/convex/robust.js";
 import {
+  buildProgram,
   coneStep,
   defaultRobustPatternCount,
   jordan,
@@ -18,6 +20,7 @@ import {
   ntScaling,
   ROBUST_NEWTON_BUDGET,
   robustInteriorPoint,
+  sampleBlocks,
 } from "../../src/convex/robust-ipm.js";
 import { iris } from "../../src/data/datasets.js";
 import { Rng } from "../../src/rng.js";
@@ -219,5 +222,100 @@ describe("defaultRobustPatternCount", () => {
       expect(defaultRobustPatternCount(d)).toBe(best);
     }
     expect(defaultRobustPatternCount(5)).toBe(200); // iris keeps its 200 draws
+  });
+});
+
+describe("sample blocks in closed form (sampleBlocks) against a dense elimination of the same rows", () => {
+  // Each sample's K = Σ w l lᵀ, E = Σ w u lᵀ, C = Σ w u uᵀ built from its rows of the program
+  // directly, eliminated by a dense Cholesky.
+  const p = tinyHinge();
+  const eps = 0.1;
+  const pr = buildProgram(p, eps);
+  const { d, B, rows: R } = pr;
+  const dense = (k: number, w: Float64Array) => {
+    const K = new Float64Array(B * B);
+    const E = new Float64Array(d * B);
+    const C = new Float64Array(d * d);
+    for (let c = 0; c < R.count; c++) {
+      if (R.block[c] !== k) continue;
+      const u = new Float64Array(d);
+      const l = new Float64Array(B);
+      for (let e = R.uStart[c]!; e < R.uStart[c + 1]!; e++) u[R.uIdx[e]!] = R.uVal[e]!;
+      for (let e = R.lStart[c]!; e < R.lStart[c + 1]!; e++) l[R.lIdx[e]!] = R.lVal[e]!;
+      for (let a = 0; a < B; a++) for (let b = 0; b < B; b++) K[a * B + b] += w[c]! * l[a]! * l[b]!;
+      for (let a = 0; a < d; a++) for (let b = 0; b < B; b++) E[a * B + b] += w[c]! * u[a]! * l[b]!;
+      for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) C[a * d + b] += w[c]! * u[a]! * u[b]!;
+    }
+    return { K, E, C, L: cholesky(matrix(B, B, Float64Array.from(K))) };
+  };
+  it("Schur complement C − E K⁻¹ Eᵀ, E y and Eᵀ s, moderate weights (1e-3 … 1e3)", () => {
+    const rng = new Rng(4);
+    const w = Float64Array.from({ length: R.count }, () => 10 ** (6 * rng.uniform() - 3));
+    const blocks = sampleBlocks(pr, w);
+    for (const k of [0, 7, 29]) {
+      const { E, C, L } = dense(k, w);
+      const D = new Float64Array(d * d);
+      blocks.schur(k, D);
+      for (let a = 0; a < d; a++) {
+        const col = Float64Array.from({ length: B }, (_, j) => E[a * B + j]!);
+        cholSolve(L, col);
+        for (let b = 0; b < d; b++) {
+          let eke = 0;
+          for (let j = 0; j < B; j++) eke += E[b * B + j]! * col[j]!;
+          const want = C[a * d + b]! - eke;
+          expect(Math.abs(D[a * d + b]! - want)).toBeLessThan(1e-9 * (Math.abs(C[a * d + b]!) + 1));
+        }
+      }
+      const y = rng.normals(B);
+      const Ey = new Float64Array(d);
+      blocks.times(k, y, 0, Ey);
+      const s = rng.normals(d);
+      const rest = Float64Array.from(y);
+      blocks.subtractTransposed(k, s, 0, rest, 0);
+      for (let a = 0; a < d; a++) {
+        let v = 0;
+        for (let j = 0; j < B; j++) v += E[a * B + j]! * y[j]!;
+        expect(Ey[a]).toBeCloseTo(v, 9);
+      }
+      for (let j = 0; j < B; j++) {
+        let v = y[j]!;
+        for (let a = 0; a < d; a++) v -= E[a * B + j]! * s[a]!;
+        expect(rest[j]).toBeCloseTo(v, 9);
+      }
+    }
+  });
+  it("K x = r solved to a relative residual ≤ 1e-12 where w₁ l lᵀ covers a tiny w₀ (t_n ≥ 0 inactive, hinge active: Sherman–Morrison cancels there)", () => {
+    const rng = new Rng(5);
+    for (const [w0, w1] of [
+      [1, 1],
+      [1e-10, 1e10],
+      [1e-12, 1e14],
+    ]) {
+      const w = Float64Array.from({ length: R.count }, () => 10 ** (8 * rng.uniform() - 4));
+      for (let k = 0; k < pr.n; k++) {
+        w[pr.tRow[k]!] = w0!;
+        w[pr.hingeRow[k]!] = w1!;
+      }
+      const blocks = sampleBlocks(pr, w);
+      for (const k of [3, 12]) {
+        const { K } = dense(k, w);
+        const r = rng.normals(B);
+        const x = Float64Array.from(r);
+        blocks.solve(k, x, 0);
+        let res = 0;
+        let scale = 0;
+        for (let a = 0; a < B; a++) {
+          let v = -r[a]!;
+          let t = Math.abs(r[a]!);
+          for (let b = 0; b < B; b++) {
+            v += K[a * B + b]! * x[b]!;
+            t += Math.abs(K[a * B + b]! * x[b]!);
+          }
+          res = Math.max(res, Math.abs(v));
+          scale = Math.max(scale, t);
+        }
+        expect(res / scale).toBeLessThan(1e-12);
+      }
+    }
   });
 });
