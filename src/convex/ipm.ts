@@ -44,12 +44,12 @@ import {
   type Matrix,
   matrix,
   norm2,
+  sumOfScatteredProducts,
   timesTransposed,
   timesX,
   timesXt,
   transpose,
   upperSolve,
-  withTimesTransposed,
 } from "./linalg.js";
 import {
   adjoint,
@@ -906,26 +906,19 @@ export function newtonSystem(
     const K = new Float64Array(P * d * d);
     for (let i = 0; i < P; i++)
       for (let g = i; g < G; g += P) addCholeskyInverse(chol[g]!, K, i * d * d);
-    // ((τΛ)⁻¹ + Σ_i D_i X K_i Xᵀ D_i) e = FP b.
-    const S = matrix(n, n);
-    for (let k = 0; k < n; k++) S.data[k * n + k] = 1 / (tau * Math.max(lambdaDiag[k]!, 1e-200));
-    // Per pattern: X_A (its active rows, gathered), T = X_A K_i, S[A, A] += T X_Aᵀ (lower half).
+    // ((τΛ)⁻¹ + Σ_i D_i X K_i Xᵀ D_i) e = FP b. Per pattern: X_A (its active rows A, gathered),
+    // T = X_A K_i, S[A, A] += T X_Aᵀ (lower half).
+    const diagonal = Float64Array.from(lambdaDiag, (l) => 1 / (tau * Math.max(l, 1e-200)));
     const active = new Int32Array(n);
     const XA = new Float64Array(n * d);
     const T = new Float64Array(n * d);
-    for (let i = 0; i < P; i++) {
+    const S = sumOfScatteredProducts(n, d, diagonal, P, (i) => {
       let na = 0;
       for (let k = 0; k < n; k++) if (masks[i * n + k]) active[na++] = k;
       for (let a = 0; a < na; a++) XA.set(x.subarray(active[a]! * d, active[a]! * d + d), a * d);
       timesTransposed(XA, K.subarray(i * d * d, (i + 1) * d * d), na, d, d, T);
-      withTimesTransposed(T, XA, na, na, d, true, (C, ld) => {
-        for (let a = 0; a < na; a++) {
-          const so = active[a]! * n;
-          const co = a * ld;
-          for (let bb = 0; bb <= a; bb++) S.data[so + active[bb]!] += C[co + bb]!;
-        }
-      });
-    }
+      return { A: T, B: XA, m: na, idx: active };
+    });
     // (its lower triangle: all that `cholesky` reads; factorized in place)
     const solveS = cholSolver(factor(S, true));
     return refined((grad) => finish(grad, chol, (b) => solveS(predictPatterns(p, b))));

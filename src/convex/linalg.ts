@@ -232,6 +232,64 @@ export function withTimesTransposed(
   } else use(timesTransposed(A, B, m, r, k, new Float64Array(m * r), lower), r);
 }
 
+/** One term of `sumOfScatteredProducts`: A Bᵀ (A, B: m × k, packed) into rows/columns idx of S. */
+export interface ScatteredProduct {
+  A: Float64Array;
+  B: Float64Array;
+  m: number;
+  idx: Int32Array;
+}
+
+/**
+ * S (n × n, its lower triangle) = diag(diagonal) + Σ_t (A_t B_tᵀ scattered: S[idx_a, idx_b] +=
+ * (A_t B_tᵀ)[a, b] for b ≤ a), the terms `term(t)` (t < count, each consumed before the next is
+ * asked for; idx increasing) added in order, each entry once per term. Where the Wasm kernel runs,
+ * S stays in its memory while the terms are added (the kernel scatters each product there: no
+ * m × m result copied out, no scatter in JavaScript) and is copied out once. Either way the same
+ * additions in the same order: bitwise the same S.
+ */
+export function sumOfScatteredProducts(
+  n: number,
+  k: number,
+  diagonal: Float64Array,
+  count: number,
+  term: (t: number) => ScatteredProduct,
+): Matrix {
+  const kernel = simdKernel();
+  if (!kernel) {
+    const S = matrix(n, n);
+    for (let i = 0; i < n; i++) S.data[i * n + i] = diagonal[i]!;
+    for (let t = 0; t < count; t++) {
+      const { A, B, m, idx } = term(t);
+      withTimesTransposed(A, B, m, m, k, true, (C, ld) => {
+        for (let a = 0; a < m; a++) {
+          const so = idx[a]! * n;
+          for (let b = 0; b <= a; b++) S.data[so + idx[b]!] += C[a * ld + b]!;
+        }
+      });
+    }
+    return S;
+  }
+  // S at entries [0, n²), the scatter's indices (i32) after it; products after both.
+  const at = n * n;
+  const held = at + Math.ceil(n / 2);
+  const mem = scratch(kernel, held);
+  mem.fill(0, 0, at);
+  for (let i = 0; i < n; i++) mem[i * n + i] = diagonal[i]!;
+  reserved = held;
+  try {
+    for (let t = 0; t < count; t++) {
+      const { A, B, m, idx } = term(t);
+      const { C, ld } = simdProduct(kernel, A, m, k, k, m, transposedInto(B, m, k, k), true);
+      new Int32Array(kernel.memory.buffer, at * 8, m).set(idx.subarray(0, m));
+      kernel.scatterLower(C.byteOffset, ld * 8, at * 8, m, 0, n * 8);
+    }
+    return matrix(n, n, new Float64Array(kernel.memory.buffer, 0, at).slice());
+  } finally {
+    reserved = 0;
+  }
+}
+
 /** Writes Bᵀ (B: r × k, rows ldb apart) into Wasm memory as k rows `cols` apart. */
 const transposedInto =
   (B: Float64Array, r: number, k: number, ldb: number) =>
@@ -281,21 +339,29 @@ function simdProduct(
 ): { C: Float64Array; ld: number } {
   const rows = Math.ceil(m / 4) * 4;
   const cols = Math.ceil(r / 4) * 4;
-  // Layout (f64 entries): A rows × k, then Bᵀ k × cols, then the result rows × cols.
-  const bt = rows * k;
+  // Layout (f64 entries, after what is `reserved`): A rows × k, then Bᵀ k × cols, then the result.
+  const at = reserved;
+  const bt = at + rows * k;
   const res = bt + k * cols;
-  const mem = scratch(kernel, res + rows * cols);
-  if (lda === k) mem.set(A.subarray(0, m * k));
-  else for (let a = 0; a < m; a++) mem.set(A.subarray(a * lda, a * lda + k), a * k);
+  const mem = scratch(kernel, res - at + rows * cols);
+  if (lda === k) mem.set(A.subarray(0, m * k), at);
+  else for (let a = 0; a < m; a++) mem.set(A.subarray(a * lda, a * lda + k), at + a * k);
   writeBt(mem, bt, cols);
-  kernel.gemm(0, bt * 8, res * 8, rows, cols, k, k * 8, cols * 8, cols * 8, lower ? 1 : 0);
+  kernel.gemm(at * 8, bt * 8, res * 8, rows, cols, k, k * 8, cols * 8, cols * 8, lower ? 1 : 0);
   return { C: mem.subarray(res, res + rows * cols), ld: cols };
 }
 
-/** The Wasm kernel's memory as f64 entries, grown to hold at least `entries`. */
+/**
+ * Entries at the start of the Wasm memory that scratch use must leave alone: the sum that
+ * `sumOfScatteredProducts` holds there while its terms are computed.
+ */
+let reserved = 0;
+
+/** The Wasm kernel's memory as f64 entries, grown to hold `entries` beyond what is reserved. */
 function scratch(kernel: SimdKernel, entries: number): Float64Array {
+  const bytes = (reserved + entries) * 8;
   const have = kernel.memory.buffer.byteLength;
-  if (entries * 8 > have) kernel.memory.grow(Math.ceil((entries * 8 - have) / 65536));
+  if (bytes > have) kernel.memory.grow(Math.ceil((bytes - have) / 65536));
   return new Float64Array(kernel.memory.buffer);
 }
 
@@ -487,10 +553,11 @@ export function solveRows(L: Matrix, Y: Float64Array, m: number, upper = false):
   const kernel = (n * n * m) / 2 >= SIMD_MIN_PRODUCTS ? simdKernel() : undefined;
   if (kernel) {
     const mem = scratch(kernel, n * n + n * m);
-    mem.set(L.data.subarray(0, n * n));
-    mem.set(Y.subarray(0, n * m), n * n);
-    (upper ? kernel.solveUpper : kernel.solveLower)(0, n * 8, n * n * 8, m * 8, n, m);
-    Y.set(mem.subarray(n * n, n * n + n * m));
+    const y = reserved + n * n;
+    mem.set(L.data.subarray(0, n * n), reserved);
+    mem.set(Y.subarray(0, n * m), y);
+    (upper ? kernel.solveUpper : kernel.solveLower)(reserved * 8, n * 8, y * 8, m * 8, n, m);
+    Y.set(mem.subarray(y, y + n * m));
     return Y;
   }
   const l = L.data;

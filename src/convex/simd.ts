@@ -75,6 +75,8 @@ const f64Sub = [0xa1];
 const f64Mul = [0xa2];
 const f64Div = [0xa3];
 const ifThen = [0x04, 0x40];
+const i32Load = [0x28, 2, 0];
+const f64Add = [0xa0];
 const shl = [0x74];
 const ltU = [0x49];
 /** Byte address base + row · ld (+ 8 col): locals, ld in bytes. */
@@ -294,6 +296,55 @@ function solveRowsBody(upper: boolean): number[] {
   ];
 }
 
+/**
+ * The lower triangle of an m × m result C (rows `ldc` bytes apart) added into rows and columns
+ * idx of S (rows `lds` bytes apart): S[idx_a, idx_b] += C[a, b] for b ≤ a, in that order.
+ */
+function scatterLowerBody(): number[] {
+  const [CP, LDC, IDX, M, SP, LDS] = [0, 1, 2, 3, 4, 5];
+  const [A, Bc, ROWS, ROWC, ADDR] = [6, 7, 8, 9, 10];
+  const index = (l: number) => [...get(IDX), ...get(l), ...i32(2), ...shl, ...add, ...i32Load];
+  return until(
+    [...get(A), ...get(M), ...geS],
+    [
+      ...get(SP),
+      ...index(A),
+      ...get(LDS),
+      ...mul,
+      ...add,
+      ...set(ROWS),
+      ...address(CP, A, LDC),
+      ...set(ROWC),
+      ...i32(0),
+      ...set(Bc),
+      ...until(
+        [...get(Bc), ...get(A), ...gtS],
+        [
+          ...get(ROWS),
+          ...index(Bc),
+          ...i32(3),
+          ...shl,
+          ...add,
+          ...set(ADDR),
+          ...get(ADDR),
+          ...get(ADDR),
+          ...f64Load,
+          ...get(ROWC),
+          ...get(Bc),
+          ...i32(3),
+          ...shl,
+          ...add,
+          ...f64Load,
+          ...f64Add,
+          ...f64Store,
+          ...increment(Bc, 1),
+        ],
+      ),
+      ...increment(A, 1),
+    ],
+  );
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const gemmType = [0x60, ...vec(new Array(10).fill([I32])), ...vec([])];
   const solveType = [0x60, ...vec(new Array(6).fill([I32])), ...vec([])];
@@ -314,11 +365,12 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
     ...solveRowsBody(upper),
     ...end,
   ];
-  const codes = [gemmCode, solveCode(false), solveCode(true)];
+  const scatterCode = [...vec([[5, I32]]), ...scatterLowerBody(), ...end];
+  const codes = [gemmCode, solveCode(false), solveCode(true), scatterCode];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec([gemmType, solveType])),
-    ...section(3, vec([[0], [1], [1]])),
+    ...section(3, vec([[0], [1], [1], [1]])),
     ...section(5, vec([[0x00, 1]])),
     ...section(
       7,
@@ -326,6 +378,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
         [...name("gemm"), 0x00, 0],
         [...name("solveLower"), 0x00, 1],
         [...name("solveUpper"), 0x00, 2],
+        [...name("scatterLower"), 0x00, 3],
         [...name("memory"), 0x02, 0],
       ]),
     ),
@@ -350,6 +403,8 @@ export interface SimdKernel {
   /** Y ← L⁻¹Y (`solveLower`) or L⁻ᵀY (`solveUpper`) row by row (`solveRowsBody`). */
   solveLower(l: number, ldl: number, y: number, ldy: number, n: number, m: number): void;
   solveUpper(l: number, ldl: number, y: number, ldy: number, n: number, m: number): void;
+  /** S[idx_a, idx_b] += C[a, b] for b ≤ a < m (`scatterLowerBody`). */
+  scatterLower(c: number, ldc: number, idx: number, m: number, s: number, lds: number): void;
   memory: WebAssembly.Memory;
 }
 
@@ -366,6 +421,7 @@ export function simdKernel(): SimdKernel | undefined {
         gemm: exports.gemm as SimdKernel["gemm"],
         solveLower: exports.solveLower as SimdKernel["solveLower"],
         solveUpper: exports.solveUpper as SimdKernel["solveUpper"],
+        scatterLower: exports.scatterLower as SimdKernel["scatterLower"],
         memory: exports.memory as WebAssembly.Memory,
       };
     }

@@ -7,6 +7,7 @@ import {
   lowerSolve,
   matrix,
   solveRows,
+  sumOfScatteredProducts,
   times,
   timesTransposed,
   upperSolve,
@@ -109,5 +110,38 @@ describe("Wasm SIMD product kernel", () => {
         for (let a = 0; a < n; a++) expect(inv[a * n + c]).toBe(e[a]);
       }
     }
+  });
+
+  it("sumOfScatteredProducts: diag + Σ_t A_t B_tᵀ scattered into rows idx_t equals naive running sums added term by term (bitwise), and later products leave the held sum alone", () => {
+    const rng = new Rng(13);
+    const n = 37;
+    const k = 21;
+    const diagonal = rng.normals(n).map(Math.abs);
+    const terms = [0, 1, 2, 3].map((t) => {
+      const idx = Int32Array.from(
+        Array.from({ length: n }, (_, i) => i).filter((i) => (i * (t + 3)) % 5 < 3),
+      );
+      const m = idx.length;
+      return { A: rng.normals(m * k), B: rng.normals(m * k), m, idx };
+    });
+    const want = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) want[i * n + i] = diagonal[i]!;
+    for (const { A, B, m, idx } of terms)
+      for (let a = 0; a < m; a++)
+        for (let b = 0; b <= a; b++) want[idx[a]! * n + idx[b]!] += naive(A, B, a, b, k, k, k);
+    const S = sumOfScatteredProducts(n, k, diagonal, terms.length, (t) => {
+      // a product computed while the sum is held (as the Newton matrix's T = X_A K_i is)
+      timesTransposed(
+        rng.normals(40 * 30),
+        rng.normals(40 * 30),
+        40,
+        40,
+        30,
+        new Float64Array(1600),
+      );
+      return terms[t]!;
+    });
+    for (let a = 0; a < n; a++)
+      for (let b = 0; b <= a; b++) expect(S.data[a * n + b]).toBe(want[a * n + b]);
   });
 });
