@@ -79,6 +79,8 @@ const i32Load = [0x28, 2, 0];
 const f64Add = [0xa0];
 const shl = [0x74];
 const ltU = [0x49];
+/** 8 × the i32 that `value` leaves: a count of f64 entries in bytes. */
+const entries = (value: number[]) => [...value, ...i32(3), ...shl];
 /** Byte address base + row · ld (+ 8 col): locals, ld in bytes. */
 const address = (base: number, row: number, ld: number, col?: number) => [
   ...get(base),
@@ -86,7 +88,7 @@ const address = (base: number, row: number, ld: number, col?: number) => [
   ...get(ld),
   ...mul,
   ...add,
-  ...(col === undefined ? [] : [...get(col), ...i32(3), ...shl, ...add]),
+  ...(col === undefined ? [] : [...entries(get(col)), ...add]),
 ];
 /** local += c, local −= 1. */
 const increment = (l: number, c: number) => [...get(l), ...i32(c), ...add, ...set(l)];
@@ -189,9 +191,7 @@ const body = until(
         ...set(P0),
         ...[1, 2, 3].flatMap((t) => [...get(P0 + t - 1), ...get(LDA), ...add, ...set(P0 + t)]),
         ...get(BT),
-        ...get(B),
-        ...i32(8),
-        ...mul,
+        ...entries(get(B)),
         ...add,
         ...set(PB),
         ...get(K),
@@ -256,17 +256,9 @@ function solveRowsBody(upper: boolean): number[] {
   ];
   return [
     // even part m − (m & 1), in bytes
-    ...get(M),
-    ...get(M),
-    ...i32(1),
-    ...and,
-    ...sub,
-    ...i32(3),
-    ...shl,
+    ...entries([...get(M), ...get(M), ...i32(1), ...and, ...sub]),
     ...set(EVEN),
-    ...get(M),
-    ...i32(3),
-    ...shl,
+    ...entries(get(M)),
     ...set(BYTES),
     ...until(
       [...get(SI), ...get(N), ...geS],
@@ -321,18 +313,14 @@ function scatterLowerBody(): number[] {
         [...get(Bc), ...get(A), ...gtS],
         [
           ...get(ROWS),
-          ...index(Bc),
-          ...i32(3),
-          ...shl,
+          ...entries(index(Bc)),
           ...add,
           ...set(ADDR),
           ...get(ADDR),
           ...get(ADDR),
           ...f64Load,
           ...get(ROWC),
-          ...get(Bc),
-          ...i32(3),
-          ...shl,
+          ...entries(get(Bc)),
           ...add,
           ...f64Load,
           ...f64Add,
