@@ -166,7 +166,7 @@ export function timesTransposed(
   lda = k,
   ldb = k,
 ): Float64Array {
-  const kernel = m * r * k >= SIMD_MIN_PRODUCTS ? simdKernel() : undefined;
+  const kernel = kernelFor(m * r * k);
   if (kernel) {
     const { C, ld } = simdProduct(kernel, A, m, k, lda, r, transposedInto(B, r, k, ldb), lower);
     return copyRows(C, ld, m, r, lower, out, stride);
@@ -200,7 +200,7 @@ export function times(
   out: Float64Array = new Float64Array(m * r),
   lower = false,
 ): Float64Array {
-  const kernel = m * r * k >= SIMD_MIN_PRODUCTS ? simdKernel() : undefined;
+  const kernel = kernelFor(m * r * k);
   if (!kernel) return timesTransposed(A, transpose(matrix(k, r, M)).data, m, r, k, out, lower);
   const writeBt = (mem: Float64Array, at: number, cols: number) => {
     if (cols === r) mem.set(M.subarray(0, k * r), at);
@@ -208,28 +208,6 @@ export function times(
   };
   const { C, ld } = simdProduct(kernel, A, m, k, k, r, writeBt, lower);
   return copyRows(C, ld, m, r, lower, out, r);
-}
-
-/**
- * Calls `use` with C = A Bᵀ as `timesTransposed` computes it (A m × k, B r × k, packed), entry
- * (a, b) at C[a·ld + b] (with `lower`, only b ≤ a): where the Wasm kernel runs, C lies in its
- * memory and is valid during the call only — the m × r result is not copied out (the Newton
- * matrix adds each pattern's product straight into its own rows and columns).
- */
-export function withTimesTransposed(
-  A: Float64Array,
-  B: Float64Array,
-  m: number,
-  r: number,
-  k: number,
-  lower: boolean,
-  use: (C: Float64Array, ld: number) => void,
-): void {
-  const kernel = m * r * k >= SIMD_MIN_PRODUCTS ? simdKernel() : undefined;
-  if (kernel) {
-    const { C, ld } = simdProduct(kernel, A, m, k, k, r, transposedInto(B, r, k, k), lower);
-    use(C, ld);
-  } else use(timesTransposed(A, B, m, r, k, new Float64Array(m * r), lower), r);
 }
 
 /** One term of `sumOfScatteredProducts`: A Bᵀ (A, B: m × k, packed) into rows/columns idx of S. */
@@ -261,12 +239,11 @@ export function sumOfScatteredProducts(
     for (let i = 0; i < n; i++) S.data[i * n + i] = diagonal[i]!;
     for (let t = 0; t < count; t++) {
       const { A, B, m, idx } = term(t);
-      withTimesTransposed(A, B, m, m, k, true, (C, ld) => {
-        for (let a = 0; a < m; a++) {
-          const so = idx[a]! * n;
-          for (let b = 0; b <= a; b++) S.data[so + idx[b]!] += C[a * ld + b]!;
-        }
-      });
+      const C = timesTransposed(A, B, m, m, k, new Float64Array(m * m), true);
+      for (let a = 0; a < m; a++) {
+        const so = idx[a]! * n;
+        for (let b = 0; b <= a; b++) S.data[so + idx[b]!] += C[a * m + b]!;
+      }
     }
     return S;
   }
@@ -320,6 +297,10 @@ function copyRows(
  * and out cost about what the kernel saves).
  */
 const SIMD_MIN_PRODUCTS = 8000;
+
+/** The Wasm kernel for work of this many multiply–adds, if it is worth it and the runtime has it. */
+const kernelFor = (multiplyAdds: number) =>
+  multiplyAdds >= SIMD_MIN_PRODUCTS ? simdKernel() : undefined;
 
 /**
  * A Bᵀ by the Wasm kernel: A (m × k, rows lda apart) is copied into its memory and `writeBt` puts
@@ -550,7 +531,7 @@ export function addCholeskyInverse(L: Matrix, out: Float64Array, off = 0): Float
  */
 export function solveRows(L: Matrix, Y: Float64Array, m: number, upper = false): Float64Array {
   const n = L.rows;
-  const kernel = (n * n * m) / 2 >= SIMD_MIN_PRODUCTS ? simdKernel() : undefined;
+  const kernel = kernelFor((n * n * m) / 2);
   if (kernel) {
     const mem = scratch(kernel, n * n + n * m);
     const y = reserved + n * n;
