@@ -599,8 +599,9 @@ export function sampleBlocks(pr: Program, w: Float64Array) {
   const { n, d, B, rows: R } = pr;
   const L = B - 1;
   const f = d - 1;
-  const delta = new Float64Array(n * B);
-  const q = new Float64Array(n * B);
+  // Δ and q = Δ⁻¹l of the sample at hand (the methods need only what is kept below)
+  const delta = new Float64Array(B);
+  const q = new Float64Array(B);
   const g = new Float64Array(n * L);
   const diag = new Float64Array(n * L);
   const v = new Float64Array(n * d);
@@ -610,17 +611,17 @@ export function sampleBlocks(pr: Program, w: Float64Array) {
   for (let k = 0; k < n; k++) {
     const hr = pr.hingeRow[k]!;
     const w1 = w[hr]!;
-    delta[k * B] = w[pr.tRow[k]!]!;
+    delta[0] = w[pr.tRow[k]!]!;
     for (let j = 0; j < L; j++) {
       const wp = w[pr.zPlus[k * f + j]!]!;
       const wm = w[pr.zMinus[k * f + j]!]!;
-      delta[k * B + 1 + j] = wp + wm;
+      delta[1 + j] = wp + wm;
       g[k * L + j] = wm - wp;
       diag[k * L + j] = (4 * wp * wm) / (wp + wm);
     }
     let beta = 0;
     for (let e = R.lStart[hr]!; e < R.lStart[hr + 1]!; e++) {
-      const a = k * B + R.lIdx[e]!;
+      const a = R.lIdx[e]!;
       q[a] = R.lVal[e]! / delta[a]!;
       beta += R.lVal[e]! * q[a]!;
     }
@@ -631,14 +632,14 @@ export function sampleBlocks(pr: Program, w: Float64Array) {
     let t = 1 / w1;
     for (let e = R.lStart[hr]!, j = 0; j < B; j++, e++) {
       const p = R.lVal[e]!;
-      const dj = delta[k * B + j]!;
+      const dj = delta[j]!;
       const next = t + (p * p) / dj;
       dbar[k * B + j] = (dj * next) / t;
       betaC[k * B + j] = p / (dj * next);
       t = next;
     }
     for (let e = R.uStart[hr]!; e < R.uStart[hr + 1]!; e++) v[k * d + R.uIdx[e]!] = R.uVal[e]!;
-    for (let j = 0; j < L; j++) v[k * d + j] -= g[k * L + j]! * q[k * B + 1 + j]!;
+    for (let j = 0; j < L; j++) v[k * d + j] -= g[k * L + j]! * q[1 + j]!;
   }
   /** h·x over the hinge row's u part, or l·y over its local part. */
   const hingeDot = (k: number, x: Float64Array, xo: number, local: boolean) => {
@@ -680,17 +681,16 @@ export function sampleBlocks(pr: Program, w: Float64Array) {
     /** out (d) = E y for y = y[o, o + B). */
     times(k: number, y: Float64Array, o: number, out: Float64Array): void {
       out.fill(0);
-      const ly = hingeDot(k, y, o, true);
-      const w1 = w[pr.hingeRow[k]!]!;
       const hr = pr.hingeRow[k]!;
+      const ly = hingeDot(k, y, o, true);
       for (let e = R.uStart[hr]!; e < R.uStart[hr + 1]!; e++)
-        out[R.uIdx[e]!] = w1 * R.uVal[e]! * ly;
+        out[R.uIdx[e]!] = w[hr]! * R.uVal[e]! * ly;
       for (let j = 0; j < L; j++) out[j] += g[k * L + j]! * y[o + 1 + j]!;
     },
     /** y[o, o + B) −= Eᵀ s for s = s[so, so + d). */
     subtractTransposed(k: number, s: Float64Array, so: number, y: Float64Array, o: number): void {
-      const hs = w[pr.hingeRow[k]!]! * hingeDot(k, s, so, false);
       const hr = pr.hingeRow[k]!;
+      const hs = w[hr]! * hingeDot(k, s, so, false);
       for (let e = R.lStart[hr]!; e < R.lStart[hr + 1]!; e++) y[o + R.lIdx[e]!] -= R.lVal[e]! * hs;
       for (let j = 0; j < L; j++) y[o + 1 + j] -= g[k * L + j]! * s[so + j]!;
     },
