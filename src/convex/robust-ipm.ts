@@ -398,9 +398,8 @@ function newtonSystem(
   coneH: Float64Array,
 ): { step(grad: Float64Array): Float64Array } {
   const { N, B, d, blocks, rows: R } = pr;
-  // One block at a time (its rows are consecutive, blocks in order): its C, E and K in scratch,
-  // eliminated at once, so that only L and F of each block stay (each block's entries get the same
-  // terms in the same order as when all blocks' C, E, K were built first).
+  // Group blocks one at a time (a block's rows are consecutive, blocks in order): its C, E and K in
+  // scratch, eliminated at once, so that only its L and F stay.
   const C = new Float64Array(d * d);
   const Et = new Float64Array(B * d);
   const K = new Float64Array(B * B);
@@ -448,13 +447,13 @@ function newtonSystem(
       const u1 = R.uStart[c + 1]!;
       const l0 = R.lStart[c]!;
       const l1 = R.lStart[c + 1]!;
-      const gram = u1 - u0 === d;
-      if (gram) gramRows.push(c);
+      const coneRow = u1 - u0 === d;
+      if (coneRow) gramRows.push(c);
       for (let e = u0; e < u1; e++) {
         const a = R.uIdx[e]!;
         const va = wc * R.uVal[e]!;
         usum[a] += va;
-        if (gram) continue;
+        if (coneRow) continue;
         for (let f = u0; f < u1; f++) C[a * d + R.uIdx[f]!] += va * R.uVal[f]!;
       }
       wsum += wc;
